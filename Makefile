@@ -1,0 +1,91 @@
+# external-signer: sign container images with keys that live anywhere.
+# `make` alone lists the targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+# Where pinned peer tools (notation, crane, oras, cosign) are built; never the user's PATH.
+TOOLS_DIR ?= $(CURDIR)/.tools
+export TOOLS_DIR
+# `make certificates` output (the test PKI) and its leaf key spec.
+CERT_DIR ?= examples
+KEY_SPEC ?= RSA-4096
+PLUGIN_BIN := target/release/notation-external-signer
+
+# notation's plugin directory for this OS (Go's os.UserConfigDir()/notation/plugins).
+UNAME_S := $(shell uname -s)
+ifeq ($(UNAME_S),Darwin)
+NOTATION_CONFIG_DIR ?= $(HOME)/Library/Application Support/notation
+else
+NOTATION_CONFIG_DIR ?= $(if $(XDG_CONFIG_HOME),$(XDG_CONFIG_HOME),$(HOME)/.config)/notation
+endif
+NOTATION_LIBEXEC ?= $(NOTATION_CONFIG_DIR)
+PLUGIN_DIR := $(NOTATION_LIBEXEC)/plugins/external-signer
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build the plugin and libraries (release)
+	$(CARGO) build --release --locked --workspace --bins
+
+.PHONY: install
+install: build ## install the plugin into notation's plugin directory (honours XDG_CONFIG_HOME, NOTATION_LIBEXEC)
+	install -d "$(PLUGIN_DIR)"
+	install -m 0755 $(PLUGIN_BIN) "$(PLUGIN_DIR)/notation-external-signer"
+	@echo "installed $(PLUGIN_DIR)/notation-external-signer"
+
+.PHONY: certificates
+certificates: ## make a test PKI root -> intermediate -> leaf (KEY_SPEC=RSA-4096|..|EC-521, CERT_DIR=examples)
+	scripts/certificates.sh --key-spec "$(KEY_SPEC)" --out "$(CERT_DIR)"
+
+.PHONY: testdata
+testdata: ## regenerate the committed fixtures under tests/data (not run in CI)
+	scripts/testdata.sh
+
+.PHONY: peers
+peers: ## install the pinned peer tools (notation, crane, oras, cosign) and Debian packages
+	scripts/install-peers.sh
+
+.PHONY: demo
+demo: ## PKI, local registry, sign with notation through the plugin, verify
+	scripts/demo.sh
+
+.PHONY: test
+test: test-unit e2e ## all tests: unit + integration + end-to-end against the real tools
+
+.PHONY: test-unit
+test-unit: ## unit and integration tests (cargo)
+	$(CARGO) test --workspace --locked
+
+.PHONY: e2e
+e2e: build peers ## end-to-end against real notation and real registries
+	tests/e2e/notation.sh
+
+.PHONY: fmt
+fmt: ## format the code
+	$(CARGO) fmt --all
+
+.PHONY: fmt-check
+fmt-check:
+	$(CARGO) fmt --all --check
+
+.PHONY: lint
+lint: ## clippy with warnings as errors, and rustfmt check
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+.PHONY: doc
+doc: ## API docs, warnings as errors
+	RUSTDOCFLAGS=-Dwarnings $(CARGO) doc --workspace --no-deps --locked
+
+.PHONY: ci
+ci: lint test doc ## what CI runs
+
+.PHONY: clean
+clean: ## remove build output and tool caches
+	$(CARGO) clean
+	rm -rf .tools .e2e

@@ -1,0 +1,501 @@
+//! Error types. Each module returns its narrowest enum; [`Error`] nests them all.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::algorithm::{KeySpec, SignatureAlgorithm};
+
+/// Any error from this crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An unknown or unsupported algorithm name.
+    #[error(transparent)]
+    Algorithm(#[from] AlgorithmError),
+    /// A private or public key could not be loaded or used.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A certificate or chain could not be loaded or broke a rule.
+    #[error(transparent)]
+    Certificate(#[from] CertificateError),
+    /// Signing failed.
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    /// A signature envelope could not be built, parsed or verified.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+}
+
+/// An algorithm name this crate does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AlgorithmError {
+    /// Not one of Notation's key specs.
+    #[error(
+        "unknown key spec {0:?}: expected one of RSA-2048, RSA-3072, RSA-4096, EC-256, EC-384, EC-521"
+    )]
+    UnknownKeySpec(String),
+    /// Not one of SHA-256, SHA-384, SHA-512.
+    #[error("unknown hash algorithm {0:?}: expected one of SHA-256, SHA-384, SHA-512")]
+    UnknownHash(String),
+    /// Not a Notary signing algorithm name.
+    #[error(
+        "unknown signing algorithm {0:?}: expected RSASSA-PSS-SHA-256/384/512 or ECDSA-SHA-256/384/512"
+    )]
+    UnknownSignatureAlgorithm(String),
+    /// Not a supported JWS `alg`.
+    #[error("unsupported JWS algorithm {0:?}: expected PS256, PS384, PS512, ES256, ES384 or ES512")]
+    UnknownJwsAlgorithm(String),
+    /// Not a supported COSE algorithm identifier.
+    #[error("unsupported COSE algorithm {0}: expected -37, -38, -39, -7, -35 or -36")]
+    UnknownCoseAlgorithm(i64),
+}
+
+/// A private or public key could not be loaded or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key file could not be read.
+    #[error("cannot read key file {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The key file could not be read for lack of permission.
+    #[error("permission denied reading key file {path}: give the signing user read access")]
+    AccessDenied {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The bytes are neither a PEM private key nor a DER private key.
+    #[error(
+        "not a private key: expected PEM (PRIVATE KEY, ENCRYPTED PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY) or DER (PKCS#8, PKCS#1, SEC1){}",
+        found.as_ref().map(|f| format!("; found {f}")).unwrap_or_default()
+    )]
+    NotAPrivateKey {
+        /// What was found instead, e.g. `"a PEM CERTIFICATE block"`.
+        found: Option<String>,
+    },
+    /// A key with a type or size Notation does not accept.
+    #[error("unsupported key {0}: use RSA 2048/3072/4096 or ECDSA P-256/P-384/P-521")]
+    Unsupported(String),
+    /// The key is encrypted but no password was given.
+    #[error(
+        "the private key is encrypted: give its password in the environment variable named by the configuration (EXTERNAL_PRIVATE_KEY_PASSWORD) or a password file (EXTERNAL_PRIVATE_KEY_PASSWORD_FILE)"
+    )]
+    PasswordRequired,
+    /// The password does not decrypt the key.
+    #[error("wrong password for the encrypted private key (or an unsupported encryption scheme)")]
+    WrongPassword,
+    /// The password file could not be read.
+    #[error("cannot read the key password file {path}")]
+    PasswordFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The key structure is damaged.
+    #[error("malformed {format} private key: {reason}")]
+    Malformed {
+        /// The format that was tried.
+        format: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A public key could not be parsed.
+    #[error("malformed or unsupported public key: {0}")]
+    PublicKey(String),
+    /// The private key does not belong to the leaf certificate.
+    #[error(
+        "the private key does not match the leaf certificate {subject:?}: the key is {key_spec} but it is not the key certified by the leaf; configure the key that belongs to the certificate, or the chain that certifies this key"
+    )]
+    Mismatch {
+        /// Key spec of the private key.
+        key_spec: KeySpec,
+        /// Subject of the leaf certificate.
+        subject: String,
+    },
+}
+
+/// The certificate rule a certificate broke. Notation enforces all of these (notation-core-go
+/// `x509/codesigning_cert_validations.go`); each message names the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainRule {
+    /// Not yet valid at the given time.
+    #[error("is not valid until {not_before} (checked at {at})")]
+    NotYetValid {
+        /// notBefore, RFC 3339.
+        not_before: String,
+        /// The time of the check, RFC 3339.
+        at: String,
+    },
+    /// Expired at the given time.
+    #[error("expired at {not_after} (checked at {at}); issue a new certificate")]
+    Expired {
+        /// notAfter, RFC 3339.
+        not_after: String,
+        /// The time of the check, RFC 3339.
+        at: String,
+    },
+    /// Leaf without key usage extension.
+    #[error("has no key usage extension; the leaf needs a critical keyUsage with digitalSignature")]
+    LeafKeyUsageMissing,
+    /// Leaf key usage not critical.
+    #[error("has a non-critical key usage; notation requires keyUsage to be critical")]
+    LeafKeyUsageNotCritical,
+    /// Leaf key usage without digitalSignature.
+    #[error("key usage lacks digitalSignature")]
+    LeafKeyUsageNoDigitalSignature,
+    /// Leaf key usage with a bit notation forbids.
+    #[error(
+        "key usage includes {0}, which notation forbids for signing certificates; allow only digitalSignature"
+    )]
+    LeafKeyUsageForbidden(&'static str),
+    /// Leaf with a forbidden extended key usage.
+    #[error(
+        "extended key usage includes {0}, which notation forbids; use codeSigning only (as openssl: extendedKeyUsage = codeSigning)"
+    )]
+    LeafEkuForbidden(&'static str),
+    /// Leaf that is a CA.
+    #[error("is a CA certificate (basicConstraints CA:TRUE) but is used as the signing leaf")]
+    LeafIsCa,
+    /// CA without basic constraints CA:TRUE.
+    #[error("issues another certificate but is not a CA (basicConstraints CA:TRUE missing)")]
+    NotACa,
+    /// CA without key usage keyCertSign.
+    #[error("is a CA without a critical keyUsage containing keyCertSign")]
+    CaKeyUsage,
+    /// CA path length constraint violated.
+    #[error("has pathLenConstraint {allowed} but {below} CA certificate(s) follow it in the chain")]
+    PathLength {
+        /// The constraint.
+        allowed: u8,
+        /// CAs below it.
+        below: usize,
+    },
+    /// Signature by the issuer does not verify.
+    #[error("signature does not verify with the issuer's public key")]
+    BadSignature,
+    /// Self-signed root whose self-signature does not verify.
+    #[error("is self-issued but its self-signature does not verify")]
+    BadSelfSignature,
+    /// A SHA-1 or unknown signature algorithm.
+    #[error("is signed with {0}, which notation does not accept (use SHA-256 or stronger)")]
+    WeakSignatureAlgorithm(String),
+    /// A key type or size notation does not accept.
+    #[error("has an unsupported public key: {0}")]
+    UnsupportedKey(String),
+    /// A single certificate that is not self-signed.
+    #[error("is the only certificate but is not self-signed; add the intermediate and root certificates")]
+    LoneNotSelfSigned,
+    /// A leaf that is self-signed in a longer chain.
+    #[error("is self-signed but is the leaf of a chain of several certificates")]
+    LeafSelfSigned,
+    /// An intermediate that is self-signed.
+    #[error("is a self-signed intermediate; only the last certificate may be a self-signed root")]
+    IntermediateSelfSigned,
+}
+
+/// A certificate or certificate chain could not be loaded, or broke a rule.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// The chain file could not be read.
+    #[error("cannot read certificate chain file {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No certificate found.
+    #[error(
+        "no certificate found{}: give a PEM bundle (-----BEGIN CERTIFICATE-----) or DER certificates",
+        path.as_ref().map(|p| format!(" in {}", p.display())).unwrap_or_default()
+    )]
+    Empty {
+        /// The file, if any.
+        path: Option<PathBuf>,
+    },
+    /// A certificate could not be parsed.
+    #[error("certificate {index} is malformed: {reason}")]
+    Malformed {
+        /// Position in the input (0-based).
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Too many certificates.
+    #[error("too many certificates ({count}); at most {max} are accepted")]
+    TooMany {
+        /// How many were found.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// More than one certificate is not the issuer of any other.
+    #[error(
+        "the chain has {} leaf certificates ({}); give exactly one signing certificate with its issuers",
+        subjects.len(), subjects.join("; ")
+    )]
+    MultipleLeaves {
+        /// Subjects of the candidate leaves.
+        subjects: Vec<String>,
+    },
+    /// Every certificate issues another one: a loop.
+    #[error("the certificates form a loop; no leaf certificate found")]
+    Loop,
+    /// The chain does not end at a self-signed root.
+    #[error(
+        "the chain does not end at a self-signed root: the issuer {issuer:?} of {subject:?} is missing; append the root (and any intermediate) certificate to the chain file"
+    )]
+    MissingIssuer {
+        /// Subject of the last certificate found.
+        subject: String,
+        /// The issuer that is missing.
+        issuer: String,
+    },
+    /// A certificate that is not part of the leaf's chain.
+    #[error("certificate {subject:?} is not part of the leaf's chain; remove it from the chain file")]
+    Unrelated {
+        /// Its subject.
+        subject: String,
+    },
+    /// A certificate broke a rule.
+    #[error("{role} certificate {index} ({subject:?}) {rule}")]
+    Rule {
+        /// Position in the ordered chain, 0 = leaf.
+        index: usize,
+        /// `"leaf"`, `"intermediate"` or `"root"`.
+        role: &'static str,
+        /// Its subject (RFC 4514).
+        subject: String,
+        /// The rule.
+        rule: ChainRule,
+    },
+    /// The chain does not end at the trust anchor.
+    #[error("no certificate of the chain is the trusted root {anchor:?}; the signature was made under another CA")]
+    Untrusted {
+        /// Subject of the trust anchor.
+        anchor: String,
+    },
+}
+
+/// What is wrong with a signature, found by examining it after verification failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureDiagnosis {
+    /// Wrong length for the key.
+    #[error("the signature is {actual} bytes but a {key_spec} signature is {expected} bytes")]
+    WrongLength {
+        /// The key spec.
+        key_spec: KeySpec,
+        /// Expected length.
+        expected: usize,
+        /// Actual length.
+        actual: usize,
+    },
+    /// RSA-PSS with the wrong salt length.
+    #[error(
+        "the signer used RSA-PSS with a {actual}-byte salt; notation (COSE) requires the salt length to equal the hash length, {expected} bytes (openssl: -sigopt rsa_pss_saltlen:digest)"
+    )]
+    PssSaltLength {
+        /// Required salt length.
+        expected: usize,
+        /// Salt length found.
+        actual: usize,
+    },
+    /// PKCS#1 v1.5 where PSS was asked for.
+    #[error(
+        "the signer used RSA PKCS#1 v1.5 padding; {expected} needs RSASSA-PSS (openssl: -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest)"
+    )]
+    Pkcs1v15InsteadOfPss {
+        /// The algorithm asked for.
+        expected: SignatureAlgorithm,
+    },
+    /// PSS where PKCS#1 v1.5 was asked for.
+    #[error("the signer used RSA-PSS padding; {expected} needs PKCS#1 v1.5 padding")]
+    PssInsteadOfPkcs1v15 {
+        /// The algorithm asked for.
+        expected: SignatureAlgorithm,
+    },
+    /// Right scheme, wrong hash.
+    #[error("the signer hashed with {actual} but {expected} was asked for")]
+    WrongHash {
+        /// The hash asked for.
+        expected: crate::HashAlgorithm,
+        /// The hash found.
+        actual: crate::HashAlgorithm,
+    },
+    /// The signature verifies with no parameters under this key.
+    #[error(
+        "the signature was not made by the private key of the leaf certificate {subject:?} (wrong key, or the payload was altered)"
+    )]
+    WrongKey {
+        /// Subject of the leaf certificate.
+        subject: String,
+    },
+}
+
+/// Signing failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The algorithm cannot be used with this key.
+    #[error("{algorithm} cannot be used with a {key_spec} key")]
+    AlgorithmMismatch {
+        /// The algorithm asked for.
+        algorithm: SignatureAlgorithm,
+        /// The key.
+        key_spec: KeySpec,
+    },
+    /// The crypto backend failed.
+    #[error("the crypto backend failed to sign with the {key_spec} key")]
+    Backend {
+        /// The key.
+        key_spec: KeySpec,
+    },
+    /// The signer program could not be started.
+    #[error("cannot run signer program {program}: {reason}")]
+    Spawn {
+        /// The program.
+        program: PathBuf,
+        /// Why, with a remedy.
+        reason: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The signer program failed.
+    #[error(
+        "signer program {program} {status}{}",
+        if stderr.is_empty() { String::from(" and wrote nothing to stderr") } else { format!(": {stderr}") }
+    )]
+    Program {
+        /// The program.
+        program: PathBuf,
+        /// How it ended, e.g. `"exited with status 1"`.
+        status: String,
+        /// What it wrote to stderr (bounded, trimmed).
+        stderr: String,
+    },
+    /// The signer program did not finish in time; it was killed with its process group.
+    #[error(
+        "signer program {program} timed out after {} s and was stopped{}; raise signer_timeout (EXTERNAL_SIGNER_TIMEOUT) if it needs longer",
+        timeout.as_secs_f64(),
+        if stderr.is_empty() { String::new() } else { format!(" (stderr: {stderr})") }
+    )]
+    Timeout {
+        /// The program.
+        program: PathBuf,
+        /// The limit.
+        timeout: Duration,
+        /// What it wrote to stderr before (bounded, trimmed).
+        stderr: String,
+    },
+    /// The signer program printed too much.
+    #[error("signer program {program} printed more than {limit} bytes on stdout; a signature is at most 1 KiB")]
+    OutputTooLarge {
+        /// The program.
+        program: PathBuf,
+        /// The limit.
+        limit: usize,
+    },
+    /// The signer program printed nothing.
+    #[error("signer program {program} printed no signature on stdout")]
+    EmptyOutput {
+        /// The program.
+        program: PathBuf,
+    },
+    /// The signer program's output is not in the configured encoding.
+    #[error(
+        "signer program {program} output is not valid {encoding}: {reason}; set signature_encoding (EXTERNAL_SIGNATURE_ENCODING) to raw, base64 or hex to match what it prints"
+    )]
+    Encoding {
+        /// The program.
+        program: PathBuf,
+        /// The configured encoding.
+        encoding: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The signature does not verify against the leaf certificate.
+    #[error("the signature does not verify with the leaf certificate's public key for {algorithm}: {diagnosis}")]
+    Verification {
+        /// The algorithm asked for.
+        algorithm: SignatureAlgorithm,
+        /// What is wrong.
+        diagnosis: SignatureDiagnosis,
+    },
+    /// An ECDSA signature that is neither r||s nor DER.
+    #[error("malformed ECDSA signature: {0}")]
+    MalformedEcdsa(String),
+}
+
+/// A signature envelope could not be built, parsed or verified.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// Unknown envelope media type.
+    #[error("unsupported signature envelope type {0:?}: expected application/jose+json or application/cose")]
+    UnsupportedFormat(String),
+    /// The envelope is not well-formed.
+    #[error("malformed {format} envelope: {reason}")]
+    Malformed {
+        /// `"JWS"` or `"COSE"`.
+        format: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A required header is missing or has the wrong value.
+    #[error("{format} envelope header {header}: {reason}")]
+    Header {
+        /// `"JWS"` or `"COSE"`.
+        format: &'static str,
+        /// The header name.
+        header: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The signature does not verify.
+    #[error("the envelope signature does not verify with the leaf certificate's key ({algorithm})")]
+    BadSignature {
+        /// The algorithm in the header.
+        algorithm: SignatureAlgorithm,
+    },
+    /// The header algorithm is not the one the leaf key requires.
+    #[error("the envelope algorithm {header} does not match the algorithm {derived} derived from the signing certificate ({key_spec})")]
+    AlgorithmMismatch {
+        /// Algorithm in the header.
+        header: SignatureAlgorithm,
+        /// Algorithm derived from the leaf.
+        derived: SignatureAlgorithm,
+        /// Leaf key spec.
+        key_spec: KeySpec,
+    },
+    /// The signature has expired.
+    #[error("the signature expired at {expiry}")]
+    Expired {
+        /// Expiry, RFC 3339.
+        expiry: String,
+    },
+    /// The payload is not a Notary payload.
+    #[error("malformed Notary payload: {0}")]
+    Payload(String),
+    /// The certificate chain in the envelope failed.
+    #[error(transparent)]
+    Certificate(#[from] CertificateError),
+    /// The key could not be used.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// Signing failed.
+    #[error(transparent)]
+    Sign(#[from] SignError),
+}

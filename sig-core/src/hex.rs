@@ -1,0 +1,29 @@
+//! Lowercase hexadecimal, for digests and thumbprints.
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn encode(bytes: &[u8]) -> String {
+    use core::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// Decodes hex (either case, surrounding whitespace ignored).
+pub(crate) fn decode(text: &str) -> Result<Vec<u8>, String> {
+    let text = text.trim();
+    if !text.is_ascii() {
+        return Err("non-ASCII characters".to_owned());
+    }
+    if text.len() % 2 != 0 {
+        return Err(format!("odd number of hex digits ({})", text.len()));
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&text[i..i + 2], 16)
+                .map_err(|_| format!("invalid hex digit near offset {i}"))
+        })
+        .collect()
+}

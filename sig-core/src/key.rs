@@ -1,0 +1,445 @@
+//! Private and public keys from PEM or DER bytes. Pure: no file or environment access here.
+//!
+//! Private keys: PKCS#8 (`PRIVATE KEY`), encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`, PBES2),
+//! PKCS#1 RSA (`RSA PRIVATE KEY`) and SEC1 EC (`EC PRIVATE KEY`), as PEM or DER. Public keys: X.509
+//! `SubjectPublicKeyInfo`. Only Notation's six key specs are accepted.
+
+use core::fmt;
+
+use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
+use aws_lc_rs::signature::{self, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair as _};
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5912::{
+    ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SECP_256_R_1, SECP_384_R_1, SECP_521_R_1,
+};
+use der::Decode;
+use zeroize::Zeroizing;
+
+use crate::algorithm::{HashAlgorithm, KeySpec, SignatureAlgorithm, SignatureScheme};
+use crate::error::{KeyError, SignError};
+use crate::pem;
+
+/// A private key of one of Notation's key specs, held by the crypto backend (aws-lc-rs).
+///
+/// `Debug` shows only the key spec; key material never appears in any output. The backend
+/// clears key memory when the key is dropped, and every intermediate buffer here is zeroized.
+pub struct PrivateKey {
+    spec: KeySpec,
+    inner: Inner,
+    public: PublicKey,
+}
+
+enum Inner {
+    Rsa(RsaKeyPair),
+    /// ECDSA key pairs are bound to one hash in aws-lc-rs; keep the PKCS#8 form to build the
+    /// key pair for another hash (cosign signs P-384 and P-521 keys with SHA-256 by default).
+    Ec { key_pair: EcdsaKeyPair, pkcs8: Zeroizing<Vec<u8>> },
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrivateKey").field("spec", &self.spec).finish_non_exhaustive()
+    }
+}
+
+impl PrivateKey {
+    /// Parses a private key from PEM or DER bytes.
+    ///
+    /// `password` decrypts an encrypted PKCS#8 key and is ignored otherwise.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::NotAPrivateKey`] for anything that is not a private key (a certificate, say),
+    /// [`KeyError::PasswordRequired`] / [`KeyError::WrongPassword`] for encrypted keys,
+    /// [`KeyError::Unsupported`] for key types or sizes outside Notation's key specs, and
+    /// [`KeyError::Malformed`] for damaged keys.
+    pub fn from_bytes(bytes: &[u8], password: Option<&[u8]>) -> Result<Self, KeyError> {
+        if pem::looks_like_pem(bytes) {
+            let blocks = pem::blocks(bytes);
+            let mut found = None;
+            for block in blocks {
+                let format = match block.label.as_str() {
+                    "PRIVATE KEY" => DerFormat::Pkcs8,
+                    "ENCRYPTED PRIVATE KEY" => DerFormat::EncryptedPkcs8,
+                    "RSA PRIVATE KEY" => DerFormat::Pkcs1,
+                    "EC PRIVATE KEY" => DerFormat::Sec1,
+                    // `openssl ecparam -genkey` writes the curve first; skip it.
+                    "EC PARAMETERS" => continue,
+                    other => {
+                        found.get_or_insert_with(|| format!("a PEM {other} block"));
+                        continue;
+                    }
+                };
+                let der = Zeroizing::new(block.der.map_err(|reason| KeyError::Malformed {
+                    format: format.name(),
+                    reason: format!("bad PEM encoding: {reason}"),
+                })?);
+                return Self::from_der_as(&der, format, password);
+            }
+            return Err(KeyError::NotAPrivateKey { found });
+        }
+        Self::from_der(bytes, password)
+    }
+
+    /// Parses a DER private key, trying PKCS#8, encrypted PKCS#8, PKCS#1 and SEC1 in turn.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_bytes`](Self::from_bytes).
+    pub fn from_der(der: &[u8], password: Option<&[u8]>) -> Result<Self, KeyError> {
+        let format = if pkcs8::PrivateKeyInfoRef::from_der(der).is_ok() {
+            DerFormat::Pkcs8
+        } else if pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).is_ok() {
+            DerFormat::EncryptedPkcs8
+        } else if RsaKeyPair::from_der(der).is_ok() {
+            DerFormat::Pkcs1
+        } else if sec1_curve(der).is_some() {
+            DerFormat::Sec1
+        } else {
+            let found = x509_cert::Certificate::from_der(der)
+                .is_ok()
+                .then(|| "a DER certificate".to_owned());
+            return Err(KeyError::NotAPrivateKey { found });
+        };
+        Self::from_der_as(der, format, password)
+    }
+
+    fn from_der_as(
+        der: &[u8],
+        format: DerFormat,
+        password: Option<&[u8]>,
+    ) -> Result<Self, KeyError> {
+        match format {
+            DerFormat::Pkcs8 => Self::from_pkcs8(der),
+            DerFormat::EncryptedPkcs8 => {
+                let password = password.ok_or(KeyError::PasswordRequired)?;
+                let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).map_err(|e| {
+                    KeyError::Malformed { format: format.name(), reason: e.to_string() }
+                })?;
+                let document = info.decrypt(password).map_err(|_| KeyError::WrongPassword)?;
+                Self::from_pkcs8(document.as_bytes())
+            }
+            DerFormat::Pkcs1 => {
+                let key_pair = RsaKeyPair::from_der(der).map_err(|e| KeyError::Malformed {
+                    format: format.name(),
+                    reason: e.to_string(),
+                })?;
+                Self::from_rsa(key_pair)
+            }
+            DerFormat::Sec1 => {
+                let Some(spec) = sec1_curve(der) else {
+                    return Err(KeyError::Malformed {
+                        format: format.name(),
+                        reason: "not an ECPrivateKey on P-256, P-384 or P-521".to_owned(),
+                    });
+                };
+                let key_pair = EcdsaKeyPair::from_private_key_der(ecdsa_notary_signing(spec), der)
+                    .map_err(|e| KeyError::Malformed { format: format.name(), reason: e.to_string() })?;
+                let pkcs8 = key_pair.to_pkcs8v1().map_err(|_| KeyError::Malformed {
+                    format: format.name(),
+                    reason: "cannot re-encode the key".to_owned(),
+                })?;
+                Self::from_ec(spec, key_pair, Zeroizing::new(pkcs8.as_ref().to_vec()))
+            }
+        }
+    }
+
+    fn from_pkcs8(der: &[u8]) -> Result<Self, KeyError> {
+        let malformed = |reason: String| KeyError::Malformed { format: "PKCS#8", reason };
+        let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|e| malformed(e.to_string()))?;
+        let oid = info.algorithm.oid;
+        if oid == RSA_ENCRYPTION {
+            let key_pair = RsaKeyPair::from_pkcs8(der).map_err(|e| malformed(e.to_string()))?;
+            Self::from_rsa(key_pair)
+        } else if oid == ID_EC_PUBLIC_KEY {
+            let curve = info
+                .algorithm
+                .parameters_oid()
+                .map_err(|_| malformed("EC key without a named curve".to_owned()))?;
+            let spec = ec_spec_from_curve(curve)
+                .ok_or_else(|| KeyError::Unsupported(format!("EC key on curve {curve}")))?;
+            let key_pair = EcdsaKeyPair::from_pkcs8(ecdsa_notary_signing(spec), der)
+                .map_err(|e| malformed(e.to_string()))?;
+            Self::from_ec(spec, key_pair, Zeroizing::new(der.to_vec()))
+        } else {
+            Err(KeyError::Unsupported(format!("key algorithm {}", oid_name(oid))))
+        }
+    }
+
+    fn from_rsa(key_pair: RsaKeyPair) -> Result<Self, KeyError> {
+        let bits = key_pair.public_modulus_len() * 8;
+        let spec = match bits {
+            2048 => KeySpec::Rsa2048,
+            3072 => KeySpec::Rsa3072,
+            4096 => KeySpec::Rsa4096,
+            _ => return Err(KeyError::Unsupported(format!("RSA {bits}-bit key"))),
+        };
+        let public = PublicKey { spec, bytes: key_pair.public_key().as_ref().to_vec() };
+        Ok(Self { spec, inner: Inner::Rsa(key_pair), public })
+    }
+
+    fn from_ec(
+        spec: KeySpec,
+        key_pair: EcdsaKeyPair,
+        pkcs8: Zeroizing<Vec<u8>>,
+    ) -> Result<Self, KeyError> {
+        let public = PublicKey { spec, bytes: key_pair.public_key().as_ref().to_vec() };
+        Ok(Self { spec, inner: Inner::Ec { key_pair, pkcs8 }, public })
+    }
+
+    /// The key spec.
+    pub fn key_spec(&self) -> KeySpec {
+        self.spec
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// Signs `message` (not pre-hashed) with `algorithm`. ECDSA signatures are `r || s`.
+    ///
+    /// # Errors
+    ///
+    /// [`SignError::AlgorithmMismatch`] when the algorithm does not fit the key, and
+    /// [`SignError::Backend`] if the crypto backend fails.
+    pub fn sign(&self, algorithm: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, SignError> {
+        let mismatch = || SignError::AlgorithmMismatch { algorithm, key_spec: self.spec };
+        let backend = || SignError::Backend { key_spec: self.spec };
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        match &self.inner {
+            Inner::Rsa(key_pair) => {
+                let padding: &'static dyn signature::RsaEncoding = match algorithm {
+                    SignatureAlgorithm::RsaPssSha256 => &signature::RSA_PSS_SHA256,
+                    SignatureAlgorithm::RsaPssSha384 => &signature::RSA_PSS_SHA384,
+                    SignatureAlgorithm::RsaPssSha512 => &signature::RSA_PSS_SHA512,
+                    SignatureAlgorithm::RsaPkcs1v15Sha256 => &signature::RSA_PKCS1_SHA256,
+                    SignatureAlgorithm::RsaPkcs1v15Sha384 => &signature::RSA_PKCS1_SHA384,
+                    SignatureAlgorithm::RsaPkcs1v15Sha512 => &signature::RSA_PKCS1_SHA512,
+                    _ => return Err(mismatch()),
+                };
+                let mut out = vec![0; key_pair.public_modulus_len()];
+                key_pair.sign(padding, &rng, message, &mut out).map_err(|_| backend())?;
+                Ok(out)
+            }
+            Inner::Ec { key_pair, pkcs8 } => {
+                if algorithm.scheme() != SignatureScheme::Ecdsa {
+                    return Err(mismatch());
+                }
+                let signing = ecdsa_signing(self.spec, algorithm.hash()).ok_or_else(mismatch)?;
+                let sig = if core::ptr::eq(key_pair.algorithm(), signing) {
+                    key_pair.sign(&rng, message)
+                } else {
+                    EcdsaKeyPair::from_pkcs8(signing, pkcs8)
+                        .map_err(|_| mismatch())?
+                        .sign(&rng, message)
+                };
+                Ok(sig.map_err(|_| backend())?.as_ref().to_vec())
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum DerFormat {
+    Pkcs8,
+    EncryptedPkcs8,
+    Pkcs1,
+    Sec1,
+}
+
+impl DerFormat {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Pkcs8 => "PKCS#8",
+            Self::EncryptedPkcs8 => "encrypted PKCS#8",
+            Self::Pkcs1 => "PKCS#1 RSA",
+            Self::Sec1 => "SEC1 EC",
+        }
+    }
+}
+
+/// The curve of a SEC1 `ECPrivateKey`, from its `parameters` field.
+fn sec1_curve(der: &[u8]) -> Option<KeySpec> {
+    // ECPrivateKey ::= SEQUENCE { version INTEGER (1), privateKey OCTET STRING,
+    //                             parameters [0] ECParameters OPTIONAL, publicKey [1] BIT STRING OPTIONAL }
+    #[derive(der::Sequence)]
+    struct EcPrivateKey<'a> {
+        _version: u8,
+        _private_key: &'a der::asn1::OctetStringRef,
+        #[asn1(context_specific = "0", optional = "true")]
+        parameters: Option<ObjectIdentifier>,
+        #[asn1(context_specific = "1", optional = "true")]
+        _public_key: Option<der::asn1::BitStringRef<'a>>,
+    }
+    let key = EcPrivateKey::from_der(der).ok()?;
+    ec_spec_from_curve(key.parameters?)
+}
+
+fn ec_spec_from_curve(curve: ObjectIdentifier) -> Option<KeySpec> {
+    match curve {
+        SECP_256_R_1 => Some(KeySpec::Ec256),
+        SECP_384_R_1 => Some(KeySpec::Ec384),
+        SECP_521_R_1 => Some(KeySpec::Ec521),
+        _ => None,
+    }
+}
+
+fn oid_name(oid: ObjectIdentifier) -> String {
+    const_oid::db::DB.by_oid(&oid).map_or_else(|| oid.to_string(), str::to_owned)
+}
+
+/// The aws-lc-rs ECDSA signing algorithm (fixed r||s output) for a curve and hash, if it has one
+/// (it has no P-256/SHA-384 or P-384/SHA-256 signing).
+fn ecdsa_signing(spec: KeySpec, hash: HashAlgorithm) -> Option<&'static EcdsaSigningAlgorithm> {
+    Some(match (spec, hash) {
+        (KeySpec::Ec256, HashAlgorithm::Sha256) => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        (KeySpec::Ec384, HashAlgorithm::Sha384) => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+        (KeySpec::Ec521, HashAlgorithm::Sha256) => &signature::ECDSA_P521_SHA256_FIXED_SIGNING,
+        (KeySpec::Ec521, HashAlgorithm::Sha384) => &signature::ECDSA_P521_SHA384_FIXED_SIGNING,
+        (KeySpec::Ec521, HashAlgorithm::Sha512) => &signature::ECDSA_P521_SHA512_FIXED_SIGNING,
+        _ => return None,
+    })
+}
+
+/// The signing algorithm for an EC key spec's own hash.
+fn ecdsa_notary_signing(spec: KeySpec) -> &'static EcdsaSigningAlgorithm {
+    match spec {
+        KeySpec::Ec384 => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+        KeySpec::Ec521 => &signature::ECDSA_P521_SHA512_FIXED_SIGNING,
+        _ => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+    }
+}
+
+/// A public key of one of Notation's key specs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    spec: KeySpec,
+    /// RSA: the `RSAPublicKey` DER; EC: the uncompressed point.
+    bytes: Vec<u8>,
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublicKey").field("spec", &self.spec).finish_non_exhaustive()
+    }
+}
+
+impl PublicKey {
+    /// Parses an X.509 `SubjectPublicKeyInfo` (DER).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::PublicKey`] for malformed input, [`KeyError::Unsupported`] for key types or
+    /// sizes outside Notation's key specs.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
+        let spki = spki::SubjectPublicKeyInfoRef::from_der(der)
+            .map_err(|e| KeyError::PublicKey(e.to_string()))?;
+        Self::from_spki(&spki)
+    }
+
+    pub(crate) fn from_spki(spki: &spki::SubjectPublicKeyInfoRef<'_>) -> Result<Self, KeyError> {
+        let bytes = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or_else(|| KeyError::PublicKey("public key bit string is not byte-aligned".into()))?
+            .to_vec();
+        let oid = spki.algorithm.oid;
+        let spec = if oid == RSA_ENCRYPTION {
+            let bits = rsa_modulus_bits(&bytes)?;
+            match bits {
+                2048 => KeySpec::Rsa2048,
+                3072 => KeySpec::Rsa3072,
+                4096 => KeySpec::Rsa4096,
+                _ => return Err(KeyError::Unsupported(format!("RSA {bits}-bit key"))),
+            }
+        } else if oid == ID_EC_PUBLIC_KEY {
+            let curve = spki
+                .algorithm
+                .parameters_oid()
+                .map_err(|_| KeyError::PublicKey("EC key without a named curve".into()))?;
+            ec_spec_from_curve(curve)
+                .ok_or_else(|| KeyError::Unsupported(format!("EC key on curve {}", oid_name(curve))))?
+        } else {
+            return Err(KeyError::Unsupported(format!("key algorithm {}", oid_name(oid))));
+        };
+        Ok(Self { spec, bytes })
+    }
+
+    /// The key spec.
+    pub fn key_spec(&self) -> KeySpec {
+        self.spec
+    }
+
+    /// Verifies `signature` over `message` (not pre-hashed). ECDSA signatures are `r || s`.
+    pub fn verify(&self, algorithm: SignatureAlgorithm, message: &[u8], signature: &[u8]) -> bool {
+        let Some(params) = verification_algorithm(self.spec, algorithm) else {
+            return false;
+        };
+        signature::UnparsedPublicKey::new(params, &self.bytes).verify(message, signature).is_ok()
+    }
+
+    /// Verifies an ECDSA signature in ASN.1 DER form (as X.509 and cosign use).
+    pub fn verify_ecdsa_der(&self, hash: HashAlgorithm, message: &[u8], signature: &[u8]) -> bool {
+        use signature::{
+            ECDSA_P256_SHA256_ASN1 as P256_256, ECDSA_P256_SHA384_ASN1 as P256_384,
+            ECDSA_P256_SHA512_ASN1 as P256_512, ECDSA_P384_SHA256_ASN1 as P384_256,
+            ECDSA_P384_SHA384_ASN1 as P384_384, ECDSA_P384_SHA512_ASN1 as P384_512,
+            ECDSA_P521_SHA256_ASN1 as P521_256, ECDSA_P521_SHA384_ASN1 as P521_384,
+            ECDSA_P521_SHA512_ASN1 as P521_512,
+        };
+        let params: &'static dyn signature::VerificationAlgorithm = match (self.spec, hash) {
+            (KeySpec::Ec256, HashAlgorithm::Sha256) => &P256_256,
+            (KeySpec::Ec256, HashAlgorithm::Sha384) => &P256_384,
+            (KeySpec::Ec256, HashAlgorithm::Sha512) => &P256_512,
+            (KeySpec::Ec384, HashAlgorithm::Sha256) => &P384_256,
+            (KeySpec::Ec384, HashAlgorithm::Sha384) => &P384_384,
+            (KeySpec::Ec384, HashAlgorithm::Sha512) => &P384_512,
+            (KeySpec::Ec521, HashAlgorithm::Sha256) => &P521_256,
+            (KeySpec::Ec521, HashAlgorithm::Sha384) => &P521_384,
+            (KeySpec::Ec521, HashAlgorithm::Sha512) => &P521_512,
+            _ => return false,
+        };
+        signature::UnparsedPublicKey::new(params, &self.bytes).verify(message, signature).is_ok()
+    }
+
+    /// The raw key bytes: the `RSAPublicKey` DER for RSA, the uncompressed point for EC.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+fn verification_algorithm(
+    spec: KeySpec,
+    algorithm: SignatureAlgorithm,
+) -> Option<&'static dyn signature::VerificationAlgorithm> {
+    use SignatureAlgorithm as A;
+    Some(match (spec.is_rsa(), algorithm) {
+        (true, A::RsaPssSha256) => &signature::RSA_PSS_2048_8192_SHA256,
+        (true, A::RsaPssSha384) => &signature::RSA_PSS_2048_8192_SHA384,
+        (true, A::RsaPssSha512) => &signature::RSA_PSS_2048_8192_SHA512,
+        (true, A::RsaPkcs1v15Sha256) => &signature::RSA_PKCS1_2048_8192_SHA256,
+        (true, A::RsaPkcs1v15Sha384) => &signature::RSA_PKCS1_2048_8192_SHA384,
+        (true, A::RsaPkcs1v15Sha512) => &signature::RSA_PKCS1_2048_8192_SHA512,
+        (false, A::EcdsaSha256) if spec == KeySpec::Ec256 => &signature::ECDSA_P256_SHA256_FIXED,
+        (false, A::EcdsaSha384) if spec == KeySpec::Ec384 => &signature::ECDSA_P384_SHA384_FIXED,
+        (false, A::EcdsaSha256) if spec == KeySpec::Ec521 => &signature::ECDSA_P521_SHA256_FIXED,
+        (false, A::EcdsaSha384) if spec == KeySpec::Ec521 => &signature::ECDSA_P521_SHA384_FIXED,
+        (false, A::EcdsaSha512) if spec == KeySpec::Ec521 => &signature::ECDSA_P521_SHA512_FIXED,
+        _ => return None,
+    })
+}
+
+/// Bit length of the modulus of an `RSAPublicKey` DER.
+fn rsa_modulus_bits(der: &[u8]) -> Result<usize, KeyError> {
+    #[derive(der::Sequence)]
+    struct RsaPublicKey<'a> {
+        modulus: der::asn1::UintRef<'a>,
+        _exponent: der::asn1::UintRef<'a>,
+    }
+    let key =
+        RsaPublicKey::from_der(der).map_err(|e| KeyError::PublicKey(format!("RSA key: {e}")))?;
+    let n = key.modulus.as_bytes();
+    let leading = n.first().map_or(0, |b| b.leading_zeros() as usize);
+    Ok(n.len() * 8 - leading)
+}
