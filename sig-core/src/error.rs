@@ -192,7 +192,9 @@ pub enum ChainRule {
     #[error("has an unsupported public key: {0}")]
     UnsupportedKey(String),
     /// A single certificate that is not self-signed.
-    #[error("is the only certificate but is not self-signed; add the intermediate and root certificates")]
+    #[error(
+        "is the only certificate but is not self-signed; add the intermediate and root certificates"
+    )]
     LoneNotSelfSigned,
     /// A leaf that is self-signed in a longer chain.
     #[error("is self-signed but is the leaf of a chain of several certificates")]
@@ -263,7 +265,9 @@ pub enum CertificateError {
         issuer: String,
     },
     /// A certificate that is not part of the leaf's chain.
-    #[error("certificate {subject:?} is not part of the leaf's chain; remove it from the chain file")]
+    #[error(
+        "certificate {subject:?} is not part of the leaf's chain; remove it from the chain file"
+    )]
     Unrelated {
         /// Its subject.
         subject: String,
@@ -281,7 +285,9 @@ pub enum CertificateError {
         rule: ChainRule,
     },
     /// The chain does not end at the trust anchor.
-    #[error("no certificate of the chain is the trusted root {anchor:?}; the signature was made under another CA")]
+    #[error(
+        "no certificate of the chain is the trusted root {anchor:?}; the signature was made under another CA"
+    )]
     Untrusted {
         /// Subject of the trust anchor.
         anchor: String,
@@ -401,7 +407,9 @@ pub enum SignError {
         stderr: String,
     },
     /// The signer program printed too much.
-    #[error("signer program {program} printed more than {limit} bytes on stdout; a signature is at most 1 KiB")]
+    #[error(
+        "signer program {program} printed more than {limit} bytes on stdout; a signature is at most 1 KiB"
+    )]
     OutputTooLarge {
         /// The program.
         program: PathBuf,
@@ -427,7 +435,9 @@ pub enum SignError {
         reason: String,
     },
     /// The signature does not verify against the leaf certificate.
-    #[error("the signature does not verify with the leaf certificate's public key for {algorithm}: {diagnosis}")]
+    #[error(
+        "the signature does not verify with the leaf certificate's public key for {algorithm}: {diagnosis}"
+    )]
     Verification {
         /// The algorithm asked for.
         algorithm: SignatureAlgorithm,
@@ -444,7 +454,9 @@ pub enum SignError {
 #[non_exhaustive]
 pub enum EnvelopeError {
     /// Unknown envelope media type.
-    #[error("unsupported signature envelope type {0:?}: expected application/jose+json or application/cose")]
+    #[error(
+        "unsupported signature envelope type {0:?}: expected application/jose+json or application/cose"
+    )]
     UnsupportedFormat(String),
     /// The envelope is not well-formed.
     #[error("malformed {format} envelope: {reason}")]
@@ -471,7 +483,9 @@ pub enum EnvelopeError {
         algorithm: SignatureAlgorithm,
     },
     /// The header algorithm is not the one the leaf key requires.
-    #[error("the envelope algorithm {header} does not match the algorithm {derived} derived from the signing certificate ({key_spec})")]
+    #[error(
+        "the envelope algorithm {header} does not match the algorithm {derived} derived from the signing certificate ({key_spec})"
+    )]
     AlgorithmMismatch {
         /// Algorithm in the header.
         header: SignatureAlgorithm,

@@ -33,12 +33,17 @@ enum Inner {
     Rsa(RsaKeyPair),
     /// ECDSA key pairs are bound to one hash in aws-lc-rs; keep the PKCS#8 form to build the
     /// key pair for another hash (cosign signs P-384 and P-521 keys with SHA-256 by default).
-    Ec { key_pair: EcdsaKeyPair, pkcs8: Zeroizing<Vec<u8>> },
+    Ec {
+        key_pair: EcdsaKeyPair,
+        pkcs8: Zeroizing<Vec<u8>>,
+    },
 }
 
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PrivateKey").field("spec", &self.spec).finish_non_exhaustive()
+        f.debug_struct("PrivateKey")
+            .field("spec", &self.spec)
+            .finish_non_exhaustive()
     }
 }
 
@@ -114,9 +119,14 @@ impl PrivateKey {
             DerFormat::EncryptedPkcs8 => {
                 let password = password.ok_or(KeyError::PasswordRequired)?;
                 let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).map_err(|e| {
-                    KeyError::Malformed { format: format.name(), reason: e.to_string() }
+                    KeyError::Malformed {
+                        format: format.name(),
+                        reason: e.to_string(),
+                    }
                 })?;
-                let document = info.decrypt(password).map_err(|_| KeyError::WrongPassword)?;
+                let document = info
+                    .decrypt(password)
+                    .map_err(|_| KeyError::WrongPassword)?;
                 Self::from_pkcs8(document.as_bytes())
             }
             DerFormat::Pkcs1 => {
@@ -134,7 +144,10 @@ impl PrivateKey {
                     });
                 };
                 let key_pair = EcdsaKeyPair::from_private_key_der(ecdsa_notary_signing(spec), der)
-                    .map_err(|e| KeyError::Malformed { format: format.name(), reason: e.to_string() })?;
+                    .map_err(|e| KeyError::Malformed {
+                        format: format.name(),
+                        reason: e.to_string(),
+                    })?;
                 let pkcs8 = key_pair.to_pkcs8v1().map_err(|_| KeyError::Malformed {
                     format: format.name(),
                     reason: "cannot re-encode the key".to_owned(),
@@ -145,7 +158,10 @@ impl PrivateKey {
     }
 
     fn from_pkcs8(der: &[u8]) -> Result<Self, KeyError> {
-        let malformed = |reason: String| KeyError::Malformed { format: "PKCS#8", reason };
+        let malformed = |reason: String| KeyError::Malformed {
+            format: "PKCS#8",
+            reason,
+        };
         let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|e| malformed(e.to_string()))?;
         let oid = info.algorithm.oid;
         if oid == RSA_ENCRYPTION {
@@ -162,7 +178,10 @@ impl PrivateKey {
                 .map_err(|e| malformed(e.to_string()))?;
             Self::from_ec(spec, key_pair, Zeroizing::new(der.to_vec()))
         } else {
-            Err(KeyError::Unsupported(format!("key algorithm {}", oid_name(oid))))
+            Err(KeyError::Unsupported(format!(
+                "key algorithm {}",
+                oid_name(oid)
+            )))
         }
     }
 
@@ -174,8 +193,15 @@ impl PrivateKey {
             4096 => KeySpec::Rsa4096,
             _ => return Err(KeyError::Unsupported(format!("RSA {bits}-bit key"))),
         };
-        let public = PublicKey { spec, bytes: key_pair.public_key().as_ref().to_vec() };
-        Ok(Self { spec, inner: Inner::Rsa(key_pair), public })
+        let public = PublicKey {
+            spec,
+            bytes: key_pair.public_key().as_ref().to_vec(),
+        };
+        Ok(Self {
+            spec,
+            inner: Inner::Rsa(key_pair),
+            public,
+        })
     }
 
     fn from_ec(
@@ -183,8 +209,15 @@ impl PrivateKey {
         key_pair: EcdsaKeyPair,
         pkcs8: Zeroizing<Vec<u8>>,
     ) -> Result<Self, KeyError> {
-        let public = PublicKey { spec, bytes: key_pair.public_key().as_ref().to_vec() };
-        Ok(Self { spec, inner: Inner::Ec { key_pair, pkcs8 }, public })
+        let public = PublicKey {
+            spec,
+            bytes: key_pair.public_key().as_ref().to_vec(),
+        };
+        Ok(Self {
+            spec,
+            inner: Inner::Ec { key_pair, pkcs8 },
+            public,
+        })
     }
 
     /// The key spec.
@@ -203,9 +236,18 @@ impl PrivateKey {
     ///
     /// [`SignError::AlgorithmMismatch`] when the algorithm does not fit the key, and
     /// [`SignError::Backend`] if the crypto backend fails.
-    pub fn sign(&self, algorithm: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, SignError> {
-        let mismatch = || SignError::AlgorithmMismatch { algorithm, key_spec: self.spec };
-        let backend = || SignError::Backend { key_spec: self.spec };
+    pub fn sign(
+        &self,
+        algorithm: SignatureAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>, SignError> {
+        let mismatch = || SignError::AlgorithmMismatch {
+            algorithm,
+            key_spec: self.spec,
+        };
+        let backend = || SignError::Backend {
+            key_spec: self.spec,
+        };
         let rng = aws_lc_rs::rand::SystemRandom::new();
         match &self.inner {
             Inner::Rsa(key_pair) => {
@@ -219,7 +261,9 @@ impl PrivateKey {
                     _ => return Err(mismatch()),
                 };
                 let mut out = vec![0; key_pair.public_modulus_len()];
-                key_pair.sign(padding, &rng, message, &mut out).map_err(|_| backend())?;
+                key_pair
+                    .sign(padding, &rng, message, &mut out)
+                    .map_err(|_| backend())?;
                 Ok(out)
             }
             Inner::Ec { key_pair, pkcs8 } => {
@@ -286,7 +330,9 @@ fn ec_spec_from_curve(curve: ObjectIdentifier) -> Option<KeySpec> {
 }
 
 fn oid_name(oid: ObjectIdentifier) -> String {
-    const_oid::db::DB.by_oid(&oid).map_or_else(|| oid.to_string(), str::to_owned)
+    const_oid::db::DB
+        .by_oid(&oid)
+        .map_or_else(|| oid.to_string(), str::to_owned)
 }
 
 /// The aws-lc-rs ECDSA signing algorithm (fixed r||s output) for a curve and hash, if it has one
@@ -321,7 +367,9 @@ pub struct PublicKey {
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PublicKey").field("spec", &self.spec).finish_non_exhaustive()
+        f.debug_struct("PublicKey")
+            .field("spec", &self.spec)
+            .finish_non_exhaustive()
     }
 }
 
@@ -358,10 +406,14 @@ impl PublicKey {
                 .algorithm
                 .parameters_oid()
                 .map_err(|_| KeyError::PublicKey("EC key without a named curve".into()))?;
-            ec_spec_from_curve(curve)
-                .ok_or_else(|| KeyError::Unsupported(format!("EC key on curve {}", oid_name(curve))))?
+            ec_spec_from_curve(curve).ok_or_else(|| {
+                KeyError::Unsupported(format!("EC key on curve {}", oid_name(curve)))
+            })?
         } else {
-            return Err(KeyError::Unsupported(format!("key algorithm {}", oid_name(oid))));
+            return Err(KeyError::Unsupported(format!(
+                "key algorithm {}",
+                oid_name(oid)
+            )));
         };
         Ok(Self { spec, bytes })
     }
@@ -376,7 +428,9 @@ impl PublicKey {
         let Some(params) = verification_algorithm(self.spec, algorithm) else {
             return false;
         };
-        signature::UnparsedPublicKey::new(params, &self.bytes).verify(message, signature).is_ok()
+        signature::UnparsedPublicKey::new(params, &self.bytes)
+            .verify(message, signature)
+            .is_ok()
     }
 
     /// Verifies an ECDSA signature in ASN.1 DER form (as X.509 and cosign use).
@@ -400,7 +454,9 @@ impl PublicKey {
             (KeySpec::Ec521, HashAlgorithm::Sha512) => &P521_512,
             _ => return false,
         };
-        signature::UnparsedPublicKey::new(params, &self.bytes).verify(message, signature).is_ok()
+        signature::UnparsedPublicKey::new(params, &self.bytes)
+            .verify(message, signature)
+            .is_ok()
     }
 
     /// The raw key bytes: the `RSAPublicKey` DER for RSA, the uncompressed point for EC.

@@ -20,8 +20,8 @@ use const_oid::db::rfc5912::{
     SHA_384_WITH_RSA_ENCRYPTION, SHA_512_WITH_RSA_ENCRYPTION,
 };
 use der::{Decode, Encode};
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName};
 use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName};
 
 pub use chain::CertificateChain;
 
@@ -73,8 +73,14 @@ impl Certificate {
         let malformed = |reason: String| CertificateError::Malformed { index, reason };
         let cert = x509_cert::Certificate::from_der(der).map_err(|e| malformed(e.to_string()))?;
         let tbs = cert.tbs_certificate();
-        let raw_subject = tbs.subject().to_der().map_err(|e| malformed(e.to_string()))?;
-        let raw_issuer = tbs.issuer().to_der().map_err(|e| malformed(e.to_string()))?;
+        let raw_subject = tbs
+            .subject()
+            .to_der()
+            .map_err(|e| malformed(e.to_string()))?;
+        let raw_issuer = tbs
+            .issuer()
+            .to_der()
+            .map_err(|e| malformed(e.to_string()))?;
         Ok(Self {
             der: der.to_vec(),
             subject: tbs.subject().to_string(),
@@ -108,12 +114,20 @@ impl Certificate {
 
     /// Start of the validity period.
     pub fn not_before(&self) -> SystemTime {
-        self.cert.tbs_certificate().validity().not_before.to_system_time()
+        self.cert
+            .tbs_certificate()
+            .validity()
+            .not_before
+            .to_system_time()
     }
 
     /// End of the validity period.
     pub fn not_after(&self) -> SystemTime {
-        self.cert.tbs_certificate().validity().not_after.to_system_time()
+        self.cert
+            .tbs_certificate()
+            .validity()
+            .not_after
+            .to_system_time()
     }
 
     /// The subject public key, if it is one of Notation's key specs.
@@ -154,7 +168,11 @@ impl Certificate {
 
     /// Subject alternative names that are URIs or e-mail addresses (cosign identities).
     pub fn san_identities(&self) -> Vec<String> {
-        let Ok(Some((_, san))) = self.cert.tbs_certificate().get_extension::<SubjectAltName>() else {
+        let Ok(Some((_, san))) = self
+            .cert
+            .tbs_certificate()
+            .get_extension::<SubjectAltName>()
+        else {
             return Vec::new();
         };
         san.0
@@ -176,7 +194,8 @@ impl Certificate {
     /// Whether `issuer`'s subject is this certificate's issuer and its key verifies this
     /// certificate's signature.
     pub fn is_signed_by(&self, issuer: &Self) -> bool {
-        self.raw_issuer == issuer.raw_subject && self.signature_verifies_with(issuer).unwrap_or(false)
+        self.raw_issuer == issuer.raw_subject
+            && self.signature_verifies_with(issuer).unwrap_or(false)
     }
 
     /// Verifies this certificate's signature with `issuer`'s public key. `Err` names an algorithm
@@ -194,39 +213,98 @@ impl Certificate {
             return Ok(false);
         };
         let key_oid = spki.algorithm.oid;
-        let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+        let curve = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
         let params: &'static dyn signature::VerificationAlgorithm = match (alg, key_oid, curve) {
-            (SHA_256_WITH_RSA_ENCRYPTION, RSA_ENCRYPTION, _) => &signature::RSA_PKCS1_2048_8192_SHA256,
-            (SHA_384_WITH_RSA_ENCRYPTION, RSA_ENCRYPTION, _) => &signature::RSA_PKCS1_2048_8192_SHA384,
-            (SHA_512_WITH_RSA_ENCRYPTION, RSA_ENCRYPTION, _) => &signature::RSA_PKCS1_2048_8192_SHA512,
-            (ECDSA_WITH_SHA_256, ID_EC_PUBLIC_KEY, Some(SECP_256_R_1)) => &signature::ECDSA_P256_SHA256_ASN1,
-            (ECDSA_WITH_SHA_384, ID_EC_PUBLIC_KEY, Some(SECP_256_R_1)) => &signature::ECDSA_P256_SHA384_ASN1,
-            (ECDSA_WITH_SHA_512, ID_EC_PUBLIC_KEY, Some(SECP_256_R_1)) => &signature::ECDSA_P256_SHA512_ASN1,
-            (ECDSA_WITH_SHA_256, ID_EC_PUBLIC_KEY, Some(SECP_384_R_1)) => &signature::ECDSA_P384_SHA256_ASN1,
-            (ECDSA_WITH_SHA_384, ID_EC_PUBLIC_KEY, Some(SECP_384_R_1)) => &signature::ECDSA_P384_SHA384_ASN1,
-            (ECDSA_WITH_SHA_512, ID_EC_PUBLIC_KEY, Some(SECP_384_R_1)) => &signature::ECDSA_P384_SHA512_ASN1,
-            (ECDSA_WITH_SHA_256, ID_EC_PUBLIC_KEY, Some(SECP_521_R_1)) => &signature::ECDSA_P521_SHA256_ASN1,
-            (ECDSA_WITH_SHA_384, ID_EC_PUBLIC_KEY, Some(SECP_521_R_1)) => &signature::ECDSA_P521_SHA384_ASN1,
-            (ECDSA_WITH_SHA_512, ID_EC_PUBLIC_KEY, Some(SECP_521_R_1)) => &signature::ECDSA_P521_SHA512_ASN1,
-            (alg, _, _) if [SHA_256_WITH_RSA_ENCRYPTION, SHA_384_WITH_RSA_ENCRYPTION, SHA_512_WITH_RSA_ENCRYPTION,
-                ECDSA_WITH_SHA_256, ECDSA_WITH_SHA_384, ECDSA_WITH_SHA_512].contains(&alg) => return Ok(false),
+            (SHA_256_WITH_RSA_ENCRYPTION, RSA_ENCRYPTION, _) => {
+                &signature::RSA_PKCS1_2048_8192_SHA256
+            }
+            (SHA_384_WITH_RSA_ENCRYPTION, RSA_ENCRYPTION, _) => {
+                &signature::RSA_PKCS1_2048_8192_SHA384
+            }
+            (SHA_512_WITH_RSA_ENCRYPTION, RSA_ENCRYPTION, _) => {
+                &signature::RSA_PKCS1_2048_8192_SHA512
+            }
+            (ECDSA_WITH_SHA_256, ID_EC_PUBLIC_KEY, Some(SECP_256_R_1)) => {
+                &signature::ECDSA_P256_SHA256_ASN1
+            }
+            (ECDSA_WITH_SHA_384, ID_EC_PUBLIC_KEY, Some(SECP_256_R_1)) => {
+                &signature::ECDSA_P256_SHA384_ASN1
+            }
+            (ECDSA_WITH_SHA_512, ID_EC_PUBLIC_KEY, Some(SECP_256_R_1)) => {
+                &signature::ECDSA_P256_SHA512_ASN1
+            }
+            (ECDSA_WITH_SHA_256, ID_EC_PUBLIC_KEY, Some(SECP_384_R_1)) => {
+                &signature::ECDSA_P384_SHA256_ASN1
+            }
+            (ECDSA_WITH_SHA_384, ID_EC_PUBLIC_KEY, Some(SECP_384_R_1)) => {
+                &signature::ECDSA_P384_SHA384_ASN1
+            }
+            (ECDSA_WITH_SHA_512, ID_EC_PUBLIC_KEY, Some(SECP_384_R_1)) => {
+                &signature::ECDSA_P384_SHA512_ASN1
+            }
+            (ECDSA_WITH_SHA_256, ID_EC_PUBLIC_KEY, Some(SECP_521_R_1)) => {
+                &signature::ECDSA_P521_SHA256_ASN1
+            }
+            (ECDSA_WITH_SHA_384, ID_EC_PUBLIC_KEY, Some(SECP_521_R_1)) => {
+                &signature::ECDSA_P521_SHA384_ASN1
+            }
+            (ECDSA_WITH_SHA_512, ID_EC_PUBLIC_KEY, Some(SECP_521_R_1)) => {
+                &signature::ECDSA_P521_SHA512_ASN1
+            }
+            (alg, _, _)
+                if [
+                    SHA_256_WITH_RSA_ENCRYPTION,
+                    SHA_384_WITH_RSA_ENCRYPTION,
+                    SHA_512_WITH_RSA_ENCRYPTION,
+                    ECDSA_WITH_SHA_256,
+                    ECDSA_WITH_SHA_384,
+                    ECDSA_WITH_SHA_512,
+                ]
+                .contains(&alg) =>
+            {
+                return Ok(false);
+            }
             (alg, _, _) => {
-                return Err(const_oid::db::DB.by_oid(&alg).map_or_else(|| alg.to_string(), str::to_owned));
+                return Err(match alg.to_string().as_str() {
+                    "1.2.840.10045.4.1" => "ecdsa-with-SHA1".to_owned(),
+                    "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption".to_owned(),
+                    other => const_oid::db::DB
+                        .by_oid(&alg)
+                        .map_or_else(|| other.to_owned(), str::to_owned),
+                });
             }
         };
-        Ok(signature::UnparsedPublicKey::new(params, key).verify(&tbs, sig).is_ok())
+        Ok(signature::UnparsedPublicKey::new(params, key)
+            .verify(&tbs, sig)
+            .is_ok())
     }
 
     fn key_usage(&self) -> Option<(bool, KeyUsage)> {
-        self.cert.tbs_certificate().get_extension::<KeyUsage>().ok().flatten()
+        self.cert
+            .tbs_certificate()
+            .get_extension::<KeyUsage>()
+            .ok()
+            .flatten()
     }
 
     fn basic_constraints(&self) -> Option<(bool, BasicConstraints)> {
-        self.cert.tbs_certificate().get_extension::<BasicConstraints>().ok().flatten()
+        self.cert
+            .tbs_certificate()
+            .get_extension::<BasicConstraints>()
+            .ok()
+            .flatten()
     }
 
     fn extended_key_usage(&self) -> Option<(bool, ExtendedKeyUsage)> {
-        self.cert.tbs_certificate().get_extension::<ExtendedKeyUsage>().ok().flatten()
+        self.cert
+            .tbs_certificate()
+            .get_extension::<ExtendedKeyUsage>()
+            .ok()
+            .flatten()
     }
 
     /// Whether basicConstraints says CA:TRUE.
@@ -267,9 +345,15 @@ pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<Certificate>, CertificateE
         return Err(CertificateError::Empty { path: None });
     }
     if ders.len() > MAX_CHAIN_LEN {
-        return Err(CertificateError::TooMany { count: ders.len(), max: MAX_CHAIN_LEN });
+        return Err(CertificateError::TooMany {
+            count: ders.len(),
+            max: MAX_CHAIN_LEN,
+        });
     }
-    ders.iter().enumerate().map(|(i, der)| Certificate::parse(der, i)).collect()
+    ders.iter()
+        .enumerate()
+        .map(|(i, der)| Certificate::parse(der, i))
+        .collect()
 }
 
 /// Splits concatenated DER SEQUENCEs.
@@ -282,7 +366,9 @@ fn split_der(mut bytes: &[u8]) -> Result<Vec<Vec<u8>>, CertificateError> {
         let header = der::Header::decode(&mut reader)
             .map_err(|e| malformed(format!("neither PEM nor DER: {e}")))?;
         if header.tag() != der::Tag::Sequence {
-            return Err(malformed("neither PEM nor DER: not an ASN.1 SEQUENCE".into()));
+            return Err(malformed(
+                "neither PEM nor DER: not an ASN.1 SEQUENCE".into(),
+            ));
         }
         let total = header
             .encoded_len()
@@ -290,12 +376,18 @@ fn split_der(mut bytes: &[u8]) -> Result<Vec<Vec<u8>>, CertificateError> {
             .map_err(|e| malformed(e.to_string()))?;
         let total = usize::try_from(total).map_err(|e| malformed(e.to_string()))?;
         if total > bytes.len() {
-            return Err(malformed(format!("truncated: needs {total} bytes, {} left", bytes.len())));
+            return Err(malformed(format!(
+                "truncated: needs {total} bytes, {} left",
+                bytes.len()
+            )));
         }
         out.push(bytes[..total].to_vec());
         bytes = &bytes[total..];
         if out.len() > MAX_CHAIN_LEN {
-            return Err(CertificateError::TooMany { count: out.len(), max: MAX_CHAIN_LEN });
+            return Err(CertificateError::TooMany {
+                count: out.len(),
+                max: MAX_CHAIN_LEN,
+            });
         }
     }
     Ok(out)
@@ -303,7 +395,9 @@ fn split_der(mut bytes: &[u8]) -> Result<Vec<Vec<u8>>, CertificateError> {
 
 /// RFC 3339 text of a time, for messages.
 pub(crate) fn rfc3339(t: SystemTime) -> String {
-    time::OffsetDateTime::from(t)
+    let t = time::OffsetDateTime::from(t);
+    t.replace_nanosecond(0)
+        .unwrap_or(t)
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| format!("{t:?}"))
 }

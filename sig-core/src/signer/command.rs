@@ -71,7 +71,9 @@ impl core::str::FromStr for OutputEncoding {
             "raw" | "" => Ok(Self::Raw),
             "base64" => Ok(Self::Base64),
             "hex" => Ok(Self::Hex),
-            other => Err(format!("unknown signature encoding {other:?}: use raw, base64 or hex")),
+            other => Err(format!(
+                "unknown signature encoding {other:?}: use raw, base64 or hex"
+            )),
         }
     }
 }
@@ -179,7 +181,10 @@ impl CommandSigner {
             .env("EXTERNAL_SIGNER_KEY_ID", &self.key_id)
             .env("EXTERNAL_SIGNER_CALLER", self.caller)
             .env("EXTERNAL_SIGNER_OUTPUT_ENCODING", self.encoding.as_str())
-            .env("EXTERNAL_SIGNER_TIMEOUT_SECONDS", self.timeout.as_secs().max(1).to_string())
+            .env(
+                "EXTERNAL_SIGNER_TIMEOUT_SECONDS",
+                self.timeout.as_secs().max(1).to_string(),
+            )
             .env("EXTERNAL_SIGNER_CONTRACT", "1")
             .env_remove("EXTERNAL_SIGNER_PSS_SALT_LENGTH")
             .stdin(Stdio::piped())
@@ -187,18 +192,24 @@ impl CommandSigner {
             .stderr(Stdio::piped())
             .process_group(0);
         if algorithm.scheme() == SignatureScheme::RsaPss {
-            cmd.env("EXTERNAL_SIGNER_PSS_SALT_LENGTH", algorithm.hash().output_len().to_string());
+            cmd.env(
+                "EXTERNAL_SIGNER_PSS_SALT_LENGTH",
+                algorithm.hash().output_len().to_string(),
+            );
         }
         cmd
     }
 
     fn run(&self, algorithm: SignatureAlgorithm, payload: &[u8]) -> Result<Vec<u8>, SignError> {
         let program = self.program.clone();
-        let mut child = self.command(algorithm).spawn().map_err(|source| SignError::Spawn {
-            program: program.clone(),
-            reason: spawn_remedy(&source),
-            source,
-        })?;
+        let mut child = self
+            .command(algorithm)
+            .spawn()
+            .map_err(|source| SignError::Spawn {
+                program: program.clone(),
+                reason: spawn_remedy(&source),
+                source,
+            })?;
         let pgid = i32::try_from(child.id()).unwrap_or(i32::MAX);
         let kill_group = || {
             let _ = nix::sys::signal::killpg(
@@ -263,12 +274,19 @@ impl CommandSigner {
                 }
                 Ok(Event::Exited(Err(source))) => {
                     kill_group();
-                    return Err(SignError::Spawn { program, reason: "wait failed".into(), source });
+                    return Err(SignError::Spawn {
+                        program,
+                        reason: "wait failed".into(),
+                        source,
+                    });
                 }
                 Ok(Event::Stdout(buf)) => stdout = Some(buf),
                 Ok(Event::StdoutOverflow) => {
                     kill_group();
-                    return Err(SignError::OutputTooLarge { program, limit: MAX_STDOUT });
+                    return Err(SignError::OutputTooLarge {
+                        program,
+                        limit: MAX_STDOUT,
+                    });
                 }
                 Ok(Event::Stderr(buf)) => stderr = Some(buf),
                 Err(mpsc::RecvTimeoutError::Timeout) if grace.is_some() => break,
@@ -304,15 +322,23 @@ impl CommandSigner {
                 (None, Some(signal)) => format!("was killed by signal {signal}"),
                 _ => "failed".to_owned(),
             };
-            return Err(SignError::Program { program, status, stderr });
+            return Err(SignError::Program {
+                program,
+                status,
+                stderr,
+            });
         }
         let stdout = stdout.unwrap_or_default();
         let blank = stdout.iter().all(u8::is_ascii_whitespace);
         if stdout.is_empty() || (blank && self.encoding != OutputEncoding::Raw) {
             return Err(SignError::EmptyOutput { program });
         }
-        let signature = decode_output(self.encoding, &stdout)
-            .map_err(|reason| SignError::Encoding { program: program.clone(), encoding: self.encoding.as_str(), reason })?;
+        let signature =
+            decode_output(self.encoding, &stdout).map_err(|reason| SignError::Encoding {
+                program: program.clone(),
+                encoding: self.encoding.as_str(),
+                reason,
+            })?;
         if algorithm.scheme() == SignatureScheme::Ecdsa {
             return crate::ecdsa::normalize(self.key_spec, &signature);
         }
@@ -375,7 +401,11 @@ fn decode_output(encoding: OutputEncoding, out: &[u8]) -> Result<Vec<u8>, String
     match encoding {
         OutputEncoding::Raw => Ok(out.to_vec()),
         OutputEncoding::Base64 => {
-            let text: Vec<u8> = out.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+            let text: Vec<u8> = out
+                .iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect();
             let engines = [
                 &base64::engine::general_purpose::STANDARD,
                 &base64::engine::general_purpose::STANDARD_NO_PAD,

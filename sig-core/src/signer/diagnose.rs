@@ -17,9 +17,13 @@ pub(super) fn diagnose(
     payload: &[u8],
     signature: &[u8],
 ) -> SignatureDiagnosis {
-    let wrong_key = SignatureDiagnosis::WrongKey { subject: subject.to_owned() };
+    let wrong_key = SignatureDiagnosis::WrongKey {
+        subject: subject.to_owned(),
+    };
     if algorithm.scheme() == SignatureScheme::Ecdsa {
-        let Ok(der) = crate::ecdsa::raw_to_der(signature) else { return wrong_key };
+        let Ok(der) = crate::ecdsa::raw_to_der(signature) else {
+            return wrong_key;
+        };
         return HashAlgorithm::ALL
             .into_iter()
             .find(|&h| h != algorithm.hash() && public.verify_ecdsa_der(h, payload, &der))
@@ -30,16 +34,29 @@ pub(super) fn diagnose(
     }
     match recover_rsa(public, payload, signature) {
         Some(Found::Pkcs1v15(hash)) => match algorithm.scheme() {
-            SignatureScheme::RsaPss => SignatureDiagnosis::Pkcs1v15InsteadOfPss { expected: algorithm },
-            _ => SignatureDiagnosis::WrongHash { expected: algorithm.hash(), actual: hash },
+            SignatureScheme::RsaPss => SignatureDiagnosis::Pkcs1v15InsteadOfPss {
+                expected: algorithm,
+            },
+            _ => SignatureDiagnosis::WrongHash {
+                expected: algorithm.hash(),
+                actual: hash,
+            },
         },
         Some(Found::Pss { hash, salt_len }) => {
             if algorithm.scheme() != SignatureScheme::RsaPss {
-                SignatureDiagnosis::PssInsteadOfPkcs1v15 { expected: algorithm }
+                SignatureDiagnosis::PssInsteadOfPkcs1v15 {
+                    expected: algorithm,
+                }
             } else if hash != algorithm.hash() {
-                SignatureDiagnosis::WrongHash { expected: algorithm.hash(), actual: hash }
+                SignatureDiagnosis::WrongHash {
+                    expected: algorithm.hash(),
+                    actual: hash,
+                }
             } else {
-                SignatureDiagnosis::PssSaltLength { expected: hash.output_len(), actual: salt_len }
+                SignatureDiagnosis::PssSaltLength {
+                    expected: hash.output_len(),
+                    actual: salt_len,
+                }
             }
         }
         None => wrong_key,
@@ -49,7 +66,10 @@ pub(super) fn diagnose(
 #[derive(Debug, PartialEq, Eq)]
 enum Found {
     Pkcs1v15(HashAlgorithm),
-    Pss { hash: HashAlgorithm, salt_len: usize },
+    Pss {
+        hash: HashAlgorithm,
+        salt_len: usize,
+    },
 }
 
 fn recover_rsa(public: &PublicKey, payload: &[u8], signature: &[u8]) -> Option<Found> {
@@ -70,16 +90,36 @@ fn recover_rsa(public: &PublicKey, payload: &[u8], signature: &[u8]) -> Option<F
     let k = mod_bits.div_ceil(8);
     let mut em = vec![0u8; k.saturating_sub(m.len())];
     em.extend_from_slice(&m);
-    pkcs1v15_hash(&em, payload).map(Found::Pkcs1v15).or_else(|| pss(&em, mod_bits, payload))
+    pkcs1v15_hash(&em, payload)
+        .map(Found::Pkcs1v15)
+        .or_else(|| pss(&em, mod_bits, payload))
 }
 
 /// `EM = 00 01 FF…FF 00 DigestInfo(hash(payload))`.
 fn pkcs1v15_hash(em: &[u8], payload: &[u8]) -> Option<HashAlgorithm> {
     // DigestInfo DER prefixes, RFC 8017 §9.2 note 1.
     const PREFIXES: [(HashAlgorithm, &[u8]); 3] = [
-        (HashAlgorithm::Sha256, &[0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20]),
-        (HashAlgorithm::Sha384, &[0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30]),
-        (HashAlgorithm::Sha512, &[0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40]),
+        (
+            HashAlgorithm::Sha256,
+            &[
+                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x01, 0x05, 0x00, 0x04, 0x20,
+            ],
+        ),
+        (
+            HashAlgorithm::Sha384,
+            &[
+                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x02, 0x05, 0x00, 0x04, 0x30,
+            ],
+        ),
+        (
+            HashAlgorithm::Sha512,
+            &[
+                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x03, 0x05, 0x00, 0x04, 0x40,
+            ],
+        ),
     ];
     if em.get(..2)? != [0x00, 0x01] {
         return None;
@@ -122,7 +162,10 @@ fn pss(em_full: &[u8], mod_bits: usize, payload: &[u8]) -> Option<Found> {
         let mut m_prime = vec![0u8; 8];
         m_prime.extend_from_slice(&hash.digest(payload));
         m_prime.extend_from_slice(salt);
-        (hash.digest(&m_prime) == h).then_some(Found::Pss { hash, salt_len: salt.len() })
+        (hash.digest(&m_prime) == h).then_some(Found::Pss {
+            hash,
+            salt_len: salt.len(),
+        })
     })
 }
 

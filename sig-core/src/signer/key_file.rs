@@ -48,7 +48,11 @@ impl KeyFileSigner {
     /// # Errors
     ///
     /// Reading, parsing and [`KeyError::Mismatch`] errors.
-    pub fn open(key_path: &Path, password: Option<&[u8]>, chain_path: &Path) -> Result<Self, Error> {
+    pub fn open(
+        key_path: &Path,
+        password: Option<&[u8]>,
+        chain_path: &Path,
+    ) -> Result<Self, Error> {
         let chain = CertificateChain::open(chain_path)?;
         let key = open_private_key(key_path, password)?;
         Ok(Self::new(key, chain)?)
@@ -70,8 +74,13 @@ pub fn open_private_key(path: &Path, password: Option<&[u8]>) -> Result<PrivateK
     let bytes = crate::fs::read_bounded(path, crate::fs::MAX_FILE_LEN)
         .map(Zeroizing::new)
         .map_err(|source| match source.kind() {
-            std::io::ErrorKind::PermissionDenied => KeyError::AccessDenied { path: path.to_owned() },
-            _ => KeyError::Read { path: path.to_owned(), source },
+            std::io::ErrorKind::PermissionDenied => KeyError::AccessDenied {
+                path: path.to_owned(),
+            },
+            _ => KeyError::Read {
+                path: path.to_owned(),
+                source,
+            },
         })?;
     PrivateKey::from_bytes(&bytes, password)
 }

@@ -3,12 +3,14 @@
 
 use std::time::SystemTime;
 
+use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5280::{
     ID_KP_CLIENT_AUTH, ID_KP_EMAIL_PROTECTION, ID_KP_OCSP_SIGNING, ID_KP_SERVER_AUTH,
     ID_KP_TIME_STAMPING,
 };
-use const_oid::db::rfc5912::{ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SECP_256_R_1, SECP_384_R_1, SECP_521_R_1};
-use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5912::{
+    ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SECP_256_R_1, SECP_384_R_1, SECP_521_R_1,
+};
 use x509_cert::ext::pkix::KeyUsages;
 
 use super::{Certificate, rfc3339};
@@ -47,21 +49,33 @@ pub(super) fn check_chain(certs: &[Certificate], at: SystemTime) -> Vec<Certific
             }
         } else {
             if cert.raw_subject == cert.raw_issuer && cert.is_signed_by(cert) {
-                fail(if index == 0 { ChainRule::LeafSelfSigned } else { ChainRule::IntermediateSelfSigned });
+                fail(if index == 0 {
+                    ChainRule::LeafSelfSigned
+                } else {
+                    ChainRule::IntermediateSelfSigned
+                });
             }
             let parent = &certs[index + 1];
             match cert.signature_verifies_with(parent) {
                 Err(alg) => fail(ChainRule::WeakSignatureAlgorithm(alg)),
-                Ok(ok) if !ok || cert.raw_issuer != parent.raw_subject => fail(ChainRule::BadSignature),
+                Ok(ok) if !ok || cert.raw_issuer != parent.raw_subject => {
+                    fail(ChainRule::BadSignature)
+                }
                 Ok(_) => {}
             }
         }
         // Validity.
         if at < cert.not_before() {
-            fail(ChainRule::NotYetValid { not_before: rfc3339(cert.not_before()), at: rfc3339(at) });
+            fail(ChainRule::NotYetValid {
+                not_before: rfc3339(cert.not_before()),
+                at: rfc3339(at),
+            });
         }
         if at > cert.not_after() {
-            fail(ChainRule::Expired { not_after: rfc3339(cert.not_after()), at: rfc3339(at) });
+            fail(ChainRule::Expired {
+                not_after: rfc3339(cert.not_after()),
+                at: rfc3339(at),
+            });
         }
         // Keys.
         if let Err(reason) = check_key(cert, index == 0) {
@@ -135,7 +149,10 @@ fn ca_rules(cert: &Certificate, cas_below: usize) -> Vec<ChainRule> {
         Some((_, bc)) if bc.ca => {
             if let Some(allowed) = bc.path_len_constraint {
                 if usize::from(allowed) < cas_below {
-                    rules.push(ChainRule::PathLength { allowed, below: cas_below });
+                    rules.push(ChainRule::PathLength {
+                        allowed,
+                        below: cas_below,
+                    });
                 }
             }
         }
@@ -155,19 +172,28 @@ fn check_key(cert: &Certificate, leaf: bool) -> Result<(), String> {
     }
     let spki = cert.cert.tbs_certificate().subject_public_key_info();
     if spki.algorithm.oid == RSA_ENCRYPTION {
-        let bits = cert.public_key().map(|k| k.key_spec().bits()).or_else(|_| {
-            // Sizes outside the key specs (e.g. 8192) are fine for CAs; measure the modulus.
-            spki.subject_public_key
-                .as_bytes()
-                .map(|b| b.len() * 8)
-                .ok_or_else(|| "unreadable RSA key".to_owned())
-        })?;
+        let bits = cert
+            .public_key()
+            .map(|k| k.key_spec().bits())
+            .or_else(|_| {
+                // Sizes outside the key specs (e.g. 8192) are fine for CAs; measure the modulus.
+                spki.subject_public_key
+                    .as_bytes()
+                    .map(|b| b.len() * 8)
+                    .ok_or_else(|| "unreadable RSA key".to_owned())
+            })?;
         if bits < 2048 {
-            return Err(format!("RSA key of about {bits} bits; at least 2048 are required"));
+            return Err(format!(
+                "RSA key of about {bits} bits; at least 2048 are required"
+            ));
         }
         Ok(())
     } else if spki.algorithm.oid == ID_EC_PUBLIC_KEY {
-        let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+        let curve = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
         match curve {
             Some(SECP_256_R_1 | SECP_384_R_1 | SECP_521_R_1) => Ok(()),
             _ => Err("EC key on a curve other than P-256, P-384, P-521".to_owned()),

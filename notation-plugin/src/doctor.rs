@@ -1,0 +1,189 @@
+//! `notation-external-signer doctor`: checks a configuration the way notation and cosign will
+//! use it, and prints each problem with its remedy.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime};
+
+use sig_core::{CertificateChain, SignatureAlgorithm, SignatureScheme};
+
+use crate::config::{Config, Env};
+use crate::protocol::{PluginConfig, message_with_sources};
+
+const USAGE: &str =
+    "usage: notation-external-signer doctor [--plugin-config KEY=VALUE]... [--key-id ID]
+
+Checks the configuration that `notation sign --plugin external-signer` would use (pluginConfig
+given here, then the EXTERNAL_* environment): the certificate chain against notation's rules,
+the key against the leaf certificate, and a signing round trip. Exit status 0 when all is well.
+";
+
+struct Report<'a> {
+    out: &'a mut dyn Write,
+    errors: usize,
+    warnings: usize,
+}
+
+impl Report<'_> {
+    fn ok(&mut self, text: &str) {
+        let _ = writeln!(self.out, "  ok       {text}");
+    }
+    fn warn(&mut self, text: &str) {
+        self.warnings += 1;
+        let _ = writeln!(self.out, "  warning  {text}");
+    }
+    fn error(&mut self, text: &str) {
+        self.errors += 1;
+        let _ = writeln!(self.out, "  error    {text}");
+    }
+    fn section(&mut self, title: &str) {
+        let _ = writeln!(self.out, "{title}");
+    }
+}
+
+pub(crate) fn run(args: &[String], out: &mut dyn Write, env: Env<'_>, now: SystemTime) -> ExitCode {
+    let mut plugin_config = PluginConfig::new();
+    let mut key_id = String::from("doctor");
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--plugin-config" | "-c" => {
+                let Some((k, v)) = args.next().and_then(|kv| kv.split_once('=')) else {
+                    let _ = write!(out, "--plugin-config needs KEY=VALUE\n\n{USAGE}");
+                    return ExitCode::FAILURE;
+                };
+                plugin_config.insert(k.to_owned(), v.to_owned());
+            }
+            "--key-id" => key_id = args.next().cloned().unwrap_or_default(),
+            "--help" | "-h" => {
+                let _ = write!(out, "{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                let _ = write!(out, "unknown argument {other:?}\n\n{USAGE}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let mut report = Report {
+        out,
+        errors: 0,
+        warnings: 0,
+    };
+    check(&mut report, &plugin_config, env, &key_id, now);
+    let summary = match (report.errors, report.warnings) {
+        (0, 0) => "all checks passed".to_owned(),
+        (0, w) => format!("passed with {w} warning(s)"),
+        (e, w) => format!("{e} error(s), {w} warning(s)"),
+    };
+    let _ = writeln!(report.out, "\n{summary}");
+    if report.errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn check(
+    report: &mut Report<'_>,
+    plugin_config: &PluginConfig,
+    env: Env<'_>,
+    key_id: &str,
+    now: SystemTime,
+) {
+    report.section("configuration");
+    let config = match Config::resolve(plugin_config, env) {
+        Ok(config) => config,
+        Err(e) => return report.error(&e.error_message),
+    };
+    report.ok(&format!(
+        "certificate chain: {}",
+        config.cert_chain.display()
+    ));
+    match (&config.signer, &config.private_key) {
+        (Some(program), key) => {
+            report.ok(&format!(
+                "signer program: {} (timeout {} s, output {})",
+                program.display(),
+                config.signer_timeout.as_secs_f64(),
+                config.signature_encoding.as_str()
+            ));
+            if let Some(key) = key {
+                report.ok(&format!(
+                    "EXTERNAL_PRIVATE_KEY passed to the program: {}",
+                    key.display()
+                ));
+            }
+        }
+        (None, Some(key)) => report.ok(&format!("in-process key file: {}", key.display())),
+        (None, None) => {}
+    }
+
+    report.section("certificate chain (notation's rules)");
+    let chain = match CertificateChain::open(&config.cert_chain) {
+        Ok(chain) => chain,
+        Err(e) => return report.error(&message_with_sources(&e)),
+    };
+    for (i, cert) in chain.certificates().iter().enumerate() {
+        report.ok(&format!("[{i}] {}", cert.subject()));
+    }
+    let problems = chain.problems(now);
+    if problems.is_empty() {
+        report.ok("leaf, intermediates and root satisfy notation's certificate requirements");
+    }
+    for problem in &problems {
+        report.error(&problem.to_string());
+    }
+    report.section("cosign and Kyverno compatibility");
+    let leaf = chain.leaf();
+    if leaf.san_identities().is_empty() {
+        report.warn("the leaf has no subject alternative name (URI or e-mail): `cosign verify --certificate-identity` can never match it; add e.g. subjectAltName = URI:https://signer.example");
+    } else {
+        report.ok(&format!(
+            "leaf identities: {}",
+            leaf.san_identities().join(", ")
+        ));
+    }
+
+    report.section("key");
+    if let Some(key) = &config.private_key {
+        if sig_core::fs::readable_by_others(key) {
+            report.warn(&format!(
+                "{} is readable by group or others; chmod 600 it",
+                key.display()
+            ));
+        }
+    }
+    let signer = match config.signer(env, key_id, now) {
+        Ok(signer) => signer,
+        Err(e) => return report.error(&e.error_message),
+    };
+    report.ok(&format!(
+        "key spec {} (from the leaf certificate)",
+        signer.key_spec()
+    ));
+
+    report.section("signing round trip");
+    let payload = b"notation-external-signer doctor round trip";
+    let notary = signer.key_spec().notary_algorithm();
+    let started = Instant::now();
+    match sig_core::sign_verified(signer.as_ref(), notary, payload) {
+        Ok(_) => report.ok(&format!(
+            "notation ({notary}) signature verified with the leaf certificate in {:?}",
+            started.elapsed()
+        )),
+        Err(e) => report.error(&message_with_sources(&e)),
+    }
+    let cosign = if signer.key_spec().is_rsa() {
+        SignatureAlgorithm::RsaPkcs1v15Sha256
+    } else {
+        SignatureAlgorithm::new(SignatureScheme::Ecdsa, signer.key_spec().hash())
+    };
+    match sig_core::sign_verified(signer.as_ref(), cosign, payload) {
+        Ok(_) => report.ok(&format!("cosign ({cosign}) signature verified")),
+        Err(e) => report.warn(&format!(
+            "cosign-style signing failed (only matters for cosign-compat): {}",
+            message_with_sources(&e)
+        )),
+    }
+}
