@@ -29,26 +29,11 @@ struct Setting {
     env: &'static str,
 }
 
-const SIGNER: Setting = Setting {
-    key: "signer",
-    env: "EXTERNAL_SIGNER",
-};
-const PRIVATE_KEY: Setting = Setting {
-    key: "private_key",
-    env: "EXTERNAL_PRIVATE_KEY",
-};
-const CERT_CHAIN: Setting = Setting {
-    key: "cert_chain",
-    env: "EXTERNAL_CERT_CHAIN",
-};
-const TIMEOUT: Setting = Setting {
-    key: "signer_timeout",
-    env: "EXTERNAL_SIGNER_TIMEOUT",
-};
-const ENCODING: Setting = Setting {
-    key: "signature_encoding",
-    env: "EXTERNAL_SIGNATURE_ENCODING",
-};
+const SIGNER: Setting = Setting { key: "signer", env: "EXTERNAL_SIGNER" };
+const PRIVATE_KEY: Setting = Setting { key: "private_key", env: "EXTERNAL_PRIVATE_KEY" };
+const CERT_CHAIN: Setting = Setting { key: "cert_chain", env: "EXTERNAL_CERT_CHAIN" };
+const TIMEOUT: Setting = Setting { key: "signer_timeout", env: "EXTERNAL_SIGNER_TIMEOUT" };
+const ENCODING: Setting = Setting { key: "signature_encoding", env: "EXTERNAL_SIGNATURE_ENCODING" };
 const SETTINGS: [&Setting; 5] = [&SIGNER, &PRIVATE_KEY, &CERT_CHAIN, &TIMEOUT, &ENCODING];
 
 /// Environment variable holding the password of an encrypted private key.
@@ -83,10 +68,7 @@ impl Config {
     pub fn resolve(plugin_config: &PluginConfig, env: Env<'_>) -> Result<Self, PluginError> {
         for key in plugin_config.keys() {
             let lower = key.to_ascii_lowercase();
-            if ["password", "pin", "secret", "passphrase"]
-                .iter()
-                .any(|s| lower.contains(s))
-            {
+            if ["password", "pin", "secret", "passphrase"].iter().any(|s| lower.contains(s)) {
                 return Err(PluginError::validation(format!(
                     "pluginConfig key {key:?} looks like a secret; notation stores pluginConfig in plain text, so give the key password in {PASSWORD_ENV} or a file named by {PASSWORD_FILE_ENV} instead"
                 )));
@@ -130,13 +112,7 @@ impl Config {
             None => OutputEncoding::Raw,
             Some(text) => text.parse().map_err(PluginError::validation)?,
         };
-        Ok(Self {
-            signer,
-            private_key,
-            cert_chain,
-            signer_timeout,
-            signature_encoding,
-        })
+        Ok(Self { signer, private_key, cert_chain, signer_timeout, signature_encoding })
     }
 
     /// Loads the chain and key (or prepares the program) and returns the signer. The chain is
@@ -200,9 +176,7 @@ fn read_password(env: Env<'_>) -> Result<Option<Zeroizing<String>>, PluginError>
     let bytes = Zeroizing::new(bytes);
     let text = String::from_utf8_lossy(&bytes);
     // A trailing newline from `echo pw > file` is not part of the password.
-    Ok(Some(Zeroizing::new(
-        text.trim_end_matches(['\r', '\n']).to_owned(),
-    )))
+    Ok(Some(Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_owned())))
 }
 
 #[cfg(test)]
@@ -210,23 +184,13 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        move |k| {
-            pairs
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone())
-        }
+        let pairs: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        move |k| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone())
     }
 
     fn config(pairs: &[(&str, &str)]) -> PluginConfig {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
@@ -246,26 +210,16 @@ mod tests {
     fn rejects_secrets_and_unknown_keys() {
         let env = env_of(&[]);
         let err = Config::resolve(&config(&[("key_password", "x")]), &env).unwrap_err();
-        assert!(
-            err.error_message.contains("looks like a secret"),
-            "{}",
-            err.error_message
-        );
+        assert!(err.error_message.contains("looks like a secret"), "{}", err.error_message);
         let err = Config::resolve(&config(&[("privat_key", "x")]), &env).unwrap_err();
-        assert!(
-            err.error_message
-                .contains("unknown pluginConfig key \"privat_key\"")
-        );
+        assert!(err.error_message.contains("unknown pluginConfig key \"privat_key\""));
     }
 
     #[test]
     fn requires_chain_and_signer() {
         let env = env_of(&[]);
         let err = Config::resolve(&config(&[("private_key", "k")]), &env).unwrap_err();
-        assert!(
-            err.error_message
-                .contains("no certificate chain configured")
-        );
+        assert!(err.error_message.contains("no certificate chain configured"));
         let err = Config::resolve(&config(&[("cert_chain", "c")]), &env).unwrap_err();
         assert!(err.error_message.contains("no signer configured"));
     }
@@ -280,22 +234,11 @@ mod tests {
         assert_eq!(c.signer_timeout, Duration::from_millis(2500));
         assert_eq!(c.signature_encoding, OutputEncoding::Base64);
         for bad in ["0", "-1", "abc", "1e9"] {
-            let cfg = config(&[
-                ("cert_chain", "c"),
-                ("signer", "s"),
-                ("signer_timeout", bad),
-            ]);
+            let cfg = config(&[("cert_chain", "c"), ("signer", "s"), ("signer_timeout", bad)]);
             let err = Config::resolve(&cfg, &env_of(&[])).unwrap_err();
-            assert!(
-                err.error_message.contains("invalid signer_timeout"),
-                "{bad}"
-            );
+            assert!(err.error_message.contains("invalid signer_timeout"), "{bad}");
         }
-        let cfg = config(&[
-            ("cert_chain", "c"),
-            ("signer", "s"),
-            ("signature_encoding", "pem"),
-        ]);
+        let cfg = config(&[("cert_chain", "c"), ("signer", "s"), ("signature_encoding", "pem")]);
         assert!(Config::resolve(&cfg, &env_of(&[])).is_err());
     }
 }

@@ -65,11 +65,7 @@ pub(crate) fn run(args: &[String], out: &mut dyn Write, env: Env<'_>, now: Syste
             }
         }
     }
-    let mut report = Report {
-        out,
-        errors: 0,
-        warnings: 0,
-    };
+    let mut report = Report { out, errors: 0, warnings: 0 };
     check(&mut report, &plugin_config, env, &key_id, now);
     let summary = match (report.errors, report.warnings) {
         (0, 0) => "all checks passed".to_owned(),
@@ -77,11 +73,7 @@ pub(crate) fn run(args: &[String], out: &mut dyn Write, env: Env<'_>, now: Syste
         (e, w) => format!("{e} error(s), {w} warning(s)"),
     };
     let _ = writeln!(report.out, "\n{summary}");
-    if report.errors == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    if report.errors == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 fn check(
@@ -96,10 +88,7 @@ fn check(
         Ok(config) => config,
         Err(e) => return report.error(&e.error_message),
     };
-    report.ok(&format!(
-        "certificate chain: {}",
-        config.cert_chain.display()
-    ));
+    report.ok(&format!("certificate chain: {}", config.cert_chain.display()));
     match (&config.signer, &config.private_key) {
         (Some(program), key) => {
             report.ok(&format!(
@@ -109,10 +98,8 @@ fn check(
                 config.signature_encoding.as_str()
             ));
             if let Some(key) = key {
-                report.ok(&format!(
-                    "EXTERNAL_PRIVATE_KEY passed to the program: {}",
-                    key.display()
-                ));
+                report
+                    .ok(&format!("EXTERNAL_PRIVATE_KEY passed to the program: {}", key.display()));
             }
         }
         (None, Some(key)) => report.ok(&format!("in-process key file: {}", key.display())),
@@ -139,29 +126,20 @@ fn check(
     if leaf.san_identities().is_empty() {
         report.warn("the leaf has no subject alternative name (URI or e-mail): `cosign verify --certificate-identity` can never match it; add e.g. subjectAltName = URI:https://signer.example");
     } else {
-        report.ok(&format!(
-            "leaf identities: {}",
-            leaf.san_identities().join(", ")
-        ));
+        report.ok(&format!("leaf identities: {}", leaf.san_identities().join(", ")));
     }
 
     report.section("key");
-    if let Some(key) = &config.private_key {
-        if sig_core::fs::readable_by_others(key) {
-            report.warn(&format!(
-                "{} is readable by group or others; chmod 600 it",
-                key.display()
-            ));
-        }
+    if let Some(key) = &config.private_key
+        && sig_core::fs::readable_by_others(key)
+    {
+        report.warn(&format!("{} is readable by group or others; chmod 600 it", key.display()));
     }
     let signer = match config.signer(env, key_id, now) {
         Ok(signer) => signer,
         Err(e) => return report.error(&e.error_message),
     };
-    report.ok(&format!(
-        "key spec {} (from the leaf certificate)",
-        signer.key_spec()
-    ));
+    report.ok(&format!("key spec {} (from the leaf certificate)", signer.key_spec()));
 
     report.section("signing round trip");
     let payload = b"notation-external-signer doctor round trip";

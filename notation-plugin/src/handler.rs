@@ -39,10 +39,7 @@ pub fn describe_key(
     let key_id = required("keyId", req.key_id)?;
     let config = Config::resolve(&req.plugin_config.unwrap_or_default(), env)?;
     let signer = config.signer(env, &key_id, now)?;
-    Ok(DescribeKeyResponse {
-        key_id,
-        key_spec: signer.key_spec().as_str(),
-    })
+    Ok(DescribeKeyResponse { key_id, key_spec: signer.key_spec().as_str() })
 }
 
 /// `generate-signature`: signs the payload with the configured signer, verifies the signature

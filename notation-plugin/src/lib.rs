@@ -72,11 +72,7 @@ pub fn run(
         ))),
         "version" => {
             let m = handler::metadata();
-            let _ = write!(
-                stdout,
-                "{} - {}\nVersion: {}\n",
-                m.name, m.description, m.version
-            );
+            let _ = write!(stdout, "{} - {}\nVersion: {}\n", m.name, m.description, m.version);
             return ExitCode::SUCCESS;
         }
         "doctor" => return doctor::run(&args[2..], stdout, env, now),
@@ -85,11 +81,7 @@ pub fn run(
                 stdout,
                 "notation-external-signer: Notation plugin `external-signer`\n\nusage: notation-external-signer <command>\ncommands: {COMMANDS}\n\nRun `notation-external-signer doctor --help` to check a configuration.\n"
             );
-            return if command.is_empty() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            };
+            return if command.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS };
         }
         other => Err(PluginError::validation(format!(
             "unknown command {other:?}; valid commands are: {COMMANDS}"
@@ -98,20 +90,13 @@ pub fn run(
     match result {
         Ok(json) => {
             log.line(&format!("{command}: ok in {:?}", started.elapsed()));
-            if stdout
-                .write_all(&json)
-                .and_then(|()| stdout.flush())
-                .is_err()
-            {
+            if stdout.write_all(&json).and_then(|()| stdout.flush()).is_err() {
                 return ExitCode::FAILURE;
             }
             ExitCode::SUCCESS
         }
         Err(err) => {
-            log.line(&format!(
-                "{command}: {:?}: {}",
-                err.error_code, err.error_message
-            ));
+            log.line(&format!("{command}: {:?}: {}", err.error_code, err.error_message));
             let json = serde_json::to_vec(&err).unwrap_or_else(|_| {
                 br#"{"errorCode":"ERROR","errorMessage":"cannot encode the error"}"#.to_vec()
             });
@@ -124,15 +109,9 @@ pub fn run(
 
 fn read_request<T: DeserializeOwned + Default>(stdin: &mut dyn Read) -> Result<T, PluginError> {
     let mut buf = Vec::new();
-    stdin
-        .take(MAX_REQUEST_LEN + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| {
-            PluginError::new(
-                ErrorCode::Error,
-                format!("cannot read the request from stdin: {e}"),
-            )
-        })?;
+    stdin.take(MAX_REQUEST_LEN + 1).read_to_end(&mut buf).map_err(|e| {
+        PluginError::new(ErrorCode::Error, format!("cannot read the request from stdin: {e}"))
+    })?;
     if buf.len() as u64 > MAX_REQUEST_LEN {
         return Err(PluginError::validation(format!(
             "Input is not a valid JSON: the request is larger than {MAX_REQUEST_LEN} bytes"

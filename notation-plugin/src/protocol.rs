@@ -37,7 +37,7 @@ pub struct MetadataResponse {
     pub name: &'static str,
     /// Human description.
     pub description: &'static str,
-    /// SemVer without `v`.
+    /// Semantic version without a `v` prefix.
     pub version: &'static str,
     /// Project URL.
     pub url: &'static str,
@@ -138,11 +138,7 @@ pub struct PluginError {
 impl PluginError {
     /// An error with a code and message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            error_code: code,
-            error_message: message.into(),
-            error_metadata: BTreeMap::new(),
-        }
+        Self { error_code: code, error_message: message.into(), error_metadata: BTreeMap::new() }
     }
 
     /// A `VALIDATION_ERROR`.

@@ -42,14 +42,8 @@ pub enum KeySpec {
 
 impl KeySpec {
     /// Every key spec Notation accepts, in the order the specification lists them.
-    pub const ALL: [Self; 6] = [
-        Self::Rsa2048,
-        Self::Rsa3072,
-        Self::Rsa4096,
-        Self::Ec256,
-        Self::Ec384,
-        Self::Ec521,
-    ];
+    pub const ALL: [Self; 6] =
+        [Self::Rsa2048, Self::Rsa3072, Self::Rsa4096, Self::Ec256, Self::Ec384, Self::Ec521];
 
     /// The Notary wire name, e.g. `"RSA-4096"`.
     pub const fn as_str(self) -> &'static str {
@@ -187,18 +181,12 @@ impl HashAlgorithm {
 
     /// Hashes `data`.
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
-        aws_lc_rs::digest::digest(self.aws_lc(), data)
-            .as_ref()
-            .to_vec()
+        aws_lc_rs::digest::digest(self.aws_lc(), data).as_ref().to_vec()
     }
 
     /// The OCI digest string `"<alg>:<lowercase hex>"` of `data`.
     pub fn oci_digest(self, data: &[u8]) -> String {
-        format!(
-            "{}:{}",
-            self.short_name(),
-            crate::hex::encode(&self.digest(data))
-        )
+        format!("{}:{}", self.short_name(), crate::hex::encode(&self.digest(data)))
     }
 
     pub(crate) const fn aws_lc(self) -> &'static aws_lc_rs::digest::Algorithm {
@@ -373,11 +361,7 @@ impl SignatureAlgorithm {
     pub fn from_jws_name(name: &str) -> Result<Self, AlgorithmError> {
         Self::NOTARY
             .into_iter()
-            .chain([
-                Self::RsaPkcs1v15Sha256,
-                Self::RsaPkcs1v15Sha384,
-                Self::RsaPkcs1v15Sha512,
-            ])
+            .chain([Self::RsaPkcs1v15Sha256, Self::RsaPkcs1v15Sha384, Self::RsaPkcs1v15Sha512])
             .find(|alg| alg.jws_name() == name)
             .ok_or_else(|| AlgorithmError::UnknownJwsAlgorithm(name.to_owned()))
     }
@@ -405,11 +389,7 @@ impl SignatureAlgorithm {
     pub fn from_cose_id(id: i64) -> Result<Self, AlgorithmError> {
         Self::NOTARY
             .into_iter()
-            .chain([
-                Self::RsaPkcs1v15Sha256,
-                Self::RsaPkcs1v15Sha384,
-                Self::RsaPkcs1v15Sha512,
-            ])
+            .chain([Self::RsaPkcs1v15Sha256, Self::RsaPkcs1v15Sha384, Self::RsaPkcs1v15Sha512])
             .find(|alg| alg.cose_id() == id)
             .ok_or(AlgorithmError::UnknownCoseAlgorithm(id))
     }
@@ -454,23 +434,14 @@ mod tests {
             assert_eq!(spec.as_str().parse::<KeySpec>().unwrap(), spec);
         }
         assert!("RSA-8192".parse::<KeySpec>().is_err());
-        assert!(
-            "ec-256".parse::<KeySpec>().is_err(),
-            "names are case-sensitive"
-        );
+        assert!("ec-256".parse::<KeySpec>().is_err(), "names are case-sensitive");
     }
 
     #[test]
     fn key_spec_hash_pairing_follows_notary_spec() {
         let pairs: Vec<_> = KeySpec::ALL
             .iter()
-            .map(|s| {
-                (
-                    s.as_str(),
-                    s.hash().as_str(),
-                    s.notary_algorithm().notary_name().unwrap(),
-                )
-            })
+            .map(|s| (s.as_str(), s.hash().as_str(), s.notary_algorithm().notary_name().unwrap()))
             .collect();
         assert_eq!(
             pairs,
@@ -494,14 +465,8 @@ mod tests {
     #[test]
     fn jws_and_cose_identifiers() {
         for alg in SignatureAlgorithm::NOTARY {
-            assert_eq!(
-                SignatureAlgorithm::from_jws_name(alg.jws_name()).unwrap(),
-                alg
-            );
-            assert_eq!(
-                SignatureAlgorithm::from_cose_id(alg.cose_id()).unwrap(),
-                alg
-            );
+            assert_eq!(SignatureAlgorithm::from_jws_name(alg.jws_name()).unwrap(), alg);
+            assert_eq!(SignatureAlgorithm::from_cose_id(alg.cose_id()).unwrap(), alg);
             assert_eq!(SignatureAlgorithm::new(alg.scheme(), alg.hash()), alg);
         }
         assert_eq!(SignatureAlgorithm::RsaPssSha384.cose_id(), -38);

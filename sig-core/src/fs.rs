@@ -15,10 +15,7 @@ pub fn read_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     let file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
     if meta.is_dir() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "is a directory, not a file",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "is a directory, not a file"));
     }
     let mut buf = Vec::new();
     file.take(max + 1).read_to_end(&mut buf)?;

@@ -16,7 +16,7 @@ pub(crate) fn decode(text: &str) -> Result<Vec<u8>, String> {
     if !text.is_ascii() {
         return Err("non-ASCII characters".to_owned());
     }
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(format!("odd number of hex digits ({})", text.len()));
     }
     (0..text.len())

@@ -41,9 +41,7 @@ enum Inner {
 
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PrivateKey")
-            .field("spec", &self.spec)
-            .finish_non_exhaustive()
+        f.debug_struct("PrivateKey").field("spec", &self.spec).finish_non_exhaustive()
     }
 }
 
@@ -119,14 +117,9 @@ impl PrivateKey {
             DerFormat::EncryptedPkcs8 => {
                 let password = password.ok_or(KeyError::PasswordRequired)?;
                 let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).map_err(|e| {
-                    KeyError::Malformed {
-                        format: format.name(),
-                        reason: e.to_string(),
-                    }
+                    KeyError::Malformed { format: format.name(), reason: e.to_string() }
                 })?;
-                let document = info
-                    .decrypt(password)
-                    .map_err(|_| KeyError::WrongPassword)?;
+                let document = info.decrypt(password).map_err(|_| KeyError::WrongPassword)?;
                 Self::from_pkcs8(document.as_bytes())
             }
             DerFormat::Pkcs1 => {
@@ -143,11 +136,10 @@ impl PrivateKey {
                         reason: "not an ECPrivateKey on P-256, P-384 or P-521".to_owned(),
                     });
                 };
-                let key_pair = EcdsaKeyPair::from_private_key_der(ecdsa_notary_signing(spec), der)
-                    .map_err(|e| KeyError::Malformed {
-                        format: format.name(),
-                        reason: e.to_string(),
-                    })?;
+                let key_pair =
+                    EcdsaKeyPair::from_private_key_der(ecdsa_notary_signing(spec), der).map_err(
+                        |e| KeyError::Malformed { format: format.name(), reason: e.to_string() },
+                    )?;
                 let pkcs8 = key_pair.to_pkcs8v1().map_err(|_| KeyError::Malformed {
                     format: format.name(),
                     reason: "cannot re-encode the key".to_owned(),
@@ -158,10 +150,7 @@ impl PrivateKey {
     }
 
     fn from_pkcs8(der: &[u8]) -> Result<Self, KeyError> {
-        let malformed = |reason: String| KeyError::Malformed {
-            format: "PKCS#8",
-            reason,
-        };
+        let malformed = |reason: String| KeyError::Malformed { format: "PKCS#8", reason };
         let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|e| malformed(e.to_string()))?;
         let oid = info.algorithm.oid;
         if oid == RSA_ENCRYPTION {
@@ -178,10 +167,7 @@ impl PrivateKey {
                 .map_err(|e| malformed(e.to_string()))?;
             Self::from_ec(spec, key_pair, Zeroizing::new(der.to_vec()))
         } else {
-            Err(KeyError::Unsupported(format!(
-                "key algorithm {}",
-                oid_name(oid)
-            )))
+            Err(KeyError::Unsupported(format!("key algorithm {}", oid_name(oid))))
         }
     }
 
@@ -193,15 +179,8 @@ impl PrivateKey {
             4096 => KeySpec::Rsa4096,
             _ => return Err(KeyError::Unsupported(format!("RSA {bits}-bit key"))),
         };
-        let public = PublicKey {
-            spec,
-            bytes: key_pair.public_key().as_ref().to_vec(),
-        };
-        Ok(Self {
-            spec,
-            inner: Inner::Rsa(key_pair),
-            public,
-        })
+        let public = PublicKey { spec, bytes: key_pair.public_key().as_ref().to_vec() };
+        Ok(Self { spec, inner: Inner::Rsa(key_pair), public })
     }
 
     fn from_ec(
@@ -209,15 +188,8 @@ impl PrivateKey {
         key_pair: EcdsaKeyPair,
         pkcs8: Zeroizing<Vec<u8>>,
     ) -> Result<Self, KeyError> {
-        let public = PublicKey {
-            spec,
-            bytes: key_pair.public_key().as_ref().to_vec(),
-        };
-        Ok(Self {
-            spec,
-            inner: Inner::Ec { key_pair, pkcs8 },
-            public,
-        })
+        let public = PublicKey { spec, bytes: key_pair.public_key().as_ref().to_vec() };
+        Ok(Self { spec, inner: Inner::Ec { key_pair, pkcs8 }, public })
     }
 
     /// The key spec.
@@ -241,13 +213,8 @@ impl PrivateKey {
         algorithm: SignatureAlgorithm,
         message: &[u8],
     ) -> Result<Vec<u8>, SignError> {
-        let mismatch = || SignError::AlgorithmMismatch {
-            algorithm,
-            key_spec: self.spec,
-        };
-        let backend = || SignError::Backend {
-            key_spec: self.spec,
-        };
+        let mismatch = || SignError::AlgorithmMismatch { algorithm, key_spec: self.spec };
+        let backend = || SignError::Backend { key_spec: self.spec };
         let rng = aws_lc_rs::rand::SystemRandom::new();
         match &self.inner {
             Inner::Rsa(key_pair) => {
@@ -261,9 +228,7 @@ impl PrivateKey {
                     _ => return Err(mismatch()),
                 };
                 let mut out = vec![0; key_pair.public_modulus_len()];
-                key_pair
-                    .sign(padding, &rng, message, &mut out)
-                    .map_err(|_| backend())?;
+                key_pair.sign(padding, &rng, message, &mut out).map_err(|_| backend())?;
                 Ok(out)
             }
             Inner::Ec { key_pair, pkcs8 } => {
@@ -330,9 +295,7 @@ fn ec_spec_from_curve(curve: ObjectIdentifier) -> Option<KeySpec> {
 }
 
 fn oid_name(oid: ObjectIdentifier) -> String {
-    const_oid::db::DB
-        .by_oid(&oid)
-        .map_or_else(|| oid.to_string(), str::to_owned)
+    const_oid::db::DB.by_oid(&oid).map_or_else(|| oid.to_string(), str::to_owned)
 }
 
 /// The aws-lc-rs ECDSA signing algorithm (fixed r||s output) for a curve and hash, if it has one
@@ -367,9 +330,7 @@ pub struct PublicKey {
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PublicKey")
-            .field("spec", &self.spec)
-            .finish_non_exhaustive()
+        f.debug_struct("PublicKey").field("spec", &self.spec).finish_non_exhaustive()
     }
 }
 
@@ -410,10 +371,7 @@ impl PublicKey {
                 KeyError::Unsupported(format!("EC key on curve {}", oid_name(curve)))
             })?
         } else {
-            return Err(KeyError::Unsupported(format!(
-                "key algorithm {}",
-                oid_name(oid)
-            )));
+            return Err(KeyError::Unsupported(format!("key algorithm {}", oid_name(oid))));
         };
         Ok(Self { spec, bytes })
     }
@@ -428,9 +386,7 @@ impl PublicKey {
         let Some(params) = verification_algorithm(self.spec, algorithm) else {
             return false;
         };
-        signature::UnparsedPublicKey::new(params, &self.bytes)
-            .verify(message, signature)
-            .is_ok()
+        signature::UnparsedPublicKey::new(params, &self.bytes).verify(message, signature).is_ok()
     }
 
     /// Verifies an ECDSA signature in ASN.1 DER form (as X.509 and cosign use).
@@ -454,9 +410,7 @@ impl PublicKey {
             (KeySpec::Ec521, HashAlgorithm::Sha512) => &P521_512,
             _ => return false,
         };
-        signature::UnparsedPublicKey::new(params, &self.bytes)
-            .verify(message, signature)
-            .is_ok()
+        signature::UnparsedPublicKey::new(params, &self.bytes).verify(message, signature).is_ok()
     }
 
     /// The raw key bytes: the `RSAPublicKey` DER for RSA, the uncompressed point for EC.

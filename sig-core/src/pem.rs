@@ -29,10 +29,7 @@ pub(crate) fn blocks(text: &[u8]) -> Vec<PemBlock> {
         let label = after_begin[..label_end].to_owned();
         let end_marker = format!("-----END {label}-----");
         let Some(end) = rest[start..].find(&end_marker) else {
-            out.push(PemBlock {
-                label,
-                der: Err(format!("missing {end_marker:?}")),
-            });
+            out.push(PemBlock { label, der: Err(format!("missing {end_marker:?}")) });
             break;
         };
         let block = &rest[start..start + end + end_marker.len()];
@@ -64,12 +61,6 @@ mod tests {
     fn reports_unterminated_block() {
         let blocks = blocks(b"-----BEGIN CERTIFICATE-----\nAQID\n");
         assert_eq!(blocks.len(), 1);
-        assert!(
-            blocks[0]
-                .der
-                .as_ref()
-                .unwrap_err()
-                .contains("END CERTIFICATE")
-        );
+        assert!(blocks[0].der.as_ref().unwrap_err().contains("END CERTIFICATE"));
     }
 }

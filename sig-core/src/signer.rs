@@ -58,18 +58,12 @@ pub fn sign_verified(
 ) -> Result<Vec<u8>, SignError> {
     let spec = signer.key_spec();
     if !algorithm.fits(spec) {
-        return Err(SignError::AlgorithmMismatch {
-            algorithm,
-            key_spec: spec,
-        });
+        return Err(SignError::AlgorithmMismatch { algorithm, key_spec: spec });
     }
     let leaf = signer.certificate_chain().leaf();
     let public = leaf
         .public_key()
-        .map_err(|_| SignError::AlgorithmMismatch {
-            algorithm,
-            key_spec: spec,
-        })?;
+        .map_err(|_| SignError::AlgorithmMismatch { algorithm, key_spec: spec })?;
     let signature = signer.sign(algorithm, payload)?;
     if signature.len() != spec.signature_len() {
         return Err(SignError::Verification {

@@ -73,14 +73,8 @@ impl Certificate {
         let malformed = |reason: String| CertificateError::Malformed { index, reason };
         let cert = x509_cert::Certificate::from_der(der).map_err(|e| malformed(e.to_string()))?;
         let tbs = cert.tbs_certificate();
-        let raw_subject = tbs
-            .subject()
-            .to_der()
-            .map_err(|e| malformed(e.to_string()))?;
-        let raw_issuer = tbs
-            .issuer()
-            .to_der()
-            .map_err(|e| malformed(e.to_string()))?;
+        let raw_subject = tbs.subject().to_der().map_err(|e| malformed(e.to_string()))?;
+        let raw_issuer = tbs.issuer().to_der().map_err(|e| malformed(e.to_string()))?;
         Ok(Self {
             der: der.to_vec(),
             subject: tbs.subject().to_string(),
@@ -114,20 +108,12 @@ impl Certificate {
 
     /// Start of the validity period.
     pub fn not_before(&self) -> SystemTime {
-        self.cert
-            .tbs_certificate()
-            .validity()
-            .not_before
-            .to_system_time()
+        self.cert.tbs_certificate().validity().not_before.to_system_time()
     }
 
     /// End of the validity period.
     pub fn not_after(&self) -> SystemTime {
-        self.cert
-            .tbs_certificate()
-            .validity()
-            .not_after
-            .to_system_time()
+        self.cert.tbs_certificate().validity().not_after.to_system_time()
     }
 
     /// The subject public key, if it is one of Notation's key specs.
@@ -168,10 +154,7 @@ impl Certificate {
 
     /// Subject alternative names that are URIs or e-mail addresses (cosign identities).
     pub fn san_identities(&self) -> Vec<String> {
-        let Ok(Some((_, san))) = self
-            .cert
-            .tbs_certificate()
-            .get_extension::<SubjectAltName>()
+        let Ok(Some((_, san))) = self.cert.tbs_certificate().get_extension::<SubjectAltName>()
         else {
             return Vec::new();
         };
@@ -213,11 +196,8 @@ impl Certificate {
             return Ok(false);
         };
         let key_oid = spki.algorithm.oid;
-        let curve = spki
-            .algorithm
-            .parameters
-            .as_ref()
-            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+        let curve =
+            spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
         let params: &'static dyn signature::VerificationAlgorithm = match (alg, key_oid, curve) {
             (SHA_256_WITH_RSA_ENCRYPTION, RSA_ENCRYPTION, _) => {
                 &signature::RSA_PKCS1_2048_8192_SHA256
@@ -278,33 +258,19 @@ impl Certificate {
                 });
             }
         };
-        Ok(signature::UnparsedPublicKey::new(params, key)
-            .verify(&tbs, sig)
-            .is_ok())
+        Ok(signature::UnparsedPublicKey::new(params, key).verify(&tbs, sig).is_ok())
     }
 
     fn key_usage(&self) -> Option<(bool, KeyUsage)> {
-        self.cert
-            .tbs_certificate()
-            .get_extension::<KeyUsage>()
-            .ok()
-            .flatten()
+        self.cert.tbs_certificate().get_extension::<KeyUsage>().ok().flatten()
     }
 
     fn basic_constraints(&self) -> Option<(bool, BasicConstraints)> {
-        self.cert
-            .tbs_certificate()
-            .get_extension::<BasicConstraints>()
-            .ok()
-            .flatten()
+        self.cert.tbs_certificate().get_extension::<BasicConstraints>().ok().flatten()
     }
 
     fn extended_key_usage(&self) -> Option<(bool, ExtendedKeyUsage)> {
-        self.cert
-            .tbs_certificate()
-            .get_extension::<ExtendedKeyUsage>()
-            .ok()
-            .flatten()
+        self.cert.tbs_certificate().get_extension::<ExtendedKeyUsage>().ok().flatten()
     }
 
     /// Whether basicConstraints says CA:TRUE.
@@ -345,15 +311,9 @@ pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<Certificate>, CertificateE
         return Err(CertificateError::Empty { path: None });
     }
     if ders.len() > MAX_CHAIN_LEN {
-        return Err(CertificateError::TooMany {
-            count: ders.len(),
-            max: MAX_CHAIN_LEN,
-        });
+        return Err(CertificateError::TooMany { count: ders.len(), max: MAX_CHAIN_LEN });
     }
-    ders.iter()
-        .enumerate()
-        .map(|(i, der)| Certificate::parse(der, i))
-        .collect()
+    ders.iter().enumerate().map(|(i, der)| Certificate::parse(der, i)).collect()
 }
 
 /// Splits concatenated DER SEQUENCEs.
@@ -366,9 +326,7 @@ fn split_der(mut bytes: &[u8]) -> Result<Vec<Vec<u8>>, CertificateError> {
         let header = der::Header::decode(&mut reader)
             .map_err(|e| malformed(format!("neither PEM nor DER: {e}")))?;
         if header.tag() != der::Tag::Sequence {
-            return Err(malformed(
-                "neither PEM nor DER: not an ASN.1 SEQUENCE".into(),
-            ));
+            return Err(malformed("neither PEM nor DER: not an ASN.1 SEQUENCE".into()));
         }
         let total = header
             .encoded_len()
@@ -376,18 +334,12 @@ fn split_der(mut bytes: &[u8]) -> Result<Vec<Vec<u8>>, CertificateError> {
             .map_err(|e| malformed(e.to_string()))?;
         let total = usize::try_from(total).map_err(|e| malformed(e.to_string()))?;
         if total > bytes.len() {
-            return Err(malformed(format!(
-                "truncated: needs {total} bytes, {} left",
-                bytes.len()
-            )));
+            return Err(malformed(format!("truncated: needs {total} bytes, {} left", bytes.len())));
         }
         out.push(bytes[..total].to_vec());
         bytes = &bytes[total..];
         if out.len() > MAX_CHAIN_LEN {
-            return Err(CertificateError::TooMany {
-                count: out.len(),
-                max: MAX_CHAIN_LEN,
-            });
+            return Err(CertificateError::TooMany { count: out.len(), max: MAX_CHAIN_LEN });
         }
     }
     Ok(out)

@@ -71,9 +71,7 @@ impl core::str::FromStr for OutputEncoding {
             "raw" | "" => Ok(Self::Raw),
             "base64" => Ok(Self::Base64),
             "hex" => Ok(Self::Hex),
-            other => Err(format!(
-                "unknown signature encoding {other:?}: use raw, base64 or hex"
-            )),
+            other => Err(format!("unknown signature encoding {other:?}: use raw, base64 or hex")),
         }
     }
 }
@@ -181,10 +179,7 @@ impl CommandSigner {
             .env("EXTERNAL_SIGNER_KEY_ID", &self.key_id)
             .env("EXTERNAL_SIGNER_CALLER", self.caller)
             .env("EXTERNAL_SIGNER_OUTPUT_ENCODING", self.encoding.as_str())
-            .env(
-                "EXTERNAL_SIGNER_TIMEOUT_SECONDS",
-                self.timeout.as_secs().max(1).to_string(),
-            )
+            .env("EXTERNAL_SIGNER_TIMEOUT_SECONDS", self.timeout.as_secs().max(1).to_string())
             .env("EXTERNAL_SIGNER_CONTRACT", "1")
             .env_remove("EXTERNAL_SIGNER_PSS_SALT_LENGTH")
             .stdin(Stdio::piped())
@@ -192,24 +187,18 @@ impl CommandSigner {
             .stderr(Stdio::piped())
             .process_group(0);
         if algorithm.scheme() == SignatureScheme::RsaPss {
-            cmd.env(
-                "EXTERNAL_SIGNER_PSS_SALT_LENGTH",
-                algorithm.hash().output_len().to_string(),
-            );
+            cmd.env("EXTERNAL_SIGNER_PSS_SALT_LENGTH", algorithm.hash().output_len().to_string());
         }
         cmd
     }
 
     fn run(&self, algorithm: SignatureAlgorithm, payload: &[u8]) -> Result<Vec<u8>, SignError> {
         let program = self.program.clone();
-        let mut child = self
-            .command(algorithm)
-            .spawn()
-            .map_err(|source| SignError::Spawn {
-                program: program.clone(),
-                reason: spawn_remedy(&source),
-                source,
-            })?;
+        let mut child = self.command(algorithm).spawn().map_err(|source| SignError::Spawn {
+            program: program.clone(),
+            reason: spawn_remedy(&source),
+            source,
+        })?;
         let pgid = i32::try_from(child.id()).unwrap_or(i32::MAX);
         let kill_group = || {
             let _ = nix::sys::signal::killpg(
@@ -274,19 +263,12 @@ impl CommandSigner {
                 }
                 Ok(Event::Exited(Err(source))) => {
                     kill_group();
-                    return Err(SignError::Spawn {
-                        program,
-                        reason: "wait failed".into(),
-                        source,
-                    });
+                    return Err(SignError::Spawn { program, reason: "wait failed".into(), source });
                 }
                 Ok(Event::Stdout(buf)) => stdout = Some(buf),
                 Ok(Event::StdoutOverflow) => {
                     kill_group();
-                    return Err(SignError::OutputTooLarge {
-                        program,
-                        limit: MAX_STDOUT,
-                    });
+                    return Err(SignError::OutputTooLarge { program, limit: MAX_STDOUT });
                 }
                 Ok(Event::Stderr(buf)) => stderr = Some(buf),
                 Err(mpsc::RecvTimeoutError::Timeout) if grace.is_some() => break,
@@ -322,11 +304,7 @@ impl CommandSigner {
                 (None, Some(signal)) => format!("was killed by signal {signal}"),
                 _ => "failed".to_owned(),
             };
-            return Err(SignError::Program {
-                program,
-                status,
-                stderr,
-            });
+            return Err(SignError::Program { program, status, stderr });
         }
         let stdout = stdout.unwrap_or_default();
         let blank = stdout.iter().all(u8::is_ascii_whitespace);
@@ -385,10 +363,8 @@ fn spawn_remedy(err: &std::io::Error) -> String {
 /// Printable, trimmed, bounded stderr for messages.
 fn clean_stderr(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
-    let text: String = text
-        .chars()
-        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
-        .collect();
+    let text: String =
+        text.chars().map(|c| if c.is_control() && c != '\n' { ' ' } else { c }).collect();
     let text = text.trim();
     let mut out: String = text.chars().take(2000).collect();
     if out.len() < text.len() {
@@ -401,11 +377,7 @@ fn decode_output(encoding: OutputEncoding, out: &[u8]) -> Result<Vec<u8>, String
     match encoding {
         OutputEncoding::Raw => Ok(out.to_vec()),
         OutputEncoding::Base64 => {
-            let text: Vec<u8> = out
-                .iter()
-                .copied()
-                .filter(|b| !b.is_ascii_whitespace())
-                .collect();
+            let text: Vec<u8> = out.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
             let engines = [
                 &base64::engine::general_purpose::STANDARD,
                 &base64::engine::general_purpose::STANDARD_NO_PAD,

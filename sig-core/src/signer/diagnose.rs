@@ -17,9 +17,7 @@ pub(super) fn diagnose(
     payload: &[u8],
     signature: &[u8],
 ) -> SignatureDiagnosis {
-    let wrong_key = SignatureDiagnosis::WrongKey {
-        subject: subject.to_owned(),
-    };
+    let wrong_key = SignatureDiagnosis::WrongKey { subject: subject.to_owned() };
     if algorithm.scheme() == SignatureScheme::Ecdsa {
         let Ok(der) = crate::ecdsa::raw_to_der(signature) else {
             return wrong_key;
@@ -34,29 +32,18 @@ pub(super) fn diagnose(
     }
     match recover_rsa(public, payload, signature) {
         Some(Found::Pkcs1v15(hash)) => match algorithm.scheme() {
-            SignatureScheme::RsaPss => SignatureDiagnosis::Pkcs1v15InsteadOfPss {
-                expected: algorithm,
-            },
-            _ => SignatureDiagnosis::WrongHash {
-                expected: algorithm.hash(),
-                actual: hash,
-            },
+            SignatureScheme::RsaPss => {
+                SignatureDiagnosis::Pkcs1v15InsteadOfPss { expected: algorithm }
+            }
+            _ => SignatureDiagnosis::WrongHash { expected: algorithm.hash(), actual: hash },
         },
         Some(Found::Pss { hash, salt_len }) => {
             if algorithm.scheme() != SignatureScheme::RsaPss {
-                SignatureDiagnosis::PssInsteadOfPkcs1v15 {
-                    expected: algorithm,
-                }
+                SignatureDiagnosis::PssInsteadOfPkcs1v15 { expected: algorithm }
             } else if hash != algorithm.hash() {
-                SignatureDiagnosis::WrongHash {
-                    expected: algorithm.hash(),
-                    actual: hash,
-                }
+                SignatureDiagnosis::WrongHash { expected: algorithm.hash(), actual: hash }
             } else {
-                SignatureDiagnosis::PssSaltLength {
-                    expected: hash.output_len(),
-                    actual: salt_len,
-                }
+                SignatureDiagnosis::PssSaltLength { expected: hash.output_len(), actual: salt_len }
             }
         }
         None => wrong_key,
@@ -66,10 +53,7 @@ pub(super) fn diagnose(
 #[derive(Debug, PartialEq, Eq)]
 enum Found {
     Pkcs1v15(HashAlgorithm),
-    Pss {
-        hash: HashAlgorithm,
-        salt_len: usize,
-    },
+    Pss { hash: HashAlgorithm, salt_len: usize },
 }
 
 fn recover_rsa(public: &PublicKey, payload: &[u8], signature: &[u8]) -> Option<Found> {
@@ -90,9 +74,7 @@ fn recover_rsa(public: &PublicKey, payload: &[u8], signature: &[u8]) -> Option<F
     let k = mod_bits.div_ceil(8);
     let mut em = vec![0u8; k.saturating_sub(m.len())];
     em.extend_from_slice(&m);
-    pkcs1v15_hash(&em, payload)
-        .map(Found::Pkcs1v15)
-        .or_else(|| pss(&em, mod_bits, payload))
+    pkcs1v15_hash(&em, payload).map(Found::Pkcs1v15).or_else(|| pss(&em, mod_bits, payload))
 }
 
 /// `EM = 00 01 FF…FF 00 DigestInfo(hash(payload))`.
@@ -162,10 +144,7 @@ fn pss(em_full: &[u8], mod_bits: usize, payload: &[u8]) -> Option<Found> {
         let mut m_prime = vec![0u8; 8];
         m_prime.extend_from_slice(&hash.digest(payload));
         m_prime.extend_from_slice(salt);
-        (hash.digest(&m_prime) == h).then_some(Found::Pss {
-            hash,
-            salt_len: salt.len(),
-        })
+        (hash.digest(&m_prime) == h).then_some(Found::Pss { hash, salt_len: salt.len() })
     })
 }
 

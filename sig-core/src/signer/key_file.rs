@@ -74,13 +74,10 @@ pub fn open_private_key(path: &Path, password: Option<&[u8]>) -> Result<PrivateK
     let bytes = crate::fs::read_bounded(path, crate::fs::MAX_FILE_LEN)
         .map(Zeroizing::new)
         .map_err(|source| match source.kind() {
-            std::io::ErrorKind::PermissionDenied => KeyError::AccessDenied {
-                path: path.to_owned(),
-            },
-            _ => KeyError::Read {
-                path: path.to_owned(),
-                source,
-            },
+            std::io::ErrorKind::PermissionDenied => {
+                KeyError::AccessDenied { path: path.to_owned() }
+            }
+            _ => KeyError::Read { path: path.to_owned(), source },
         })?;
     PrivateKey::from_bytes(&bytes, password)
 }

@@ -33,16 +33,12 @@ impl CertificateChain {
     /// [`CertificateError::Read`] and the errors of [`from_bytes`](Self::from_bytes), with the
     /// path in [`CertificateError::Empty`].
     pub fn open(path: &Path) -> Result<Self, CertificateError> {
-        let bytes = crate::fs::read_bounded(path, crate::fs::MAX_FILE_LEN).map_err(|source| {
-            CertificateError::Read {
-                path: path.to_owned(),
-                source,
-            }
-        })?;
+        let bytes = crate::fs::read_bounded(path, crate::fs::MAX_FILE_LEN)
+            .map_err(|source| CertificateError::Read { path: path.to_owned(), source })?;
         Self::from_bytes(&bytes).map_err(|e| match e {
-            CertificateError::Empty { .. } => CertificateError::Empty {
-                path: Some(path.to_owned()),
-            },
+            CertificateError::Empty { .. } => {
+                CertificateError::Empty { path: Some(path.to_owned()) }
+            }
             other => other,
         })
     }
@@ -58,10 +54,7 @@ impl CertificateChain {
             return Err(CertificateError::Empty { path: None });
         }
         if ders.len() > super::MAX_CHAIN_LEN {
-            return Err(CertificateError::TooMany {
-                count: ders.len(),
-                max: super::MAX_CHAIN_LEN,
-            });
+            return Err(CertificateError::TooMany { count: ders.len(), max: super::MAX_CHAIN_LEN });
         }
         let certs = ders
             .iter()
@@ -93,25 +86,20 @@ impl CertificateChain {
         // bad or SHA-1 signature is reported by `validate` as such, not as a missing issuer.
         let issuer: Vec<Option<usize>> = (0..n)
             .map(|i| {
-                (0..n)
-                    .find(|&j| j != i && certs[i].is_signed_by(&certs[j]))
-                    .or_else(|| {
-                        (0..n).find(|&j| j != i && certs[i].raw_issuer == certs[j].raw_subject)
-                    })
+                (0..n).find(|&j| j != i && certs[i].is_signed_by(&certs[j])).or_else(|| {
+                    (0..n).find(|&j| j != i && certs[i].raw_issuer == certs[j].raw_subject)
+                })
             })
             .collect();
-        let issues_another = |j: usize| issuer.iter().any(|&x| x == Some(j));
+        let issues_another = |j: usize| issuer.contains(&Some(j));
         let mut leaves: Vec<usize> = (0..n).filter(|&i| !issues_another(i)).collect();
         if leaves.is_empty() {
             return Err(CertificateError::Loop);
         }
         if leaves.len() > 1 {
             // A stray self-signed CA next to a real chain is "unrelated", not a second leaf.
-            let non_ca: Vec<usize> = leaves
-                .iter()
-                .copied()
-                .filter(|&i| !certs[i].is_ca())
-                .collect();
+            let non_ca: Vec<usize> =
+                leaves.iter().copied().filter(|&i| !certs[i].is_ca()).collect();
             if non_ca.len() == 1 {
                 leaves = non_ca;
             } else {
@@ -141,9 +129,7 @@ impl CertificateChain {
             }
         }
         if let Some(stray) = (0..n).find(|i| !order.contains(i)) {
-            return Err(CertificateError::Unrelated {
-                subject: certs[stray].subject.clone(),
-            });
+            return Err(CertificateError::Unrelated { subject: certs[stray].subject.clone() });
         }
         let mut slots: Vec<Option<Certificate>> = certs.into_iter().map(Some).collect();
         let certs = order.into_iter().filter_map(|i| slots[i].take()).collect();

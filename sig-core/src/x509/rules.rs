@@ -72,10 +72,7 @@ pub(super) fn check_chain(certs: &[Certificate], at: SystemTime) -> Vec<Certific
             });
         }
         if at > cert.not_after() {
-            fail(ChainRule::Expired {
-                not_after: rfc3339(cert.not_after()),
-                at: rfc3339(at),
-            });
+            fail(ChainRule::Expired { not_after: rfc3339(cert.not_after()), at: rfc3339(at) });
         }
         // Keys.
         if let Err(reason) = check_key(cert, index == 0) {
@@ -147,13 +144,10 @@ fn ca_rules(cert: &Certificate, cas_below: usize) -> Vec<ChainRule> {
     let mut rules = Vec::new();
     match cert.basic_constraints() {
         Some((_, bc)) if bc.ca => {
-            if let Some(allowed) = bc.path_len_constraint {
-                if usize::from(allowed) < cas_below {
-                    rules.push(ChainRule::PathLength {
-                        allowed,
-                        below: cas_below,
-                    });
-                }
+            if let Some(allowed) = bc.path_len_constraint
+                && usize::from(allowed) < cas_below
+            {
+                rules.push(ChainRule::PathLength { allowed, below: cas_below });
             }
         }
         _ => rules.push(ChainRule::NotACa),
@@ -172,28 +166,20 @@ fn check_key(cert: &Certificate, leaf: bool) -> Result<(), String> {
     }
     let spki = cert.cert.tbs_certificate().subject_public_key_info();
     if spki.algorithm.oid == RSA_ENCRYPTION {
-        let bits = cert
-            .public_key()
-            .map(|k| k.key_spec().bits())
-            .or_else(|_| {
-                // Sizes outside the key specs (e.g. 8192) are fine for CAs; measure the modulus.
-                spki.subject_public_key
-                    .as_bytes()
-                    .map(|b| b.len() * 8)
-                    .ok_or_else(|| "unreadable RSA key".to_owned())
-            })?;
+        let bits = cert.public_key().map(|k| k.key_spec().bits()).or_else(|_| {
+            // Sizes outside the key specs (e.g. 8192) are fine for CAs; measure the modulus.
+            spki.subject_public_key
+                .as_bytes()
+                .map(|b| b.len() * 8)
+                .ok_or_else(|| "unreadable RSA key".to_owned())
+        })?;
         if bits < 2048 {
-            return Err(format!(
-                "RSA key of about {bits} bits; at least 2048 are required"
-            ));
+            return Err(format!("RSA key of about {bits} bits; at least 2048 are required"));
         }
         Ok(())
     } else if spki.algorithm.oid == ID_EC_PUBLIC_KEY {
-        let curve = spki
-            .algorithm
-            .parameters
-            .as_ref()
-            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+        let curve =
+            spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
         match curve {
             Some(SECP_256_R_1 | SECP_384_R_1 | SECP_521_R_1) => Ok(()),
             _ => Err("EC key on a curve other than P-256, P-384, P-521".to_owned()),
