@@ -65,6 +65,10 @@ test-unit: ## unit and integration tests (cargo)
 e2e: build peers ## end-to-end against real notation and real registries
 	tests/e2e/notation.sh
 
+.PHONY: bench
+bench: ## side-by-side benchmarks against OpenSSL, printed as ratios (see BENCHMARKS.md)
+	scripts/bench.sh
+
 .PHONY: fmt
 fmt: ## format the code
 	$(CARGO) fmt --all
