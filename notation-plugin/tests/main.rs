@@ -1,1 +1,17 @@
-//! Integration tests for the plugin binary.
+//! Integration tests for the `notation-external-signer` binary: the built binary is run as
+//! notation runs it (one command argument, JSON on stdin, a clean environment) and its answers
+//! are checked against the fixtures in `tests/data` and the openssl CLI.
+//!
+//! - `commands`: metadata, describe-key, generate-signature for every key spec, key encoding,
+//!   chain encoding and configuration source, signer programs, `version`.
+//! - `refusals`: one table of everything that must be refused, with its error code and message.
+//! - `crosscheck`: every signature verified by `openssl dgst -verify`; concurrency.
+
+// clippy's allow-unwrap-in-tests covers only `#[test]` bodies; in the helpers here a panic is
+// equally a test failure with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod commands;
+mod crosscheck;
+mod refusals;
+mod support;

@@ -1,4 +1,7 @@
 //! Signing and verification per key spec: sig-core (aws-lc-rs) against OpenSSL on the same key
+
+// Benchmarks abort on fixture errors: there is no one to report them to.
+#![allow(clippy::expect_used)]
 //! and payload. `scripts/bench.sh` turns the results into ratios.
 
 use std::hint::black_box;

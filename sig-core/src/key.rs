@@ -94,7 +94,7 @@ impl PrivateKey {
             DerFormat::Pkcs8
         } else if pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).is_ok() {
             DerFormat::EncryptedPkcs8
-        } else if RsaKeyPair::from_der(der).is_ok() {
+        } else if RsaKeyPair::from_der(der).is_ok() || rsa_private_key_bits(der).is_some() {
             DerFormat::Pkcs1
         } else if sec1_curve(der).is_some() {
             DerFormat::Sec1
@@ -123,10 +123,8 @@ impl PrivateKey {
                 Self::from_pkcs8(document.as_bytes())
             }
             DerFormat::Pkcs1 => {
-                let key_pair = RsaKeyPair::from_der(der).map_err(|e| KeyError::Malformed {
-                    format: format.name(),
-                    reason: e.to_string(),
-                })?;
+                let key_pair =
+                    RsaKeyPair::from_der(der).map_err(|e| rsa_rejected(format.name(), der, &e))?;
                 Self::from_rsa(key_pair)
             }
             DerFormat::Sec1 => {
@@ -154,7 +152,8 @@ impl PrivateKey {
         let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|e| malformed(e.to_string()))?;
         let oid = info.algorithm.oid;
         if oid == RSA_ENCRYPTION {
-            let key_pair = RsaKeyPair::from_pkcs8(der).map_err(|e| malformed(e.to_string()))?;
+            let key_pair = RsaKeyPair::from_pkcs8(der)
+                .map_err(|e| rsa_rejected("PKCS#8", info.private_key.as_bytes(), &e))?;
             Self::from_rsa(key_pair)
         } else if oid == ID_EC_PUBLIC_KEY {
             let curve = info
@@ -283,6 +282,43 @@ fn sec1_curve(der: &[u8]) -> Option<KeySpec> {
     }
     let key = EcPrivateKey::from_der(der).ok()?;
     ec_spec_from_curve(key.parameters?)
+}
+
+/// aws-lc-rs rejects an RSA key outside 2048..=8192 bits as if it were damaged (`TooSmall`);
+/// report the size instead, like any other key outside Notation's key specs.
+fn rsa_rejected(
+    format: &'static str,
+    rsa_private_key: &[u8],
+    err: &aws_lc_rs::error::KeyRejected,
+) -> KeyError {
+    match rsa_private_key_bits(rsa_private_key) {
+        Some(bits) if !matches!(bits, 2048 | 3072 | 4096) => {
+            KeyError::Unsupported(format!("RSA {bits}-bit key"))
+        }
+        _ => KeyError::Malformed { format, reason: err.to_string() },
+    }
+}
+
+/// Bit length of the modulus of a PKCS#1 `RSAPrivateKey` (DER), if it parses as one.
+fn rsa_private_key_bits(der: &[u8]) -> Option<usize> {
+    // RSAPrivateKey ::= SEQUENCE { version, modulus, publicExponent, privateExponent, prime1,
+    //                              prime2, exponent1, exponent2, coefficient } (RFC 8017 A.1.2)
+    #[derive(der::Sequence)]
+    struct RsaPrivateKey<'a> {
+        _version: der::asn1::UintRef<'a>,
+        modulus: der::asn1::UintRef<'a>,
+        _public_exponent: der::asn1::UintRef<'a>,
+        _private_exponent: der::asn1::UintRef<'a>,
+        _prime1: der::asn1::UintRef<'a>,
+        _prime2: der::asn1::UintRef<'a>,
+        _exponent1: der::asn1::UintRef<'a>,
+        _exponent2: der::asn1::UintRef<'a>,
+        _coefficient: der::asn1::UintRef<'a>,
+    }
+    let key = RsaPrivateKey::from_der(der).ok()?;
+    let n = key.modulus.as_bytes();
+    let leading = n.first().map_or(0, |b| b.leading_zeros() as usize);
+    Some(n.len() * 8 - leading)
 }
 
 fn ec_spec_from_curve(curve: ObjectIdentifier) -> Option<KeySpec> {
