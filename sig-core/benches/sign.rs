@@ -1,8 +1,8 @@
 //! Signing and verification per key spec: sig-core (aws-lc-rs) against OpenSSL on the same key
+//! and payload. `scripts/bench.sh` turns the results into ratios.
 
 // Benchmarks abort on fixture errors: there is no one to report them to.
 #![allow(clippy::expect_used)]
-//! and payload. `scripts/bench.sh` turns the results into ratios.
 
 use std::hint::black_box;
 use std::path::PathBuf;
