@@ -127,8 +127,23 @@ impl Config {
         key_id: &str,
         now: std::time::SystemTime,
     ) -> Result<Box<dyn Signer>, PluginError> {
-        let chain = CertificateChain::open(&self.cert_chain).map_err(sig_core::Error::from)?;
-        chain.validate(now).map_err(sig_core::Error::from)?;
+        let in_chain_file = |e: sig_core::CertificateError| {
+            let named = matches!(
+                e,
+                sig_core::CertificateError::Read { .. } | sig_core::CertificateError::Empty { .. }
+            );
+            let mut err = PluginError::from(sig_core::Error::from(e));
+            if !named {
+                err.error_message = format!(
+                    "certificate chain {}: {}",
+                    self.cert_chain.display(),
+                    err.error_message
+                );
+            }
+            err
+        };
+        let chain = CertificateChain::open(&self.cert_chain).map_err(in_chain_file)?;
+        chain.validate(now).map_err(in_chain_file)?;
         if let Some(program) = &self.signer {
             let mut signer = CommandSigner::new(program, chain)
                 .map_err(sig_core::Error::from)?
