@@ -266,11 +266,13 @@ pub enum CertificateError {
     },
     /// A certificate that is not part of the leaf's chain.
     #[error(
-        "certificate {subject:?} is not part of the leaf's chain; remove it from the chain file"
+        "certificate {subject:?} is not part of the leaf's chain, which ends at the self-signed {ends_at:?}; remove it from the chain file (or, if {ends_at:?} should be an intermediate, reissue it signed by its CA)"
     )]
     Unrelated {
         /// Its subject.
         subject: String,
+        /// Subject of the self-signed certificate where the leaf's chain ends.
+        ends_at: String,
     },
     /// A certificate broke a rule.
     #[error("{role} certificate {index} ({subject:?}) {rule}")]
@@ -512,4 +514,41 @@ pub enum EnvelopeError {
     /// Signing failed.
     #[error(transparent)]
     Sign(#[from] SignError),
+    /// The envelope is larger than a verifier accepts.
+    #[error("{format} envelope of {size} bytes is larger than the {max}-byte limit")]
+    TooLarge {
+        /// `"JWS"` or `"COSE"`.
+        format: &'static str,
+        /// Its size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The header names an algorithm Notary does not allow.
+    #[error(
+        "unsupported {format} signature algorithm {algorithm}: expected PS256, PS384, PS512, ES256, ES384 or ES512"
+    )]
+    UnsupportedAlgorithm {
+        /// `"JWS"` or `"COSE"`.
+        format: &'static str,
+        /// The algorithm as found (`"RS256"`, `"-257"`, ...).
+        algorithm: String,
+    },
+    /// The sign request cannot be turned into an envelope.
+    #[error("invalid sign request: {reason}")]
+    InvalidSignRequest {
+        /// What is wrong.
+        reason: String,
+    },
+    /// No certificate of the envelope's chain is one of the trust anchors.
+    #[error(
+        "the certificate chain of {leaf:?} contains none of the {} trusted certificate(s) ({}); the signature was made under another CA",
+        anchors.len(), anchors.join("; ")
+    )]
+    Untrusted {
+        /// Subject of the signing certificate.
+        leaf: String,
+        /// Subjects of the trust anchors.
+        anchors: Vec<String>,
+    },
 }

@@ -129,7 +129,10 @@ impl CertificateChain {
             }
         }
         if let Some(stray) = (0..n).find(|i| !order.contains(i)) {
-            return Err(CertificateError::Unrelated { subject: certs[stray].subject.clone() });
+            return Err(CertificateError::Unrelated {
+                subject: certs[stray].subject.clone(),
+                ends_at: certs[current].subject.clone(),
+            });
         }
         let mut slots: Vec<Option<Certificate>> = certs.into_iter().map(Some).collect();
         let certs = order.into_iter().filter_map(|i| slots[i].take()).collect();

@@ -1,0 +1,92 @@
+//! Independent implementations read our envelopes: josekit (OpenSSL) verifies every JWS and
+//! every COSE signature; coset parses our COSE messages.
+
+use coset::{CborSerializable as _, CoseSign1, Label, TaggedCborSerializable as _};
+use josekit::jws::{self, JwsContext, JwsVerifier};
+use sig_core::envelope::EnvelopeFormat;
+use sig_core::{KeySpec, Signer, media_type};
+
+use crate::common::*;
+
+fn josekit_verifier(signer: &dyn Signer) -> Box<dyn JwsVerifier> {
+    let leaf = signer.certificate_chain().leaf();
+    let pem = if signer.key_spec().is_rsa() {
+        // josekit's PS* verifiers take PKCS#1 (or an RSASSA-PSS SPKI), not an rsaEncryption SPKI.
+        let pkcs1 = leaf.public_key().unwrap().as_bytes().to_vec();
+        pem_rfc7468::encode_string("RSA PUBLIC KEY", pem_rfc7468::LineEnding::LF, &pkcs1).unwrap()
+    } else {
+        leaf.public_key_pem().unwrap()
+    };
+    match signer.key_spec() {
+        KeySpec::Rsa2048 => Box::new(jws::PS256.verifier_from_pem(&pem).unwrap()),
+        KeySpec::Rsa3072 => Box::new(jws::PS384.verifier_from_pem(&pem).unwrap()),
+        KeySpec::Rsa4096 => Box::new(jws::PS512.verifier_from_pem(&pem).unwrap()),
+        KeySpec::Ec256 => Box::new(jws::ES256.verifier_from_pem(&pem).unwrap()),
+        KeySpec::Ec384 => Box::new(jws::ES384.verifier_from_pem(&pem).unwrap()),
+        KeySpec::Ec521 => Box::new(jws::ES512.verifier_from_pem(&pem).unwrap()),
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn josekit_verifies_our_jws_for_every_key_spec() {
+    for spec in KeySpec::ALL {
+        let (signer, bytes) = sign(EnvelopeFormat::Jws, spec);
+        let verifier = josekit_verifier(&signer);
+        let mut context = JwsContext::new();
+        context.add_acceptable_critical(media_type::SIGNING_SCHEME);
+        let (payload, header) = context
+            .deserialize_json(&bytes, verifier.as_ref())
+            .unwrap_or_else(|e| panic!("{spec}: {e}"));
+        assert_eq!(payload, sig_core::NotaryPayload::new(descriptor()).to_json());
+        assert_eq!(header.algorithm(), Some(spec.notary_algorithm().jws_name()));
+        assert_eq!(header.content_type(), Some(media_type::NOTARY_PAYLOAD));
+        // Tampering is caught by OpenSSL too.
+        let mut outer = json(&bytes);
+        outer["payload"] = b64url(b"{}").into();
+        let tampered = serde_json::to_vec(&outer).unwrap();
+        assert!(context.deserialize_json(&tampered, verifier.as_ref()).is_err(), "{spec}");
+    }
+}
+
+#[test]
+fn coset_parses_our_cose_and_openssl_verifies_it() {
+    for spec in KeySpec::ALL {
+        let (signer, bytes) = sign(EnvelopeFormat::Cose, spec);
+        let message =
+            CoseSign1::from_tagged_slice(&bytes).unwrap_or_else(|e| panic!("{spec}: {e}"));
+        let header = &message.protected.header;
+        assert_eq!(
+            header.alg,
+            Some(coset::RegisteredLabelWithPrivate::Assigned(
+                <coset::iana::Algorithm as coset::iana::EnumI64>::from_i64(
+                    spec.notary_algorithm().cose_id()
+                )
+                .unwrap()
+            ))
+        );
+        assert_eq!(
+            header.content_type,
+            Some(coset::ContentType::Text(media_type::NOTARY_PAYLOAD.to_owned()))
+        );
+        assert_eq!(
+            header.crit,
+            vec![coset::RegisteredLabelWithPrivate::Text(media_type::SIGNING_SCHEME.to_owned())]
+        );
+        let (label, x5chain) = &message.unprotected.rest[0];
+        assert_eq!(label, &Label::Int(33));
+        assert_eq!(
+            x5chain.as_array().unwrap().len(),
+            signer.certificate_chain().certificates().len()
+        );
+        // coset rebuilds the Sig_structure from the received protected bytes; OpenSSL checks it.
+        let verifier = josekit_verifier(&signer);
+        message
+            .verify_signature(b"", |signature, data| verifier.verify(data, signature))
+            .unwrap_or_else(|e| panic!("{spec}: {e}"));
+        // Re-encoding the parsed parts gives back our bytes: the encoding is canonical.
+        let protected = message.protected.original_data.clone().unwrap();
+        assert_eq!(coset::Header::from_slice(&protected).unwrap().to_vec().unwrap(), protected);
+        assert_eq!(message.to_tagged_vec().unwrap(), bytes, "{spec}");
+    }
+}

@@ -1,0 +1,442 @@
+//! Signers: `KeyFileSigner` pairing and signing, `CommandSigner` against the toy programs in
+//! `tests/data/commands`, and `sign_verified` naming what is wrong with a bad signature.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use sig_core::signer::{MAX_STDERR, MAX_STDOUT};
+use sig_core::{
+    CertificateChain, CommandSigner, Error, HashAlgorithm, KeyError, KeyFileSigner, KeySpec,
+    OutputEncoding, PrivateKey, SignError, SignatureAlgorithm, SignatureDiagnosis, Signer,
+    sign_verified,
+};
+
+use crate::fixtures::{KEY_PASSWORD, SPECS, example, pki, read, toy_signer};
+
+fn chain(dir: &str) -> CertificateChain {
+    CertificateChain::open(&pki(dir, "chain.pem")).unwrap()
+}
+
+fn key(dir: &str) -> PrivateKey {
+    PrivateKey::from_bytes(&read(dir, "leaf.key"), None).unwrap()
+}
+
+fn key_file_signer(dir: &str) -> KeyFileSigner {
+    KeyFileSigner::new(key(dir), chain(dir)).unwrap()
+}
+
+/// A signer program for the chain of `dir`, with `EXTERNAL_PRIVATE_KEY` set to its key.
+fn command(program: &Path, dir: &str) -> CommandSigner {
+    CommandSigner::new(program, chain(dir))
+        .unwrap()
+        .env("EXTERNAL_PRIVATE_KEY", pki(dir, "leaf.key"))
+        .timeout(Duration::from_secs(30))
+}
+
+fn diagnosis(result: Result<Vec<u8>, SignError>) -> SignatureDiagnosis {
+    match result {
+        Err(SignError::Verification { diagnosis, .. }) => diagnosis,
+        other => panic!("expected a verification failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn key_file_signer_signs_and_verifies_every_notary_algorithm() {
+    for (dir, spec) in SPECS {
+        let signer = key_file_signer(dir);
+        assert_eq!(signer.key_spec(), spec);
+        assert_eq!(signer.certificate_chain().certificates().len(), 3);
+        let algorithm = spec.notary_algorithm();
+        let signature = sign_verified(&signer, algorithm, b"payload").unwrap();
+        assert_eq!(signature.len(), spec.signature_len());
+        let public = signer.certificate_chain().leaf().public_key().unwrap();
+        assert!(public.verify(algorithm, b"payload", &signature), "{dir}");
+    }
+}
+
+#[test]
+fn key_file_signer_opens_files() {
+    for (dir, spec) in SPECS {
+        let signer =
+            KeyFileSigner::open(&pki(dir, "leaf.key.der"), None, &pki(dir, "chain_shuffled.pem"))
+                .unwrap();
+        assert_eq!(signer.key_spec(), spec);
+        let signer = KeyFileSigner::open(
+            &pki(dir, "leaf.enc.pem"),
+            Some(KEY_PASSWORD),
+            &pki(dir, "chain.der"),
+        )
+        .unwrap();
+        sign_verified(&signer, spec.notary_algorithm(), b"opened").unwrap();
+    }
+    let err =
+        KeyFileSigner::open(&pki("ec-256", "leaf.enc.pem"), None, &pki("ec-256", "chain.pem"))
+            .unwrap_err();
+    assert!(matches!(err, Error::Key(KeyError::PasswordRequired)), "{err:?}");
+}
+
+#[test]
+fn key_file_signer_refuses_a_key_that_is_not_the_leafs() {
+    let err = KeyFileSigner::new(key("fail_key_mismatch"), chain("fail_key_mismatch")).unwrap_err();
+    match &err {
+        KeyError::Mismatch { key_spec, subject } => {
+            assert_eq!(*key_spec, KeySpec::Ec256);
+            assert!(subject.contains("(key_mismatch)"), "{subject}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("does not match the leaf certificate"), "{err}");
+    for (key_dir, chain_dir) in
+        [("ec-256", "ec-384"), ("rsa-2048", "ec-256"), ("rsa-3072", "rsa-4096")]
+    {
+        let err = KeyFileSigner::new(key(key_dir), chain(chain_dir)).unwrap_err();
+        assert!(matches!(err, KeyError::Mismatch { .. }), "{key_dir} for {chain_dir}: {err:?}");
+    }
+    let err = KeyFileSigner::open(
+        &pki("fail_key_mismatch", "leaf.key"),
+        None,
+        &pki("fail_key_mismatch", "chain.pem"),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Key(KeyError::Mismatch { .. })), "{err:?}");
+}
+
+#[test]
+fn cosign_algorithms_work_with_key_file_signer() {
+    for (dir, spec) in SPECS {
+        let signer = key_file_signer(dir);
+        let public = signer.certificate_chain().leaf().public_key().unwrap();
+        let algorithm = if spec.is_rsa() {
+            SignatureAlgorithm::RsaPkcs1v15Sha256
+        } else {
+            SignatureAlgorithm::EcdsaSha256
+        };
+        if spec == KeySpec::Ec384 {
+            // aws-lc-rs has no P-384/SHA-256 signing: refused with a clear error, not a panic.
+            let err = sign_verified(&signer, algorithm, b"cosign").unwrap_err();
+            assert!(matches!(err, SignError::AlgorithmMismatch { .. }), "{err:?}");
+            continue;
+        }
+        let signature = sign_verified(&signer, algorithm, b"cosign").unwrap();
+        assert!(public.verify(algorithm, b"cosign", &signature), "{dir}");
+        if !spec.is_rsa() {
+            let der = sig_core::ecdsa::raw_to_der(&signature).unwrap();
+            assert!(public.verify_ecdsa_der(HashAlgorithm::Sha256, b"cosign", &der), "{dir}");
+        }
+    }
+}
+
+#[test]
+fn algorithm_of_the_other_key_type_is_refused_before_signing() {
+    let signer = key_file_signer("rsa-2048");
+    let err = sign_verified(&signer, SignatureAlgorithm::EcdsaSha256, b"x").unwrap_err();
+    assert!(
+        matches!(err, SignError::AlgorithmMismatch { key_spec: KeySpec::Rsa2048, .. }),
+        "{err:?}"
+    );
+    // A command signer is not even started.
+    let signer = CommandSigner::new("/nonexistent/signer", chain("ec-256")).unwrap();
+    let err = sign_verified(&signer, SignatureAlgorithm::RsaPssSha256, b"x").unwrap_err();
+    assert!(matches!(err, SignError::AlgorithmMismatch { .. }), "{err:?}");
+}
+
+/// Signs with `actual` whatever it is asked for: a misconfigured signer.
+#[derive(Debug)]
+struct Substituting {
+    inner: KeyFileSigner,
+    actual: SignatureAlgorithm,
+}
+
+impl Signer for Substituting {
+    fn key_spec(&self) -> KeySpec {
+        self.inner.key_spec()
+    }
+
+    fn certificate_chain(&self) -> &CertificateChain {
+        self.inner.certificate_chain()
+    }
+
+    fn sign(&self, _: SignatureAlgorithm, payload: &[u8]) -> Result<Vec<u8>, SignError> {
+        self.inner.sign(self.actual, payload)
+    }
+}
+
+#[test]
+fn sign_verified_names_the_wrong_scheme_or_hash() {
+    use HashAlgorithm::{Sha256, Sha384, Sha512};
+    use SignatureAlgorithm as A;
+    use SignatureDiagnosis as D;
+    let cases = [
+        (
+            "rsa-4096",
+            A::RsaPssSha512,
+            A::RsaPkcs1v15Sha512,
+            D::Pkcs1v15InsteadOfPss { expected: A::RsaPssSha512 },
+        ),
+        (
+            "rsa-2048",
+            A::RsaPssSha256,
+            A::RsaPkcs1v15Sha256,
+            D::Pkcs1v15InsteadOfPss { expected: A::RsaPssSha256 },
+        ),
+        (
+            "rsa-2048",
+            A::RsaPkcs1v15Sha256,
+            A::RsaPssSha256,
+            D::PssInsteadOfPkcs1v15 { expected: A::RsaPkcs1v15Sha256 },
+        ),
+        (
+            "rsa-2048",
+            A::RsaPssSha256,
+            A::RsaPssSha384,
+            D::WrongHash { expected: Sha256, actual: Sha384 },
+        ),
+        (
+            "rsa-3072",
+            A::RsaPkcs1v15Sha256,
+            A::RsaPkcs1v15Sha512,
+            D::WrongHash { expected: Sha256, actual: Sha512 },
+        ),
+        (
+            "ec-521",
+            A::EcdsaSha512,
+            A::EcdsaSha256,
+            D::WrongHash { expected: Sha512, actual: Sha256 },
+        ),
+        (
+            "ec-521",
+            A::EcdsaSha256,
+            A::EcdsaSha384,
+            D::WrongHash { expected: Sha256, actual: Sha384 },
+        ),
+    ];
+    for (dir, asked, actual, expected) in cases {
+        let signer = Substituting { inner: key_file_signer(dir), actual };
+        let found = diagnosis(sign_verified(&signer, asked, b"payload"));
+        assert_eq!(found, expected, "{dir}: asked {asked}, signed {actual:?}");
+    }
+}
+
+#[test]
+fn sign_verified_names_a_wrong_key() {
+    let signer = KeyFileSigner::new_unchecked(key("fail_key_mismatch"), chain("fail_key_mismatch"));
+    match diagnosis(sign_verified(&signer, SignatureAlgorithm::EcdsaSha256, b"payload")) {
+        SignatureDiagnosis::WrongKey { subject } => {
+            assert!(subject.contains("(key_mismatch)"), "{subject}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The RSA key of another certificate of the same size.
+    let other_rsa = PrivateKey::from_bytes(&read("fail_key_encipherment", "leaf.key"), None);
+    let signer = KeyFileSigner::new_unchecked(other_rsa.unwrap(), chain("rsa-2048"));
+    let found = diagnosis(sign_verified(&signer, SignatureAlgorithm::RsaPssSha256, b"payload"));
+    assert!(matches!(found, SignatureDiagnosis::WrongKey { .. }), "{found:?}");
+}
+
+#[test]
+fn command_signer_with_example_scripts_for_notation_and_cosign() {
+    for (dir, spec) in SPECS {
+        for encoding in [OutputEncoding::Raw, OutputEncoding::Base64, OutputEncoding::Hex] {
+            let signer = command(&example("sign-with-openssl.sh"), dir).encoding(encoding);
+            assert_eq!(signer.key_spec(), spec);
+            let signature = sign_verified(&signer, spec.notary_algorithm(), b"notation").unwrap();
+            assert_eq!(signature.len(), spec.signature_len(), "{dir} {encoding:?}");
+        }
+        if spec.is_rsa() {
+            let signer = command(&example("sign-with-openssl.sh"), dir).caller("cosign");
+            sign_verified(&signer, SignatureAlgorithm::RsaPkcs1v15Sha256, b"cosign").unwrap();
+        } else {
+            let signer = command(&example("ecdsa-openssl.sh"), dir);
+            sign_verified(&signer, spec.notary_algorithm(), b"ecdsa, DER from openssl").unwrap();
+        }
+    }
+}
+
+#[test]
+fn command_signer_diagnoses_pss_salt_pkcs1v15_wrong_key_and_length() {
+    let salt = |dir: &str, algorithm| {
+        diagnosis(sign_verified(&command(&toy_signer("pss_salt_32"), dir), algorithm, b"p"))
+    };
+    use SignatureAlgorithm as A;
+    assert_eq!(
+        salt("rsa-4096", A::RsaPssSha512),
+        SignatureDiagnosis::PssSaltLength { expected: 64, actual: 32 }
+    );
+    assert_eq!(
+        salt("rsa-3072", A::RsaPssSha384),
+        SignatureDiagnosis::PssSaltLength { expected: 48, actual: 32 }
+    );
+    // With SHA-256 a 32-byte salt is the hash length: correct.
+    sign_verified(&command(&toy_signer("pss_salt_32"), "rsa-2048"), A::RsaPssSha256, b"p").unwrap();
+
+    let pkcs1 = command(&toy_signer("pkcs1v15"), "rsa-2048");
+    assert_eq!(
+        diagnosis(sign_verified(&pkcs1, A::RsaPssSha256, b"p")),
+        SignatureDiagnosis::Pkcs1v15InsteadOfPss { expected: A::RsaPssSha256 }
+    );
+    // The same program is right for cosign.
+    sign_verified(&pkcs1, A::RsaPkcs1v15Sha256, b"p").unwrap();
+
+    let wrong_key = command(&toy_signer("wrong_key"), "ec-384");
+    let found = diagnosis(sign_verified(&wrong_key, A::EcdsaSha384, b"p"));
+    assert!(
+        matches!(&found, SignatureDiagnosis::WrongKey { subject } if subject.contains("EC-384")),
+        "{found:?}"
+    );
+
+    let garbage = command(&toy_signer("garbage"), "rsa-2048");
+    assert_eq!(
+        diagnosis(sign_verified(&garbage, A::RsaPssSha256, b"p")),
+        SignatureDiagnosis::WrongLength { key_spec: KeySpec::Rsa2048, expected: 256, actual: 16 }
+    );
+}
+
+#[test]
+fn command_signer_failures_are_named() {
+    let ec = |name: &str| command(&toy_signer(name), "ec-256");
+    let sign = |signer: &CommandSigner| signer.sign(SignatureAlgorithm::EcdsaSha256, b"payload");
+
+    match sign(&ec("exit_1")).unwrap_err() {
+        SignError::Program { program, status, stderr } => {
+            assert_eq!(program, toy_signer("exit_1"));
+            assert_eq!(status, "exited with status 1");
+            assert_eq!(stderr, "signer failed: key locked");
+        }
+        other => panic!("{other:?}"),
+    }
+    match sign(&ec("killed")).unwrap_err() {
+        SignError::Program { status, stderr, .. } => {
+            assert_eq!(status, "was killed by signal 9");
+            assert_eq!(stderr, "");
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = sign(&ec("garbage")).unwrap_err();
+    assert!(matches!(err, SignError::MalformedEcdsa(_)), "{err:?}");
+    let err = sign(&ec("garbage").encoding(OutputEncoding::Base64)).unwrap_err();
+    assert!(matches!(err, SignError::Encoding { encoding: "base64", .. }), "{err:?}");
+    let err = sign(&ec("garbage").encoding(OutputEncoding::Hex)).unwrap_err();
+    assert!(matches!(err, SignError::Encoding { encoding: "hex", .. }), "{err:?}");
+    let err = sign(&ec("empty")).unwrap_err();
+    assert!(matches!(err, SignError::EmptyOutput { .. }), "{err:?}");
+
+    let started = Instant::now();
+    let err = sign(&ec("huge")).unwrap_err();
+    assert!(matches!(err, SignError::OutputTooLarge { limit: MAX_STDOUT, .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    let started = Instant::now();
+    match sign(&ec("stderr_flood")).unwrap_err() {
+        SignError::Program { status, stderr, .. } => {
+            assert_eq!(status, "exited with status 1");
+            assert!(stderr.starts_with("stderr flood: the signer is very chatty today"));
+            assert!(stderr.len() <= MAX_STDERR, "{} bytes kept", stderr.len());
+            assert!(stderr.ends_with('…'), "truncation is visible");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    match sign(&command(Path::new("/nonexistent/signer"), "ec-256")).unwrap_err() {
+        SignError::Spawn { program, reason, source } => {
+            assert_eq!(program, Path::new("/nonexistent/signer"));
+            assert!(reason.starts_with("not found"), "{reason}");
+            assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        }
+        other => panic!("{other:?}"),
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let not_executable = dir.path().join("signer.sh");
+    std::fs::write(&not_executable, b"#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&not_executable, std::fs::Permissions::from_mode(0o644)).unwrap();
+    match sign(&command(&not_executable, "ec-256")).unwrap_err() {
+        SignError::Spawn { reason, .. } => assert!(reason.contains("chmod +x"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn command_signer_timeout_kills_the_process_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pids");
+    let signer = command(&toy_signer("hang"), "ec-256")
+        .timeout(Duration::from_secs(1))
+        .env("HANG_PID_FILE", &pid_file);
+    let started = Instant::now();
+    let err = signer.sign(SignatureAlgorithm::EcdsaSha256, b"payload").unwrap_err();
+    let elapsed = started.elapsed();
+    match &err {
+        SignError::Timeout { timeout, .. } => assert_eq!(*timeout, Duration::from_secs(1)),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(10),
+        "{elapsed:?}"
+    );
+    let pids = std::fs::read_to_string(&pid_file).unwrap();
+    let pids: Vec<u32> = pids.split_whitespace().map(|p| p.parse().unwrap()).collect();
+    assert_eq!(pids.len(), 2);
+    for pid in pids {
+        assert!(process_gone(pid), "process {pid} outlived the timeout");
+    }
+}
+
+/// Whether `pid` has exited (absent, or a zombie nobody here reaps). Polls for up to 2 s.
+fn process_gone(pid: u32) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let gone = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+            let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+            state.is_some_and(|s| s.starts_with('Z') || s.starts_with('X'))
+        });
+        if gone || Instant::now() > deadline {
+            return gone;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn command_signer_exports_the_contract_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("rsa-4096", SignatureAlgorithm::RsaPssSha512, "notation", OutputEncoding::Hex),
+        ("rsa-2048", SignatureAlgorithm::RsaPkcs1v15Sha256, "cosign", OutputEncoding::Base64),
+        ("ec-256", SignatureAlgorithm::EcdsaSha256, "notation", OutputEncoding::Raw),
+    ];
+    for (spec_dir, algorithm, caller, encoding) in cases {
+        let dump = dir.path().join(format!("{spec_dir}.env"));
+        let signer = command(&toy_signer("env_dump"), spec_dir)
+            .env("ENV_DUMP_FILE", &dump)
+            .key_id("projects/p/keys/k 1")
+            .caller(caller)
+            .encoding(encoding)
+            .timeout(Duration::from_secs(45));
+        sign_verified(&signer, algorithm, b"env").unwrap();
+        let text = std::fs::read_to_string(&dump).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let spec = signer.key_spec();
+        let expected = [
+            format!("EXTERNAL_PRIVATE_KEY={}", pki(spec_dir, "leaf.key").display()),
+            format!("EXTERNAL_SIGNER_CALLER={caller}"),
+            "EXTERNAL_SIGNER_CONTRACT=1".to_owned(),
+            format!("EXTERNAL_SIGNER_DIGEST={}", algorithm.hash().short_name()),
+            format!("EXTERNAL_SIGNER_HASH={}", algorithm.hash()),
+            "EXTERNAL_SIGNER_KEY_ID=projects/p/keys/k 1".to_owned(),
+            format!("EXTERNAL_SIGNER_KEY_SPEC={spec}"),
+            format!("EXTERNAL_SIGNER_OUTPUT_ENCODING={}", encoding.as_str()),
+            format!("EXTERNAL_SIGNER_SCHEME={}", algorithm.scheme()),
+            "EXTERNAL_SIGNER_TIMEOUT_SECONDS=45".to_owned(),
+        ];
+        for line in &expected {
+            assert!(lines.contains(&line.as_str()), "{spec_dir}: {line} missing from {lines:?}");
+        }
+        let salt = lines.iter().find(|l| l.starts_with("EXTERNAL_SIGNER_PSS_SALT_LENGTH="));
+        if algorithm == SignatureAlgorithm::RsaPssSha512 {
+            assert_eq!(salt, Some(&"EXTERNAL_SIGNER_PSS_SALT_LENGTH=64"));
+        } else {
+            assert_eq!(salt, None, "{spec_dir}: no salt length outside PSS");
+        }
+    }
+}
