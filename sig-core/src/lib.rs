@@ -16,7 +16,46 @@
 //!   header name once.
 //!
 //! The crate reads files only where a function says so (`open`), runs programs only in
-//! [`CommandSigner`], and takes the time as a parameter; it holds no global state.
+//! [`CommandSigner`], and takes the time as a parameter; it holds no global state. It does not
+//! talk to registries and does not implement notation's trust policy beyond "some certificate of
+//! the chain is one of these trust anchors".
+//!
+//! # Example
+//!
+//! Sign an image manifest descriptor into a COSE envelope with a key file, then verify it:
+//!
+//! ```
+//! use std::time::SystemTime;
+//! use sig_core::{
+//!     envelope, Certificate, CertificateChain, Descriptor, EnvelopeFormat, KeyFileSigner,
+//!     NotaryPayload, PrivateKey, SignRequest,
+//! };
+//!
+//! # fn main() -> Result<(), sig_core::Error> {
+//! # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/pki/ec-384/");
+//! # let key_pem = std::fs::read(format!("{dir}leaf.key")).unwrap();
+//! # let chain_pem = std::fs::read(format!("{dir}chain_shuffled.pem")).unwrap();
+//! # let root_pem = std::fs::read(format!("{dir}ca.crt")).unwrap();
+//! // Any order: the chain is ordered leaf → root and checked by notation's rules.
+//! let chain = CertificateChain::from_bytes(&chain_pem)?;
+//! let key = PrivateKey::from_bytes(&key_pem, None)?;
+//! let signer = KeyFileSigner::new(key, chain)?; // refuses a key that is not the leaf's
+//!
+//! let manifest = Descriptor::new(
+//!     "application/vnd.oci.image.manifest.v1+json",
+//!     "sha256:b5ce83abbe900f57e0dbce7e763dceb0e118e888624d58fe41f9a9936ac64c79",
+//!     481,
+//! );
+//! let now = SystemTime::now();
+//! let request = SignRequest::new(NotaryPayload::new(manifest), now);
+//! let cose = envelope::sign(EnvelopeFormat::Cose, &request, &signer)?;
+//!
+//! let root = CertificateChain::from_bytes(&root_pem)?.leaf().clone();
+//! let verified = envelope::verify(EnvelopeFormat::Cose, &cose, &[root], now)?;
+//! assert_eq!(verified.payload().target_artifact.size, 481);
+//! # Ok(())
+//! # }
+//! ```
 
 mod algorithm;
 pub mod ecdsa;
