@@ -7,15 +7,27 @@
 //! | `cert_chain`         | `EXTERNAL_CERT_CHAIN`         | chain file, PEM bundle or DER, any order   |
 //! | `signer_timeout`     | `EXTERNAL_SIGNER_TIMEOUT`     | seconds to wait for the signer (60)        |
 //! | `signature_encoding` | `EXTERNAL_SIGNATURE_ENCODING` | `raw` (default), `base64` or `hex`         |
+//! | `pkcs11_uri`         | `EXTERNAL_PKCS11_URI`         | RFC 7512 URI of a key in a PKCS#11 token   |
+//! | `pkcs11_module`      | `EXTERNAL_PKCS11_MODULE`      | PKCS#11 module (or the URI's module-path)  |
 //!
-//! The password of an encrypted key comes only from the environment
-//! (`EXTERNAL_PRIVATE_KEY_PASSWORD`, or a file named by `EXTERNAL_PRIVATE_KEY_PASSWORD_FILE`),
-//! never from `pluginConfig`, which notation stores in plain text in `signingkeys.json`.
+//! A key is one of: a PKCS#11 token key (`pkcs11_uri`), a key file (`private_key`), or a signer
+//! program (`signer`, optionally with `private_key`). `pkcs11_uri` cannot be combined with
+//! `signer` or `private_key` from the same source; when the two kinds come from different
+//! sources, `pluginConfig` wins over the environment as for every setting.
+//!
+//! Secrets come only from the environment, never from `pluginConfig`, which notation stores in
+//! plain text in `signingkeys.json`: the password of an encrypted key from
+//! `EXTERNAL_PRIVATE_KEY_PASSWORD` or a file named by `EXTERNAL_PRIVATE_KEY_PASSWORD_FILE`; the
+//! token PIN from `EXTERNAL_PKCS11_PIN` or a file named by `EXTERNAL_PKCS11_PIN_FILE` (else the
+//! file named by the URI's `pin-source`). A URI with `pin-value` is refused.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sig_core::{CertificateChain, CommandSigner, KeyFileSigner, OutputEncoding, Signer};
+use sig_core::{
+    CertificateChain, CommandSigner, KeyFileSigner, OutputEncoding, Pkcs11Pin, Pkcs11Signer,
+    Pkcs11Uri, Signer,
+};
 use zeroize::Zeroizing;
 
 use crate::protocol::{PluginConfig, PluginError};
@@ -34,12 +46,19 @@ const PRIVATE_KEY: Setting = Setting { key: "private_key", env: "EXTERNAL_PRIVAT
 const CERT_CHAIN: Setting = Setting { key: "cert_chain", env: "EXTERNAL_CERT_CHAIN" };
 const TIMEOUT: Setting = Setting { key: "signer_timeout", env: "EXTERNAL_SIGNER_TIMEOUT" };
 const ENCODING: Setting = Setting { key: "signature_encoding", env: "EXTERNAL_SIGNATURE_ENCODING" };
-const SETTINGS: [&Setting; 5] = [&SIGNER, &PRIVATE_KEY, &CERT_CHAIN, &TIMEOUT, &ENCODING];
+const PKCS11_URI: Setting = Setting { key: "pkcs11_uri", env: "EXTERNAL_PKCS11_URI" };
+const PKCS11_MODULE: Setting = Setting { key: "pkcs11_module", env: "EXTERNAL_PKCS11_MODULE" };
+const SETTINGS: [&Setting; 7] =
+    [&SIGNER, &PRIVATE_KEY, &CERT_CHAIN, &TIMEOUT, &ENCODING, &PKCS11_URI, &PKCS11_MODULE];
 
 /// Environment variable holding the password of an encrypted private key.
 pub const PASSWORD_ENV: &str = "EXTERNAL_PRIVATE_KEY_PASSWORD";
 /// Environment variable naming a file that holds the password of an encrypted private key.
 pub const PASSWORD_FILE_ENV: &str = "EXTERNAL_PRIVATE_KEY_PASSWORD_FILE";
+/// Environment variable holding the PKCS#11 token's user PIN.
+pub const PIN_ENV: &str = "EXTERNAL_PKCS11_PIN";
+/// Environment variable naming a file that holds the PKCS#11 token's user PIN.
+pub const PIN_FILE_ENV: &str = "EXTERNAL_PKCS11_PIN_FILE";
 /// Longest signer timeout accepted.
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
@@ -56,6 +75,31 @@ pub struct Config {
     pub signer_timeout: Duration,
     /// Signer program output encoding.
     pub signature_encoding: OutputEncoding,
+    /// The PKCS#11 token key, if that is the signer (then `signer` and `private_key` are
+    /// `None`).
+    pub pkcs11: Option<Pkcs11Config>,
+}
+
+/// A key in a PKCS#11 token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pkcs11Config {
+    /// The key's URI (never with a PIN).
+    pub uri: Pkcs11Uri,
+    /// The module, when configured apart from the URI's `module-path`.
+    pub module: Option<PathBuf>,
+}
+
+/// Where the token PIN comes from (never the PIN itself), for `doctor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinSource {
+    /// [`PIN_ENV`].
+    Environment,
+    /// The file named by [`PIN_FILE_ENV`].
+    File(PathBuf),
+    /// The file named by the URI's `pin-source`.
+    UriPinSource(PathBuf),
+    /// No PIN configured.
+    None,
 }
 
 impl Config {
@@ -63,14 +107,20 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// `VALIDATION_ERROR` for unknown or secret-looking keys, missing chain or signer, and bad
-    /// timeout or encoding values.
+    /// `VALIDATION_ERROR` for unknown or secret-looking keys, missing chain or signer, a
+    /// PKCS#11 URI combined with a key file or signer program, a malformed URI or one with
+    /// `pin-value`, and bad timeout or encoding values.
     pub fn resolve(plugin_config: &PluginConfig, env: Env<'_>) -> Result<Self, PluginError> {
         for key in plugin_config.keys() {
             let lower = key.to_ascii_lowercase();
             if ["password", "pin", "secret", "passphrase"].iter().any(|s| lower.contains(s)) {
+                let (what, var, file_var) = if lower.contains("pin") {
+                    ("the token PIN", PIN_ENV, PIN_FILE_ENV)
+                } else {
+                    ("the key password", PASSWORD_ENV, PASSWORD_FILE_ENV)
+                };
                 return Err(PluginError::validation(format!(
-                    "pluginConfig key {key:?} looks like a secret; notation stores pluginConfig in plain text, so give the key password in {PASSWORD_ENV} or a file named by {PASSWORD_FILE_ENV} instead"
+                    "pluginConfig key {key:?} looks like a secret; notation stores pluginConfig in plain text, so give {what} in {var} or a file named by {file_var} instead"
                 )));
             }
             if !SETTINGS.iter().any(|s| s.key == key) {
@@ -88,16 +138,20 @@ impl Config {
                 .or_else(|| env(s.env))
                 .filter(|v| !v.trim().is_empty())
         };
-        let signer = get(&SIGNER).map(PathBuf::from);
-        let private_key = get(&PRIVATE_KEY).map(PathBuf::from);
+        let pkcs11 = resolve_pkcs11(plugin_config, env)?;
+        let (signer, private_key) = if pkcs11.is_some() {
+            (None, None)
+        } else {
+            (get(&SIGNER).map(PathBuf::from), get(&PRIVATE_KEY).map(PathBuf::from))
+        };
         let cert_chain = get(&CERT_CHAIN).map(PathBuf::from).ok_or_else(|| {
             PluginError::validation(
                 "no certificate chain configured: set --plugin-config cert_chain=PATH (or EXTERNAL_CERT_CHAIN) to a PEM bundle with the leaf, intermediate and root certificates",
             )
         })?;
-        if signer.is_none() && private_key.is_none() {
+        if pkcs11.is_none() && signer.is_none() && private_key.is_none() {
             return Err(PluginError::validation(
-                "no signer configured: set --plugin-config private_key=PATH (or EXTERNAL_PRIVATE_KEY) to sign in-process, or signer=PROGRAM (or EXTERNAL_SIGNER) to run a signing program",
+                "no signer configured: set --plugin-config private_key=PATH (or EXTERNAL_PRIVATE_KEY) to sign in-process, signer=PROGRAM (or EXTERNAL_SIGNER) to run a signing program, or pkcs11_uri=pkcs11:... (or EXTERNAL_PKCS11_URI) to sign with a key in a PKCS#11 token",
             ));
         }
         let signer_timeout = match get(&TIMEOUT) {
@@ -112,21 +166,61 @@ impl Config {
             None => OutputEncoding::Raw,
             Some(text) => text.parse().map_err(PluginError::validation)?,
         };
-        Ok(Self { signer, private_key, cert_chain, signer_timeout, signature_encoding })
+        Ok(Self { signer, private_key, cert_chain, signer_timeout, signature_encoding, pkcs11 })
     }
 
-    /// Loads the chain and key (or prepares the program) and returns the signer. The chain is
-    /// ordered and checked by notation's rules at `now`; a key file is checked against the leaf.
+    /// Where the token PIN would come from, without reading it.
+    pub fn pin_source(&self, env: Env<'_>) -> PinSource {
+        if env(PIN_ENV).is_some_and(|p| !p.is_empty()) {
+            PinSource::Environment
+        } else if let Some(file) = env(PIN_FILE_ENV).filter(|f| !f.is_empty()) {
+            PinSource::File(file.into())
+        } else if let Some(file) = self.pkcs11.as_ref().and_then(|p| p.uri.pin_source()) {
+            PinSource::UriPinSource(file.to_owned())
+        } else {
+            PinSource::None
+        }
+    }
+
+    /// Opens the PKCS#11 token key when that is the configured signer (`Ok(None)` otherwise):
+    /// loads and checks the chain at `now`, logs in with the PIN from the environment, and
+    /// checks the key against the leaf.
     ///
     /// # Errors
     ///
-    /// Chain, key and password errors, mapped to their error codes.
-    pub fn signer(
+    /// Chain errors, PIN file errors and the [`Pkcs11Signer`] errors, mapped to their codes
+    /// (`ACCESS_DENIED` for a missing or wrong PIN).
+    pub fn pkcs11_signer(
         &self,
         env: Env<'_>,
-        key_id: &str,
         now: std::time::SystemTime,
-    ) -> Result<Box<dyn Signer>, PluginError> {
+    ) -> Result<Option<Pkcs11Signer>, PluginError> {
+        let Some(pkcs11) = &self.pkcs11 else {
+            return Ok(None);
+        };
+        let chain = self.chain(now)?;
+        let mut builder = Pkcs11Signer::builder(pkcs11.uri.clone());
+        if let Some(module) = &pkcs11.module {
+            builder = builder.module(module);
+        }
+        match self.pin_source(env) {
+            PinSource::Environment => {
+                if let Some(pin) = env(PIN_ENV) {
+                    builder = builder.pin(Pkcs11Pin::new(pin));
+                }
+            }
+            PinSource::File(path) => {
+                builder = builder.pin(Pkcs11Pin::from_file(&path).map_err(sig_core::Error::from)?);
+            }
+            // The builder reads the URI's pin-source itself.
+            PinSource::UriPinSource(_) | PinSource::None => {}
+        }
+        Ok(Some(builder.open(chain)?))
+    }
+
+    /// The certificate chain, ordered and checked by notation's rules at `now`. Errors name the
+    /// chain file.
+    fn chain(&self, now: std::time::SystemTime) -> Result<CertificateChain, PluginError> {
         let in_chain_file = |e: sig_core::CertificateError| {
             let named = matches!(
                 e,
@@ -144,6 +238,26 @@ impl Config {
         };
         let chain = CertificateChain::open(&self.cert_chain).map_err(in_chain_file)?;
         chain.validate(now).map_err(in_chain_file)?;
+        Ok(chain)
+    }
+
+    /// Loads the chain and key (or prepares the program, or opens the token key) and returns the
+    /// signer. The chain is ordered and checked by notation's rules at `now`; a key file or
+    /// token key is checked against the leaf.
+    ///
+    /// # Errors
+    ///
+    /// Chain, key, password, PIN and token errors, mapped to their error codes.
+    pub fn signer(
+        &self,
+        env: Env<'_>,
+        key_id: &str,
+        now: std::time::SystemTime,
+    ) -> Result<Box<dyn Signer>, PluginError> {
+        if let Some(signer) = self.pkcs11_signer(env, now)? {
+            return Ok(Box::new(signer));
+        }
+        let chain = self.chain(now)?;
         if let Some(program) = &self.signer {
             let mut signer = CommandSigner::new(program, chain)
                 .map_err(sig_core::Error::from)?
@@ -166,6 +280,64 @@ impl Config {
         let signer = KeyFileSigner::new(key, chain).map_err(sig_core::Error::from)?;
         Ok(Box::new(signer))
     }
+}
+
+/// The PKCS#11 key, when it is the configured signer: `pkcs11_uri` in `pluginConfig`, or in the
+/// environment when `pluginConfig` names no key file or signer program.
+fn resolve_pkcs11(
+    plugin_config: &PluginConfig,
+    env: Env<'_>,
+) -> Result<Option<Pkcs11Config>, PluginError> {
+    let in_config = |s: &Setting| plugin_config.get(s.key).filter(|v| !v.trim().is_empty());
+    let in_env = |s: &Setting| env(s.env).filter(|v| !v.trim().is_empty());
+    let other_in_config: Vec<&str> =
+        [&SIGNER, &PRIVATE_KEY].iter().filter(|s| in_config(s).is_some()).map(|s| s.key).collect();
+    let uri = match in_config(&PKCS11_URI) {
+        Some(_) if !other_in_config.is_empty() => {
+            return Err(PluginError::validation(format!(
+                "pluginConfig sets both pkcs11_uri and {}: these are different signers; give pkcs11_uri for a key in a PKCS#11 token, or private_key/signer for a key file or signing program",
+                other_in_config.join(" and ")
+            )));
+        }
+        Some(uri) => uri.clone(),
+        // pluginConfig names a key file or program: it wins over an EXTERNAL_PKCS11_URI.
+        None if !other_in_config.is_empty() => {
+            if in_config(&PKCS11_MODULE).is_some() {
+                return Err(PluginError::validation(
+                    "pluginConfig sets pkcs11_module but the signer is a key file or program (private_key/signer); pkcs11_module goes with pkcs11_uri",
+                ));
+            }
+            return Ok(None);
+        }
+        None => {
+            let Some(uri) = in_env(&PKCS11_URI) else {
+                if in_config(&PKCS11_MODULE).is_some() {
+                    return Err(PluginError::validation(
+                        "pkcs11_module is set but no pkcs11_uri: give the key's URI with --plugin-config pkcs11_uri=pkcs11:token=...;object=... (or EXTERNAL_PKCS11_URI)",
+                    ));
+                }
+                return Ok(None);
+            };
+            let other_in_env: Vec<&str> = [&SIGNER, &PRIVATE_KEY]
+                .iter()
+                .filter(|s| in_env(s).is_some())
+                .map(|s| s.env)
+                .collect();
+            if !other_in_env.is_empty() {
+                return Err(PluginError::validation(format!(
+                    "the environment sets both EXTERNAL_PKCS11_URI and {}: these are different signers; unset one, or choose in pluginConfig (pkcs11_uri, or private_key/signer)",
+                    other_in_env.join(" and ")
+                )));
+            }
+            uri
+        }
+    };
+    // The parse errors never repeat the URI, so a pin-value in it is not echoed.
+    let uri =
+        Pkcs11Uri::parse(&uri).map_err(|e| PluginError::validation(format!("pkcs11_uri: {e}")))?;
+    let module =
+        in_config(&PKCS11_MODULE).cloned().or_else(|| in_env(&PKCS11_MODULE)).map(PathBuf::from);
+    Ok(Some(Pkcs11Config { uri, module }))
 }
 
 fn parse_timeout(text: &str) -> Option<Duration> {
@@ -237,6 +409,44 @@ mod tests {
         assert!(err.error_message.contains("no certificate chain configured"));
         let err = Config::resolve(&config(&[("cert_chain", "c")]), &env).unwrap_err();
         assert!(err.error_message.contains("no signer configured"));
+    }
+
+    #[test]
+    fn pkcs11_uri_is_a_signer_of_its_own() {
+        const URI: &str = "pkcs11:token=t;object=k?module-path=/m.so";
+        let env =
+            env_of(&[("EXTERNAL_PRIVATE_KEY", "/env/key"), ("EXTERNAL_PKCS11_MODULE", "/env.so")]);
+        let c =
+            Config::resolve(&config(&[("cert_chain", "c"), ("pkcs11_uri", URI)]), &env).unwrap();
+        let pkcs11 = c.pkcs11.unwrap();
+        assert_eq!(pkcs11.uri.object(), Some("k"));
+        assert_eq!(pkcs11.module, Some(PathBuf::from("/env.so")));
+        assert_eq!((c.signer, c.private_key), (None, None), "EXTERNAL_PRIVATE_KEY is not used");
+        // pluginConfig's key file wins over the environment's URI.
+        let env = env_of(&[("EXTERNAL_PKCS11_URI", URI)]);
+        let c =
+            Config::resolve(&config(&[("cert_chain", "c"), ("private_key", "k")]), &env).unwrap();
+        assert_eq!((c.pkcs11, c.private_key), (None, Some(PathBuf::from("k"))));
+        let c = Config::resolve(&config(&[("cert_chain", "c")]), &env).unwrap();
+        assert!(c.pkcs11.is_some());
+        let err = Config::resolve(
+            &config(&[("cert_chain", "c"), ("pkcs11_uri", "pkcs11:?pin-value=1")]),
+            &env,
+        )
+        .unwrap_err();
+        assert!(err.error_message.starts_with("pkcs11_uri: the PKCS#11 URI contains pin-value"));
+    }
+
+    #[test]
+    fn pin_source_prefers_the_environment() {
+        let cfg =
+            config(&[("cert_chain", "c"), ("pkcs11_uri", "pkcs11:object=k?pin-source=/uri-pin")]);
+        let c = Config::resolve(&cfg, &env_of(&[])).unwrap();
+        assert_eq!(c.pin_source(&env_of(&[])), PinSource::UriPinSource("/uri-pin".into()));
+        let env = env_of(&[("EXTERNAL_PKCS11_PIN_FILE", "/f")]);
+        assert_eq!(c.pin_source(&env), PinSource::File("/f".into()));
+        let env = env_of(&[("EXTERNAL_PKCS11_PIN_FILE", "/f"), ("EXTERNAL_PKCS11_PIN", "1")]);
+        assert_eq!(c.pin_source(&env), PinSource::Environment);
     }
 
     #[test]

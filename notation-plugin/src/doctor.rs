@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use sig_core::{CertificateChain, SignatureAlgorithm, SignatureScheme};
 
-use crate::config::{Config, Env};
+use crate::config::{Config, Env, PIN_ENV, PIN_FILE_ENV, PinSource};
 use crate::protocol::{PluginConfig, message_with_sources};
 
 const USAGE: &str =
@@ -15,7 +15,8 @@ const USAGE: &str =
 
 Checks the configuration that `notation sign --plugin external-signer` would use (pluginConfig
 given here, then the EXTERNAL_* environment): the certificate chain against notation's rules,
-the key against the leaf certificate, and a signing round trip. Exit status 0 when all is well.
+the key (a key file, a signer program, or a PKCS#11 token key) against the leaf certificate, and
+a signing round trip. Exit status 0 when all is well.
 ";
 
 struct Report<'a> {
@@ -105,6 +106,29 @@ fn check(
         (None, Some(key)) => report.ok(&format!("in-process key file: {}", key.display())),
         (None, None) => {}
     }
+    if let Some(pkcs11) = &config.pkcs11 {
+        let module = pkcs11.module.as_deref().or_else(|| pkcs11.uri.module_path());
+        report.ok(&format!(
+            "PKCS#11 key: {} (module {})",
+            pkcs11.uri,
+            module.map_or_else(|| "not set".to_owned(), |m| m.display().to_string())
+        ));
+        match config.pin_source(env) {
+            PinSource::Environment => report.ok(&format!("token PIN from {PIN_ENV}")),
+            PinSource::File(file) | PinSource::UriPinSource(file) => {
+                report.ok(&format!("token PIN from the file {}", file.display()));
+                if sig_core::fs::readable_by_others(&file) {
+                    report.warn(&format!(
+                        "{} is readable by group or others; chmod 600 it",
+                        file.display()
+                    ));
+                }
+            }
+            PinSource::None => report.warn(&format!(
+                "no token PIN configured ({PIN_ENV}, {PIN_FILE_ENV} or the URI's pin-source); only tokens with a PIN pad or without login work"
+            )),
+        }
+    }
 
     report.section("certificate chain (notation's rules)");
     let chain = match CertificateChain::open(&config.cert_chain) {
@@ -135,8 +159,19 @@ fn check(
     {
         report.warn(&format!("{} is readable by group or others; chmod 600 it", key.display()));
     }
-    let signer = match config.signer(env, key_id, now) {
-        Ok(signer) => signer,
+    let signer = match config.pkcs11_signer(env, now) {
+        Ok(Some(token_key)) => {
+            report.ok(&format!("{} in module {}", token_key.token(), token_key.module().display()));
+            report.ok(&format!("private key {} matches the leaf certificate", token_key.key()));
+            if !token_key.public_key_checked() {
+                report.warn("the token has no public key object with the key's CKA_ID: only the key type and size (and an RSA key's modulus) were compared with the leaf; the round trip below still verifies a signature");
+            }
+            Box::new(token_key)
+        }
+        Ok(None) => match config.signer(env, key_id, now) {
+            Ok(signer) => signer,
+            Err(e) => return report.error(&e.error_message),
+        },
         Err(e) => return report.error(&e.error_message),
     };
     report.ok(&format!("key spec {} (from the leaf certificate)", signer.key_spec()));

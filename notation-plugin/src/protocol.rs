@@ -112,7 +112,7 @@ pub enum ErrorCode {
     ValidationError,
     /// Contract major version is not 1.
     UnsupportedContractVersion,
-    /// The key could not be accessed (password, permissions).
+    /// The key could not be accessed (password, permissions, token PIN).
     AccessDenied,
     /// The signer did not answer in time.
     Timeout,
@@ -156,13 +156,19 @@ impl PluginError {
 
 impl From<sig_core::Error> for PluginError {
     fn from(err: sig_core::Error) -> Self {
-        use sig_core::{Error, KeyError, SignError};
+        use sig_core::{Error, KeyError, Pkcs11Error, SignError};
         let code = match &err {
             Error::Key(
                 KeyError::AccessDenied { .. }
                 | KeyError::WrongPassword
                 | KeyError::PasswordRequired,
             ) => ErrorCode::AccessDenied,
+            Error::Pkcs11(e) | Error::Sign(SignError::Pkcs11(e)) if e.is_access_denied() => {
+                ErrorCode::AccessDenied
+            }
+            Error::Pkcs11(Pkcs11Error::Call { .. } | Pkcs11Error::BadSignature { .. })
+            | Error::Sign(SignError::Pkcs11(_)) => ErrorCode::Error,
+            Error::Pkcs11(_) => ErrorCode::ValidationError,
             Error::Sign(SignError::Timeout { .. }) => ErrorCode::Timeout,
             Error::Key(_) | Error::Certificate(_) | Error::Algorithm(_) => {
                 ErrorCode::ValidationError

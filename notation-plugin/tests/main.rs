@@ -6,6 +6,7 @@
 //!   chain encoding and configuration source, signer programs, `version`.
 //! - `refusals`: one table of everything that must be refused, with its error code and message.
 //! - `crosscheck`: every signature verified by `openssl dgst -verify`; concurrency.
+//! - `pkcs11`: signing with keys generated in a `SoftHSM2` token (`pkcs11_uri`), and its refusals.
 
 // clippy's allow-unwrap-in-tests covers only `#[test]` bodies; in the helpers here a panic is
 // equally a test failure with its message.
@@ -13,5 +14,6 @@
 
 mod commands;
 mod crosscheck;
+mod pkcs11;
 mod refusals;
 mod support;

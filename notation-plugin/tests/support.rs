@@ -209,6 +209,12 @@ pub(crate) fn plugin(command: &str) -> Plugin {
 }
 
 impl Plugin {
+    /// Adds a command-line argument after the command.
+    pub(crate) fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
     /// Raw stdin bytes.
     pub(crate) fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.stdin = bytes.into();

@@ -24,6 +24,10 @@ pub enum Error {
     /// A signature envelope could not be built, parsed or verified.
     #[error(transparent)]
     Envelope(#[from] EnvelopeError),
+    /// A PKCS#11 module, token or key could not be used.
+    #[cfg(feature = "pkcs11")]
+    #[error(transparent)]
+    Pkcs11(#[from] Pkcs11Error),
 }
 
 /// An algorithm name this crate does not know.
@@ -449,6 +453,10 @@ pub enum SignError {
     /// An ECDSA signature that is neither r||s nor DER.
     #[error("malformed ECDSA signature: {0}")]
     MalformedEcdsa(String),
+    /// The PKCS#11 token failed to sign.
+    #[cfg(feature = "pkcs11")]
+    #[error(transparent)]
+    Pkcs11(#[from] Pkcs11Error),
 }
 
 /// A signature envelope could not be built, parsed or verified.
@@ -551,4 +559,215 @@ pub enum EnvelopeError {
         /// Subjects of the trust anchors.
         anchors: Vec<String>,
     },
+}
+
+/// A PKCS#11 module, token or key could not be used ([`Pkcs11Signer`](crate::signer::Pkcs11Signer)).
+///
+/// No message contains a PIN. [`is_access_denied`](Self::is_access_denied) tells the failures
+/// that a user fixes with the right PIN from the others.
+#[cfg(feature = "pkcs11")]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Pkcs11Error {
+    /// Not an RFC 7512 URI naming a private key.
+    #[error("invalid PKCS#11 URI: {reason}")]
+    Uri {
+        /// What is wrong (the URI itself is not repeated).
+        reason: String,
+    },
+    /// The URI carries the PIN (`pin-value`).
+    #[error(
+        "the PKCS#11 URI contains pin-value: a PIN never goes in a URI or in configuration (notation stores pluginConfig in plain text); give it in EXTERNAL_PKCS11_PIN, in a file named by EXTERNAL_PKCS11_PIN_FILE, or name that file with pin-source=PATH in the URI"
+    )]
+    PinInUri,
+    /// No module was given.
+    #[error(
+        "no PKCS#11 module given: add ?module-path=/path/to/module.so to the URI or configure the module (pkcs11_module, EXTERNAL_PKCS11_MODULE); SoftHSM2's is /usr/lib/softhsm/libsofthsm2.so on Debian"
+    )]
+    NoModule,
+    /// The module given explicitly and the URI's `module-path` differ.
+    #[error(
+        "two different PKCS#11 modules given: {configured} and the URI's module-path {in_uri}; give one of them"
+    )]
+    ModuleConflict {
+        /// The module given explicitly.
+        configured: PathBuf,
+        /// The URI's `module-path`.
+        in_uri: PathBuf,
+    },
+    /// The module could not be loaded (`dlopen` failed).
+    #[error(
+        "cannot load PKCS#11 module {path}: {reason}; install it (e.g. Debian softhsm2 puts it at /usr/lib/softhsm/libsofthsm2.so)"
+    )]
+    ModuleLoad {
+        /// The module.
+        path: PathBuf,
+        /// The loader's message (`dlerror`).
+        reason: String,
+    },
+    /// A PKCS#11 function failed.
+    #[error("{action}: {function} returned {code}")]
+    Call {
+        /// What was being done, e.g. `"signing with \"rsa-2048\""`.
+        action: String,
+        /// The PKCS#11 function, e.g. `"C_Sign"`.
+        function: String,
+        /// The return value, e.g. `"CKR_DEVICE_ERROR"`.
+        code: String,
+        /// The error from the PKCS#11 binding.
+        #[source]
+        source: cryptoki::error::Error,
+    },
+    /// No initialized token matches the URI.
+    #[error(
+        "no PKCS#11 token matches {wanted} in module {module}; {}",
+        if found.is_empty() { String::from("the module has no initialized token (SoftHSM2: softhsm2-util --init-token --free --label NAME; is SOFTHSM2_CONF set?)") }
+        else { format!("tokens found: {}", found.join("; ")) }
+    )]
+    TokenNotFound {
+        /// The URI's token attributes.
+        wanted: String,
+        /// The module.
+        module: PathBuf,
+        /// The initialized tokens present, described.
+        found: Vec<String>,
+    },
+    /// Several tokens match the URI.
+    #[error(
+        "{} PKCS#11 tokens match {wanted}: {}; add token=, serial= or slot-id= to the URI to pick one",
+        found.len(), found.join("; ")
+    )]
+    AmbiguousToken {
+        /// The URI's token attributes.
+        wanted: String,
+        /// The matching tokens, described.
+        found: Vec<String>,
+    },
+    /// The token needs a PIN and none was given.
+    #[error(
+        "{token} needs a PIN to log in: give it in EXTERNAL_PKCS11_PIN, in a file named by EXTERNAL_PKCS11_PIN_FILE, or name that file with pin-source=PATH in the URI"
+    )]
+    PinRequired {
+        /// The token, described.
+        token: String,
+    },
+    /// The token refused the login.
+    #[error("{token} refused the login: {reason}")]
+    AccessDenied {
+        /// The token, described.
+        token: String,
+        /// Why, with the PKCS#11 code, e.g. `"wrong PIN (CKR_PIN_INCORRECT)"`.
+        reason: String,
+    },
+    /// The PIN file could not be read.
+    #[error("cannot read the PKCS#11 PIN file {path}")]
+    PinFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No private key on the token matches the URI.
+    #[error(
+        "no private key on {token} matches {searched} (searched CKA_CLASS=CKO_PRIVATE_KEY{}); {}",
+        if *logged_in { "" } else { " without logging in: no PIN was given" },
+        if available.is_empty() { String::from("the token has no private key") }
+        else { format!("private keys on the token: {}", available.join(", ")) }
+    )]
+    KeyNotFound {
+        /// The token, described.
+        token: String,
+        /// The URI's object attributes, e.g. `"object=release;id=%01"`.
+        searched: String,
+        /// Whether the session was logged in (private objects are invisible otherwise).
+        logged_in: bool,
+        /// The private keys present, described.
+        available: Vec<String>,
+    },
+    /// Several private keys match the URI.
+    #[error(
+        "{} private keys on {token} match {searched}: {}; add object= or id= to the URI to pick one",
+        found.len(), found.join(", ")
+    )]
+    AmbiguousKey {
+        /// The token, described.
+        token: String,
+        /// The URI's object attributes.
+        searched: String,
+        /// The matching keys, described.
+        found: Vec<String>,
+    },
+    /// The token key is not of a type Notation accepts.
+    #[error("the token key {key} is {kind}: use RSA 2048/3072/4096 or ECDSA P-256/P-384/P-521")]
+    UnsupportedKey {
+        /// The key, described.
+        key: String,
+        /// What it is, e.g. `"an RSA 1024-bit key"`.
+        kind: String,
+    },
+    /// The token key's type or size differs from the leaf certificate's key.
+    #[error(
+        "the token key {key} is {actual} but the leaf certificate {subject:?} certifies an {expected} key; point the URI at the key the certificate was issued for, or configure that key's certificate chain"
+    )]
+    KeyTypeMismatch {
+        /// The key, described.
+        key: String,
+        /// The token key's spec.
+        actual: KeySpec,
+        /// The leaf certificate's key spec.
+        expected: KeySpec,
+        /// The leaf's subject.
+        subject: String,
+    },
+    /// The token key is not the key the leaf certificate certifies.
+    #[error(
+        "the token key {key} does not match the leaf certificate {subject:?}: {compared} differs; point the URI at the key the certificate was issued for, or configure that key's certificate chain"
+    )]
+    KeyMismatch {
+        /// The key, described.
+        key: String,
+        /// The leaf's subject.
+        subject: String,
+        /// What was compared, e.g. `"the public key object's CKA_EC_POINT"`.
+        compared: &'static str,
+    },
+    /// The token key may not sign.
+    #[error("the token key {key} may not sign ({reason})")]
+    CannotSign {
+        /// The key, described.
+        key: String,
+        /// Why, e.g. `"CKA_SIGN is false"`.
+        reason: &'static str,
+    },
+    /// The token offers no mechanism for the algorithm.
+    #[error("{token} offers none of {mechanisms} for {algorithm}")]
+    MechanismUnsupported {
+        /// The token, described.
+        token: String,
+        /// The algorithm asked for.
+        algorithm: SignatureAlgorithm,
+        /// The mechanisms that would do, e.g. `"CKM_SHA256_RSA_PKCS_PSS, CKM_RSA_PKCS_PSS"`.
+        mechanisms: String,
+    },
+    /// The token returned a signature of the wrong length or encoding.
+    #[error("{token} returned a malformed {algorithm} signature: {reason}")]
+    BadSignature {
+        /// The token, described.
+        token: String,
+        /// The algorithm asked for.
+        algorithm: SignatureAlgorithm,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+#[cfg(feature = "pkcs11")]
+impl Pkcs11Error {
+    /// Whether the failure is about authentication: a missing, wrong, locked or expired PIN, a
+    /// PIN file that cannot be read, or a session that is no longer logged in. A caller maps
+    /// these to "access denied".
+    pub fn is_access_denied(&self) -> bool {
+        matches!(self, Self::PinRequired { .. } | Self::AccessDenied { .. } | Self::PinFile { .. })
+    }
 }

@@ -7,7 +7,8 @@
 //!   algorithm pairing (RSASSA-PSS with salt = hash length, ECDSA as raw `r || s`).
 //! - [`PrivateKey`] / [`PublicKey`]: keys from PEM or DER (PKCS#8, encrypted PKCS#8, PKCS#1, SEC1).
 //! - [`Signer`]: the seam to whatever holds the key; [`KeyFileSigner`] signs in-process,
-//!   [`CommandSigner`] runs an external program under a timeout. [`sign_verified`] checks every
+//!   [`CommandSigner`] runs an external program under a timeout, `Pkcs11Signer` (default feature
+//!   `pkcs11`) signs with a key in a PKCS#11 token or HSM named by an RFC 7512 `pkcs11:` URI. [`sign_verified`] checks every
 //!   signature against the leaf certificate and names the cause when it does not verify.
 //! - [`CertificateChain`]: PEM or DER in any order, ordered leaf → root and checked by notation's
 //!   rules, each failure naming the certificate and the rule.
@@ -15,8 +16,10 @@
 //!   with notation v1.3, over a [`NotaryPayload`]; [`media_type`] spells every media type and
 //!   header name once.
 //!
-//! The crate reads files only where a function says so (`open`), runs programs only in
-//! [`CommandSigner`], and takes the time as a parameter; it holds no global state. It does not
+//! The crate reads files only where a function says so (`open`, `from_file`), runs programs only
+//! in [`CommandSigner`], and takes the time as a parameter. Its only global state is the list of
+//! PKCS#11 modules loaded: `C_Initialize` is once per process, so a module stays loaded until
+//! the process exits. It does not
 //! talk to registries and does not implement notation's trust policy beyond "some certificate of
 //! the chain is one of these trust anchors".
 //!
@@ -72,10 +75,15 @@ pub mod signer;
 pub mod x509;
 
 pub use algorithm::{HashAlgorithm, KeySpec, SignatureAlgorithm, SignatureScheme};
+/// The PKCS#11 binding, whose error is the source of [`Pkcs11Error::Call`].
+#[cfg(feature = "pkcs11")]
+pub use cryptoki;
 pub use envelope::{
     EnvelopeFormat, ExtendedAttribute, SignPayload, SignRequest, SigningInput, SigningScheme,
     VerifiedEnvelope,
 };
+#[cfg(feature = "pkcs11")]
+pub use error::Pkcs11Error;
 pub use error::{
     AlgorithmError, CertificateError, ChainRule, EnvelopeError, Error, KeyError, SignError,
     SignatureDiagnosis,
@@ -85,4 +93,6 @@ pub use payload::{Descriptor, NotaryPayload};
 /// The JSON library of [`ExtendedAttribute::value`].
 pub use serde_json;
 pub use signer::{CommandSigner, KeyFileSigner, OutputEncoding, Signer, sign_verified};
+#[cfg(feature = "pkcs11")]
+pub use signer::{Pkcs11Pin, Pkcs11Signer, Pkcs11Uri};
 pub use x509::{Certificate, CertificateChain};

@@ -1,7 +1,8 @@
 //! The signer seam: anything that can sign bytes with the private key of a certificate.
 //!
 //! A [`Signer`] is chosen at run time from configuration: a key file signed in-process
-//! ([`KeyFileSigner`]), or an external program ([`CommandSigner`]). Callers never trust a signer:
+//! ([`KeyFileSigner`]), an external program ([`CommandSigner`]), or a key in a PKCS#11 token or
+//! HSM (`Pkcs11Signer`, with the default `pkcs11` feature). Callers never trust a signer:
 //! [`sign_verified`] checks every signature against the leaf certificate before returning it, and
 //! when the check fails it examines the signature to name the likely cause (wrong key, wrong hash,
 //! PSS salt length, PKCS#1 v1.5 instead of PSS).
@@ -9,11 +10,15 @@
 mod command;
 mod diagnose;
 mod key_file;
+#[cfg(feature = "pkcs11")]
+mod pkcs11;
 
 use core::fmt;
 
 pub use command::{CommandSigner, DEFAULT_TIMEOUT, MAX_STDERR, MAX_STDOUT, OutputEncoding};
 pub use key_file::{KeyFileSigner, open_private_key};
+#[cfg(feature = "pkcs11")]
+pub use pkcs11::{Pkcs11Pin, Pkcs11Signer, Pkcs11SignerBuilder, Pkcs11Uri};
 
 use crate::algorithm::{KeySpec, SignatureAlgorithm};
 use crate::error::{SignError, SignatureDiagnosis};

@@ -12,4 +12,6 @@ mod fixtures;
 mod hostile;
 mod keys;
 mod notation;
+#[cfg(feature = "pkcs11")]
+mod pkcs11;
 mod signer;

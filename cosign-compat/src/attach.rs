@@ -1,0 +1,151 @@
+//! Building the signature image (manifest and config) that cosign stores under
+//! `sha256-<hex>.sig`. Pure: no registry access here (see [`crate::remote`]).
+//!
+//! What go-containerregistry writes for `mutate.Append(empty.Image, layers...)`, byte for byte:
+//!
+//! ```text
+//! manifest {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+//!           "config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":N,"digest":"sha256:…"},
+//!           "layers":[<one descriptor per signature>]}
+//! config   {"architecture":"","created":"0001-01-01T00:00:00Z",
+//!           "history":[{"created":"0001-01-01T00:00:00Z"}, …one per layer],
+//!           "os":"","rootfs":{"type":"layers","diff_ids":["sha256:<payload sha>", …]},"config":{}}
+//! ```
+//!
+//! Appending keeps the existing layers in order and adds ours at the end, unless the same
+//! payload with the same signature is already there (cosign itself would add a duplicate).
+
+use serde::Serialize;
+
+use crate::go_json;
+use crate::media_type::{OCI_CONFIG, OCI_MANIFEST};
+use crate::reference::Digest;
+use crate::signature::{Descriptor, SignatureManifest};
+
+/// Go's zero `time.Time`, which go-containerregistry writes for images without a timestamp.
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// A signature image ready to push: the config blob, then the manifest under the signature tag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignatureImage {
+    /// The layers, in order.
+    pub layers: Vec<Descriptor>,
+    /// The config blob.
+    pub config: Vec<u8>,
+    /// The config blob's digest.
+    pub config_digest: Digest,
+    /// The manifest (media type [`OCI_MANIFEST`]).
+    pub manifest: Vec<u8>,
+}
+
+#[derive(Serialize)]
+struct ManifestOut<'a> {
+    #[serde(rename = "schemaVersion")]
+    schema_version: u32,
+    #[serde(rename = "mediaType")]
+    media_type: &'static str,
+    config: &'a Descriptor,
+    layers: &'a [Descriptor],
+}
+
+#[derive(Serialize)]
+struct ConfigOut<'a> {
+    architecture: &'static str,
+    created: &'static str,
+    history: Vec<HistoryOut>,
+    os: &'static str,
+    rootfs: RootFsOut<'a>,
+    config: EmptyObject,
+}
+
+#[derive(Serialize)]
+struct HistoryOut {
+    created: &'static str,
+}
+
+#[derive(Serialize)]
+struct RootFsOut<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    diff_ids: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct EmptyObject {}
+
+/// The signature image holding exactly `layers`.
+pub fn signature_image(layers: Vec<Descriptor>) -> SignatureImage {
+    let config = go_json::to_vec(&ConfigOut {
+        architecture: "",
+        created: ZERO_TIME,
+        history: layers.iter().map(|_| HistoryOut { created: ZERO_TIME }).collect(),
+        os: "",
+        rootfs: RootFsOut {
+            kind: "layers",
+            // Layers are stored uncompressed, so the diff ID is the blob digest.
+            diff_ids: layers.iter().map(|l| l.digest.as_str()).collect(),
+        },
+        config: EmptyObject {},
+    });
+    let config_descriptor = Descriptor::of(OCI_CONFIG, &config);
+    let manifest = go_json::to_vec(&ManifestOut {
+        schema_version: 2,
+        media_type: OCI_MANIFEST,
+        config: &config_descriptor,
+        layers: &layers,
+    });
+    SignatureImage { config_digest: Digest::of(&config), layers, config, manifest }
+}
+
+/// The image to push to add `layer` to `existing` (the current signature manifest, if any), or
+/// `None` when the same signature is already there.
+pub fn append(existing: Option<&SignatureManifest>, layer: &Descriptor) -> Option<SignatureImage> {
+    let mut layers = existing.map(|m| m.layers().to_vec()).unwrap_or_default();
+    if layers.iter().any(|l| l.same_signature(layer)) {
+        return None;
+    }
+    layers.push(layer.clone());
+    Some(signature_image(layers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signature::SignatureLayer;
+
+    #[test]
+    fn one_layer_image_has_ggcr_shape() {
+        let layer = SignatureLayer::new(b"{}".to_vec(), b"sig").descriptor();
+        let image = signature_image(vec![layer]);
+        let config = String::from_utf8(image.config.clone()).unwrap();
+        assert_eq!(
+            config,
+            r#"{"architecture":"","created":"0001-01-01T00:00:00Z","history":[{"created":"0001-01-01T00:00:00Z"}],"os":"","rootfs":{"type":"layers","diff_ids":["sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"]},"config":{}}"#
+        );
+        let manifest = String::from_utf8(image.manifest).unwrap();
+        assert!(manifest.starts_with(&format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","size":{},"digest":"{}"}},"layers":[{{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json""#,
+            config.len(),
+            image.config_digest
+        )));
+    }
+
+    #[test]
+    fn append_adds_at_the_end_and_skips_duplicates() {
+        let a = SignatureLayer::new(b"a".to_vec(), b"1").descriptor();
+        let b = SignatureLayer::new(b"b".to_vec(), b"2").descriptor();
+        let same_payload_other_sig = SignatureLayer::new(b"a".to_vec(), b"3").descriptor();
+        let first = append(None, &a).unwrap();
+        assert_eq!(first.layers.len(), 1);
+        assert_eq!(first.layers[0], a);
+        let existing = SignatureManifest::parse(&first.manifest).unwrap();
+        assert!(append(Some(&existing), &a).is_none());
+        let second = append(Some(&existing), &b).unwrap();
+        assert_eq!(second.layers, [a, b]);
+        let third = append(Some(&existing), &same_payload_other_sig).unwrap();
+        assert_eq!(third.layers.len(), 2);
+        let config = String::from_utf8(second.config).unwrap();
+        assert_eq!(config.matches(r#"{"created":"0001-01-01T00:00:00Z"}"#).count(), 2);
+    }
+}

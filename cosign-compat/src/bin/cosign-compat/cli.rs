@@ -1,0 +1,242 @@
+//! Command line: cosign's command and flag names for the legacy signature format.
+
+// The doc comments below are the `--help` text; environment variable names read better there
+// without Markdown backticks.
+#![allow(clippy::doc_markdown)]
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Cosign-compatible container image signatures with keys that live anywhere.
+///
+/// Writes and verifies cosign's legacy format (the `sha256-<digest>.sig` tag) that
+/// `cosign verify --new-bundle-format=false`, cosign v2, Kyverno and sigstore-rs read.
+/// No transparency log, no Fulcio: bring your own key or certificate chain.
+#[derive(Debug, Parser)]
+#[command(name = "cosign-compat", version, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Print the simple-signing payload cosign signs for an image (byte-identical to
+    /// `cosign generate`).
+    Generate(GenerateArgs),
+    /// Sign an image with a key file or a signer program and push the signature.
+    Sign(SignArgs),
+    /// Attach a signature made elsewhere.
+    Attach {
+        #[command(subcommand)]
+        what: AttachCommand,
+    },
+    /// Verify the signatures of an image; prints cosign's JSON on stdout.
+    Verify(VerifyArgs),
+    /// Print the reference signatures of an image are stored under.
+    Triangulate(TriangulateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AttachCommand {
+    /// Attach a signature (and certificates) for a payload to an image.
+    Signature(AttachSignatureArgs),
+}
+
+/// Registry access flags, on every command that talks to a registry.
+#[derive(Debug, Args, Clone, Copy)]
+pub(crate) struct RegistryArgs {
+    /// Skip TLS certificate verification of the registry.
+    #[arg(long)]
+    pub(crate) allow_insecure_registry: bool,
+    /// Talk plain HTTP to the registry (localhost, 127.0.0.1 and RFC 1918 addresses always are).
+    #[arg(long)]
+    pub(crate) allow_http_registry: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// Extra key=value pairs to sign (repeatable; a comma separates pairs, as in cosign).
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub(crate) annotations: Vec<String>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image (a tag is resolved to its digest through the registry).
+    pub(crate) image: String,
+}
+
+/// `--signature-digest-algorithm` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DigestName {
+    /// SHA-256 (cosign's default).
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl DigestName {
+    pub(crate) fn hash(self) -> sig_core::HashAlgorithm {
+        match self {
+            Self::Sha256 => sig_core::HashAlgorithm::Sha256,
+            Self::Sha384 => sig_core::HashAlgorithm::Sha384,
+            Self::Sha512 => sig_core::HashAlgorithm::Sha512,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    /// Private key file (PEM or DER: PKCS#8, encrypted PKCS#8, PKCS#1, SEC1). The password of an
+    /// encrypted key comes from EXTERNAL_PRIVATE_KEY_PASSWORD or the file named by
+    /// EXTERNAL_PRIVATE_KEY_PASSWORD_FILE. With --signer, passed to the program as
+    /// EXTERNAL_PRIVATE_KEY.
+    #[arg(long, env = "EXTERNAL_PRIVATE_KEY", value_name = "FILE")]
+    pub(crate) key: Option<PathBuf>,
+    /// Program that signs: payload on stdin, signature on stdout (the notation-external-signer
+    /// contract, with EXTERNAL_SIGNER_CALLER=cosign). Needs --certificate or --certificate-chain.
+    #[arg(long, env = "EXTERNAL_SIGNER", value_name = "PROGRAM")]
+    pub(crate) signer: Option<PathBuf>,
+    /// Seconds the signer program may take.
+    #[arg(long, env = "EXTERNAL_SIGNER_TIMEOUT", value_name = "SECONDS")]
+    pub(crate) signer_timeout: Option<String>,
+    /// How the signer program prints the signature: raw, base64 or hex.
+    #[arg(long, env = "EXTERNAL_SIGNATURE_ENCODING", value_name = "ENCODING")]
+    pub(crate) signature_encoding: Option<String>,
+    /// Signing certificate (PEM or DER), stored in dev.sigstore.cosign/certificate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) certificate: Option<PathBuf>,
+    /// Certificate chain: intermediates and root, or the full chain with the leaf (in any
+    /// order); stored leaf-less in dev.sigstore.cosign/chain, root last.
+    #[arg(long, env = "EXTERNAL_CERT_CHAIN", value_name = "FILE")]
+    pub(crate) certificate_chain: Option<PathBuf>,
+    /// Extra key=value pairs to sign (repeatable; a comma separates pairs, as in cosign).
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub(crate) annotations: Vec<String>,
+    /// Hash to sign with (required for P-384 and P-521 keys; verifiers need the same flag).
+    #[arg(long, value_enum, value_name = "ALGORITHM")]
+    pub(crate) signature_digest_algorithm: Option<DigestName>,
+    /// Accepted for cosign compatibility: nothing is ever prompted.
+    #[arg(short = 'y', long)]
+    pub(crate) yes: bool,
+    /// Accepted for cosign compatibility; only false is supported (no Rekor upload).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub(crate) tlog_upload: Option<bool>,
+    /// Accepted for cosign compatibility; only false is supported (legacy .sig format).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub(crate) new_bundle_format: Option<bool>,
+    /// Accepted for cosign compatibility; only false is supported.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub(crate) use_signing_config: Option<bool>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image (a tag is resolved to its digest before signing).
+    pub(crate) image: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttachSignatureArgs {
+    /// The signature: a file with raw bytes or base64, or - for stdin.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) signature: PathBuf,
+    /// The signed payload (default: the payload `generate` prints, without annotations).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) payload: Option<PathBuf>,
+    /// Signing certificate; the signature is checked against its key before anything is pushed.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) certificate: Option<PathBuf>,
+    /// Certificate chain: intermediates and root (or the full chain with the leaf).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) certificate_chain: Option<PathBuf>,
+    /// Hash the signature was made with, for the check against --certificate.
+    #[arg(long, value_enum, value_name = "ALGORITHM")]
+    pub(crate) signature_digest_algorithm: Option<DigestName>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image (a tag is resolved to its digest).
+    pub(crate) image: String,
+}
+
+/// `--output` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// cosign's JSON array.
+    Json,
+    /// The raw payloads, one per line.
+    Text,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// Public key (PEM PUBLIC KEY or RSA PUBLIC KEY, or DER SPKI).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate_chain", "ca_roots"])]
+    pub(crate) key: Option<PathBuf>,
+    /// Signing certificate to verify with instead of the one stored with each signature.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) certificate: Option<PathBuf>,
+    /// Intermediates then root (PEM); the last certificate is the only trusted root.
+    #[arg(long, value_name = "FILE", conflicts_with = "ca_roots")]
+    pub(crate) certificate_chain: Option<PathBuf>,
+    /// Trusted root certificates (PEM bundle); every one is a root.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_roots: Option<PathBuf>,
+    /// Intermediate certificates (PEM bundle), with --ca-roots.
+    #[arg(long, value_name = "FILE", requires = "ca_roots")]
+    pub(crate) ca_intermediates: Option<PathBuf>,
+    /// Identity (SAN: e-mail, URI, DNS name or IP) the certificate must have, exactly.
+    #[arg(long, value_name = "IDENTITY")]
+    pub(crate) certificate_identity: Vec<String>,
+    /// Regular expression a SAN of the certificate must match (unanchored, RE2 syntax).
+    #[arg(long, value_name = "REGEX")]
+    pub(crate) certificate_identity_regexp: Vec<String>,
+    /// OIDC issuer (Fulcio extension) the certificate must have, exactly.
+    #[arg(long, value_name = "ISSUER")]
+    pub(crate) certificate_oidc_issuer: Vec<String>,
+    /// Regular expression the certificate's OIDC issuer must match ("" when it has none).
+    #[arg(long, value_name = "REGEX")]
+    pub(crate) certificate_oidc_issuer_regexp: Vec<String>,
+    /// Annotations every accepted payload must carry (key=value, repeatable).
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub(crate) annotations: Vec<String>,
+    /// Hash the signatures were made with (default sha256, as cosign).
+    #[arg(long, value_enum, value_name = "ALGORITHM")]
+    pub(crate) signature_digest_algorithm: Option<DigestName>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "json")]
+    pub(crate) output: OutputFormat,
+    /// Accepted for cosign compatibility: no transparency log is ever consulted.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub(crate) insecure_ignore_tlog: Option<bool>,
+    /// Accepted for cosign compatibility: no SCT is ever required.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub(crate) insecure_ignore_sct: Option<bool>,
+    /// Accepted for cosign compatibility; only false is supported (legacy .sig format).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub(crate) new_bundle_format: Option<bool>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image (a tag is resolved to its digest).
+    pub(crate) image: String,
+}
+
+/// `--type` values of `triangulate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TriangulateType {
+    /// The `.sig` tag.
+    Signature,
+    /// The image digest reference.
+    Digest,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TriangulateArgs {
+    /// What to print.
+    #[arg(long = "type", value_enum, default_value = "signature")]
+    pub(crate) kind: TriangulateType,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image (a tag is resolved to its digest).
+    pub(crate) image: String,
+}

@@ -1,0 +1,515 @@
+//! One function per command. Everything that can fail before a push (reading files, signing,
+//! checking the signature) happens before the first write to the registry.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use cosign_compat::remote::{self, AttachOutcome};
+use cosign_compat::sign::{CertificateMaterial, SigningKey, sign_payload};
+use cosign_compat::verify::{
+    self, CertificateTrust, IdentityMatcher, Trust, VerificationKey, VerifyOptions,
+};
+use cosign_compat::{
+    AttachError, Digest, ImageReference, OciRegistry, ParsedPayload, Registry, RegistryOptions,
+    SignatureLayer, SimpleSigningPayload, payload,
+};
+use sig_core::{CommandSigner, KeyFileSigner, OutputEncoding, Signer};
+use zeroize::Zeroizing;
+
+use crate::cli::{
+    AttachSignatureArgs, GenerateArgs, OutputFormat, RegistryArgs, SignArgs, TriangulateArgs,
+    TriangulateType, VerifyArgs,
+};
+
+/// A command failure: the message and cosign's exit code.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) code: u8,
+}
+
+impl Failure {
+    fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), code: 1 }
+    }
+}
+
+impl From<cosign_compat::Error> for Failure {
+    fn from(e: cosign_compat::Error) -> Self {
+        let code = match &e {
+            cosign_compat::Error::Verify(v) => v.exit_code(),
+            _ => 1,
+        };
+        Self { message: error_chain(&e), code }
+    }
+}
+
+macro_rules! failure_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Self {
+                Self::from(cosign_compat::Error::from(e))
+            }
+        }
+    )*};
+}
+failure_from!(
+    cosign_compat::ReferenceError,
+    cosign_compat::PayloadError,
+    cosign_compat::SigningError,
+    cosign_compat::RegistryError,
+    cosign_compat::VerifyError,
+    AttachError
+);
+
+impl From<sig_core::Error> for Failure {
+    fn from(e: sig_core::Error) -> Self {
+        Self::new(error_chain(&e))
+    }
+}
+
+/// An error and its sources on one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// What a command can use besides its arguments.
+pub(crate) struct Context<'a> {
+    pub(crate) env: &'a dyn Fn(&str) -> Option<String>,
+    pub(crate) stdin: &'a mut dyn Read,
+    pub(crate) stdout: &'a mut dyn Write,
+    pub(crate) stderr: &'a mut dyn Write,
+    pub(crate) now: SystemTime,
+}
+
+impl Context<'_> {
+    fn note(&mut self, text: &str) {
+        // A closed stderr must not turn a successful push into a failure.
+        let _ = writeln!(self.stderr, "{text}");
+    }
+}
+
+fn registry(ctx: &Context<'_>, args: RegistryArgs) -> Result<OciRegistry, Failure> {
+    let credentials = cosign_compat::registry::credentials::Credentials::load(ctx.env)?;
+    let options = RegistryOptions::new()
+        .allow_http(args.allow_http_registry)
+        .allow_insecure(args.allow_insecure_registry)
+        .credentials(credentials);
+    Ok(OciRegistry::new(options)?)
+}
+
+fn parse_image(image: &str) -> Result<ImageReference, Failure> {
+    Ok(image.parse::<ImageReference>()?)
+}
+
+fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
+    sig_core::fs::read_bounded(path, sig_core::fs::MAX_FILE_LEN)
+        .map_err(|e| Failure::new(format!("cannot read {what} {}: {e}", path.display())))
+}
+
+fn non_empty(path: Option<PathBuf>) -> Option<PathBuf> {
+    path.filter(|p| !p.as_os_str().is_empty())
+}
+
+fn write_out(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), Failure> {
+    ctx.stdout
+        .write_all(bytes)
+        .and_then(|()| ctx.stdout.flush())
+        .map_err(|e| Failure::new(format!("cannot write to stdout: {e}")))
+}
+
+pub(crate) fn generate(ctx: &mut Context<'_>, args: GenerateArgs) -> Result<(), Failure> {
+    let reference = parse_image(&args.image)?;
+    let annotations = payload::parse_annotations(&args.annotations)?;
+    let digest = match reference.digest() {
+        Some(d) => d.clone(),
+        None => remote::resolve(&registry(ctx, args.registry)?, &reference)?,
+    };
+    let bytes = SimpleSigningPayload::new(reference.repository(), digest)
+        .with_annotations(annotations)
+        .to_bytes();
+    write_out(ctx, &bytes)
+}
+
+/// `--tlog-upload` and friends: accepted only with the value cosign-compat implements.
+fn only_false(flag: &str, value: Option<bool>) -> Result<(), Failure> {
+    if value == Some(true) {
+        return Err(Failure::new(format!(
+            "--{flag}=true is not supported: cosign-compat writes and reads the legacy .sig format without a transparency log (see the cosign-compat README)"
+        )));
+    }
+    Ok(())
+}
+
+fn read_password(ctx: &Context<'_>) -> Result<Option<Zeroizing<String>>, Failure> {
+    if let Some(password) = (ctx.env)("EXTERNAL_PRIVATE_KEY_PASSWORD") {
+        return Ok(Some(Zeroizing::new(password)));
+    }
+    let Some(path) = (ctx.env)("EXTERNAL_PRIVATE_KEY_PASSWORD_FILE") else {
+        return Ok(None);
+    };
+    let bytes = Zeroizing::new(
+        sig_core::fs::read_bounded(Path::new(&path), 64 * 1024)
+            .map_err(|e| Failure::new(format!("cannot read the key password file {path}: {e}")))?,
+    );
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(Some(Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_owned())))
+}
+
+fn certificate_material(
+    certificate: Option<&Path>,
+    chain: Option<&Path>,
+) -> Result<Option<CertificateMaterial>, Failure> {
+    if certificate.is_none() && chain.is_none() {
+        return Ok(None);
+    }
+    let cert = certificate.map(|p| read_file(p, "certificate")).transpose()?;
+    let chain = chain.map(|p| read_file(p, "certificate chain")).transpose()?;
+    Ok(Some(CertificateMaterial::new(cert.as_deref(), chain.as_deref())?))
+}
+
+fn parse_timeout(text: &str) -> Result<Duration, Failure> {
+    let seconds: f64 = text.trim().trim_end_matches('s').parse().unwrap_or(-1.0);
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|t| !t.is_zero() && *t <= Duration::from_secs(24 * 3600))
+        .ok_or_else(|| {
+            Failure::new(format!(
+                "invalid signer timeout {text:?}: give a number of seconds greater than 0 and at most 86400"
+            ))
+        })
+}
+
+pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure> {
+    only_false("tlog-upload", args.tlog_upload)?;
+    only_false("new-bundle-format", args.new_bundle_format)?;
+    only_false("use-signing-config", args.use_signing_config)?;
+    let key_path = non_empty(args.key);
+    let program = non_empty(args.signer);
+    let chain_path = non_empty(args.certificate_chain);
+    let cert_path = non_empty(args.certificate);
+    let reference = parse_image(&args.image)?;
+    let annotations = payload::parse_annotations(&args.annotations)?;
+    let digest_algorithm = args.signature_digest_algorithm.map(|d| d.hash());
+    let material = certificate_material(cert_path.as_deref(), chain_path.as_deref())?;
+    if let Some(material) = &material {
+        material.check_for_cosign(ctx.now)?;
+        if verify::certificate_identities(material.leaf()).is_empty() {
+            ctx.note(
+                "warning: the signing certificate has no subject alternative name; `cosign verify --certificate-identity*` will never match it",
+            );
+        }
+    }
+
+    // The signer, before any registry access.
+    let private_key = match (&program, &key_path) {
+        (None, Some(path)) => {
+            let password = read_password(ctx)?;
+            Some(
+                sig_core::signer::open_private_key(path, password.as_deref().map(String::as_bytes))
+                    .map_err(sig_core::Error::from)?,
+            )
+        }
+        (None, None) => {
+            return Err(Failure::new(
+                "no signer configured: give --key FILE (or EXTERNAL_PRIVATE_KEY) to sign in-process, or --signer PROGRAM (or EXTERNAL_SIGNER) with --certificate-chain",
+            ));
+        }
+        (Some(_), _) => None,
+    };
+    let signer: Option<Box<dyn Signer>> = match (&program, private_key, material.clone()) {
+        (Some(program), _, Some(material)) => {
+            let mut signer = CommandSigner::new(program, material.into_chain())
+                .map_err(sig_core::Error::from)?
+                .caller("cosign");
+            if let Some(timeout) = &args.signer_timeout {
+                signer = signer.timeout(parse_timeout(timeout)?);
+            }
+            if let Some(encoding) = &args.signature_encoding {
+                signer = signer.encoding(encoding.parse::<OutputEncoding>().map_err(Failure::new)?);
+            }
+            if let Some(path) = &chain_path {
+                signer = signer.env("EXTERNAL_CERT_CHAIN", path);
+            }
+            if let Some(path) = &key_path {
+                signer = signer.env("EXTERNAL_PRIVATE_KEY", path);
+            }
+            Some(Box::new(signer))
+        }
+        (Some(_), _, None) => {
+            return Err(Failure::new(
+                "--signer needs the signing certificate: give --certificate-chain (or EXTERNAL_CERT_CHAIN) with the full chain, or --certificate",
+            ));
+        }
+        (None, Some(key), Some(material)) => Some(Box::new(
+            KeyFileSigner::new(key, material.into_chain()).map_err(sig_core::Error::from)?,
+        )),
+        (None, Some(key), None) => {
+            return sign_and_push(
+                ctx,
+                &args.registry,
+                &reference,
+                annotations,
+                digest_algorithm,
+                SigningKey::Key(&key),
+                None,
+            );
+        }
+        (None, None, _) => None,
+    };
+    let Some(signer) = signer else {
+        return Err(Failure::new("no signer configured"));
+    };
+    sign_and_push(
+        ctx,
+        &args.registry,
+        &reference,
+        annotations,
+        digest_algorithm,
+        SigningKey::Signer(signer.as_ref()),
+        material.as_ref(),
+    )
+}
+
+fn sign_and_push(
+    ctx: &mut Context<'_>,
+    registry_args: &RegistryArgs,
+    reference: &ImageReference,
+    annotations: payload::Annotations,
+    digest_algorithm: Option<sig_core::HashAlgorithm>,
+    key: SigningKey<'_>,
+    material: Option<&CertificateMaterial>,
+) -> Result<(), Failure> {
+    // Fail on an unusable key/hash pairing before touching the registry.
+    cosign_compat::sign::cosign_algorithm(key.key_spec(), digest_algorithm)?;
+    let registry = registry(ctx, *registry_args)?;
+    let digest = remote::resolve(&registry, reference)?;
+    let repository = reference.repository();
+    let payload = SimpleSigningPayload::new(repository, digest.clone())
+        .with_annotations(annotations)
+        .to_bytes();
+    let signature = sign_payload(key, &payload, digest_algorithm)?;
+    let mut layer = SignatureLayer::new(payload, &signature);
+    if let Some(material) = material {
+        layer = material.annotate(layer);
+    }
+    push(ctx, &registry, repository, &digest, &layer)
+}
+
+fn push(
+    ctx: &mut Context<'_>,
+    registry: &dyn Registry,
+    repository: &cosign_compat::Repository,
+    digest: &Digest,
+    layer: &SignatureLayer,
+) -> Result<(), Failure> {
+    ctx.note(&format!("Pushing signature to: {repository}:{}", digest.signature_tag()));
+    // Signers on this host take turns; the re-reads in attach_signature cover the others.
+    let _lock = lock_signatures(repository, digest);
+    match remote::attach_signature(registry, repository, digest, layer)? {
+        AttachOutcome::AlreadyPresent { tag } => {
+            ctx.note(&format!(
+                "The same signature is already in {repository}:{tag}; nothing pushed"
+            ));
+        }
+        AttachOutcome::Attached { attempts, layers, .. } if attempts > 1 => {
+            ctx.note(&format!(
+                "Signature pushed after {attempts} attempts (another signer wrote concurrently); {layers} signature(s) now"
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// An exclusive advisory lock on the signatures of `digest`, shared by every `cosign-compat` on
+/// this host (a file in the temp directory, locked with `flock`). Registries cannot lock a tag;
+/// this serialises the read–modify–write of local concurrent signers, so none of them can drop
+/// another's signature. `None` (no locking) when the lock file cannot be used.
+fn lock_signatures(
+    repository: &cosign_compat::Repository,
+    digest: &Digest,
+) -> Option<std::fs::File> {
+    let key = Digest::of(format!("{repository}@{digest}").as_bytes());
+    let path = std::env::temp_dir().join(format!("cosign-compat-{}.lock", &key.hex()[..32]));
+    let file =
+        std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).ok()?;
+    file.lock().ok()?;
+    Some(file)
+}
+
+/// A signature file: raw bytes, or base64 (standard, possibly wrapped) which is re-encoded on
+/// one line.
+fn read_signature(ctx: &mut Context<'_>, path: &Path) -> Result<Vec<u8>, Failure> {
+    let bytes = if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        ctx.stdin
+            .take(sig_core::fs::MAX_FILE_LEN)
+            .read_to_end(&mut buf)
+            .map_err(|e| Failure::new(format!("cannot read the signature from stdin: {e}")))?;
+        buf
+    } else {
+        read_file(path, "signature")?
+    };
+    let text: Vec<u8> = bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    let decoded =
+        base64::engine::general_purpose::STANDARD.decode(&text).ok().filter(|d| !d.is_empty());
+    let signature = match decoded {
+        Some(d) if !text.is_empty() => d,
+        _ => bytes,
+    };
+    if signature.is_empty() {
+        return Err(AttachError::Signature { reason: "the signature file is empty".into() }.into());
+    }
+    Ok(signature)
+}
+
+pub(crate) fn attach_signature(
+    ctx: &mut Context<'_>,
+    args: AttachSignatureArgs,
+) -> Result<(), Failure> {
+    let reference = parse_image(&args.image)?;
+    let material =
+        certificate_material(args.certificate.as_deref(), args.certificate_chain.as_deref())?;
+    let signature = read_signature(ctx, &args.signature)?;
+    let given_payload = args.payload.as_deref().map(|p| read_file(p, "payload")).transpose()?;
+    let registry = registry(ctx, args.registry)?;
+    let digest = remote::resolve(&registry, &reference)?;
+    let repository = reference.repository();
+    let payload = match given_payload {
+        Some(bytes) => bytes,
+        None => SimpleSigningPayload::new(repository, digest.clone()).to_bytes(),
+    };
+    // Refuse what cosign verify would reject anyway, before anything is pushed.
+    let parsed = ParsedPayload::parse(&payload)?;
+    parsed.check(&digest, &payload::Annotations::new())?;
+    let mut layer = SignatureLayer::new(payload, &signature);
+    if let Some(material) = &material {
+        let key = VerificationKey::from_certificate(material.leaf())?;
+        let hash =
+            args.signature_digest_algorithm.map_or(sig_core::HashAlgorithm::Sha256, |d| d.hash());
+        let options = VerifyOptions::new(Trust::Key(key)).with_hash(hash);
+        verify::verify_layer(&layer, &digest, &options, ctx.now).map_err(|rejection| {
+            Failure::from(AttachError::SignatureMismatch {
+                subject: material.leaf().subject().to_owned(),
+                scheme: rejection.to_string(),
+            })
+        })?;
+        material.check_for_cosign(ctx.now)?;
+        layer = material.annotate(layer);
+    }
+    push(ctx, &registry, repository, &digest, &layer)
+}
+
+pub(crate) fn verify(ctx: &mut Context<'_>, args: VerifyArgs) -> Result<(), Failure> {
+    only_false("new-bundle-format", args.new_bundle_format)?;
+    let reference = parse_image(&args.image)?;
+    let annotations = payload::parse_annotations(&args.annotations)?;
+    let trust = if let Some(key) = &args.key {
+        Trust::Key(VerificationKey::from_bytes(&read_file(key, "public key")?)?)
+    } else {
+        let mut trust = if let Some(chain) = &args.certificate_chain {
+            CertificateTrust::from_chain_pem(&read_file(chain, "certificate chain")?)?
+        } else if let Some(roots) = &args.ca_roots {
+            let roots = sig_core::x509::parse_certificates(&read_file(roots, "CA roots")?)
+                .map_err(sig_core::Error::from)?;
+            let mut trust = CertificateTrust::from_roots(roots);
+            if let Some(inter) = &args.ca_intermediates {
+                trust = trust.with_intermediates(
+                    sig_core::x509::parse_certificates(&read_file(inter, "CA intermediates")?)
+                        .map_err(sig_core::Error::from)?,
+                );
+            }
+            trust
+        } else {
+            return Err(Failure::new(
+                "give --key PUBLIC-KEY, or --certificate-chain (intermediates then root) or --ca-roots to verify certificates offline",
+            ));
+        };
+        if let Some(cert) = &args.certificate {
+            let certs = sig_core::x509::parse_certificates(&read_file(cert, "certificate")?)
+                .map_err(sig_core::Error::from)?;
+            let leaf =
+                certs.into_iter().next().ok_or_else(|| Failure::new("empty --certificate file"))?;
+            trust = trust.with_certificate(leaf);
+        }
+        if args.certificate_identity.is_empty() && args.certificate_identity_regexp.is_empty() {
+            return Err(Failure::new(
+                "--certificate-identity or --certificate-identity-regexp is required for verification with certificates (use --certificate-identity-regexp '.*' to accept any identity)",
+            ));
+        }
+        for identity in &args.certificate_identity {
+            trust = trust.with_identity(IdentityMatcher::Exact(identity.clone()));
+        }
+        for pattern in &args.certificate_identity_regexp {
+            trust = trust.with_identity(IdentityMatcher::regex(pattern)?);
+        }
+        for issuer in &args.certificate_oidc_issuer {
+            trust = trust.with_issuer(IdentityMatcher::Exact(issuer.clone()));
+        }
+        for pattern in &args.certificate_oidc_issuer_regexp {
+            trust = trust.with_issuer(IdentityMatcher::regex(pattern)?);
+        }
+        Trust::Certificates(Box::new(trust))
+    };
+    let is_key = matches!(trust, Trust::Key(_));
+    let mut options = VerifyOptions::new(trust).with_annotations(annotations.clone());
+    if let Some(d) = args.signature_digest_algorithm {
+        options = options.with_hash(d.hash());
+    }
+    let registry = registry(ctx, args.registry)?;
+    let digest = remote::resolve(&registry, &reference)?;
+    let verified =
+        remote::verify_image(&registry, reference.repository(), &digest, &options, ctx.now)?;
+    ctx.note(&format!("\nVerification for {} --", args.image));
+    ctx.note("The following checks were performed on each of these signatures:");
+    if !annotations.is_empty() {
+        ctx.note("  - The specified annotations were verified.");
+    }
+    ctx.note("  - The cosign claims were validated");
+    if is_key {
+        ctx.note("  - The signatures were verified against the specified public key");
+    } else {
+        ctx.note("  - The code-signing certificate was verified using trusted certificate authority certificates");
+    }
+    match args.output {
+        OutputFormat::Json => {
+            // cosign prints a blank line before the array.
+            let mut out = b"\n".to_vec();
+            out.extend_from_slice(verify::cosign_output(&verified).as_bytes());
+            out.push(b'\n');
+            write_out(ctx, &out)
+        }
+        OutputFormat::Text => {
+            let mut out = Vec::new();
+            for v in &verified {
+                out.extend_from_slice(v.payload_bytes());
+                out.push(b'\n');
+            }
+            write_out(ctx, &out)
+        }
+    }
+}
+
+pub(crate) fn triangulate(ctx: &mut Context<'_>, args: TriangulateArgs) -> Result<(), Failure> {
+    let reference = parse_image(&args.image)?;
+    let digest = match reference.digest() {
+        Some(d) => d.clone(),
+        None => remote::resolve(&registry(ctx, args.registry)?, &reference)?,
+    };
+    let repository = reference.repository();
+    let line = match args.kind {
+        TriangulateType::Signature => format!("{repository}:{}\n", digest.signature_tag()),
+        TriangulateType::Digest => format!("{repository}@{digest}\n"),
+    };
+    write_out(ctx, line.as_bytes())
+}

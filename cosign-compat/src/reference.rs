@@ -1,0 +1,410 @@
+//! Image references, parsed and normalised the way go-containerregistry's `pkg/name` does it
+//! (what cosign, crane and Kyverno use), so that `docker-reference` in a payload is byte-equal to
+//! what `cosign generate` writes.
+//!
+//! ```text
+//! ubuntu                         -> index.docker.io/library/ubuntu:latest
+//! docker.io/foo/bar:1            -> index.docker.io/foo/bar:1
+//! localhost/app@sha256:...       -> localhost/app@sha256:...      ("localhost" is a registry)
+//! 127.0.0.1:5000/a/b:t@sha256:.. -> 127.0.0.1:5000/a/b@sha256:... (the tag is dropped)
+//! ```
+//!
+//! The first path component is the registry when it is `localhost` or contains `.` or `:`;
+//! otherwise the registry is Docker Hub (`index.docker.io`), where single-component names get the
+//! `library/` namespace. Repositories are 1–255 characters of `a-z 0-9 _ - . /` (go-containerregistry
+//! 0.22; cosign v3.1.2 still builds with 0.21, which wants at least 2), tags 1–128 of
+//! `A-Z a-z 0-9 _ - .`, and digests exactly `sha256:` + 64 lowercase hex digits.
+
+use core::fmt;
+use core::str::FromStr;
+use std::net::Ipv4Addr;
+
+use crate::error::ReferenceError;
+
+/// Docker Hub's registry host, as go-containerregistry names it.
+pub const DOCKER_HUB: &str = "index.docker.io";
+const DOCKER_HUB_ALIAS: &str = "docker.io";
+const REPOSITORY_CHARS: &str = "abcdefghijklmnopqrstuvwxyz0123456789_-./";
+const TAG_CHARS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.";
+
+/// A `sha256:<64 lowercase hex>` digest, the only algorithm cosign and go-containerregistry
+/// accept in references.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest(String);
+
+impl Digest {
+    /// Parses `sha256:<64 lowercase hex>`.
+    ///
+    /// # Errors
+    ///
+    /// [`ReferenceError::Digest`] for any other algorithm, length or character.
+    pub fn new(text: &str) -> Result<Self, ReferenceError> {
+        let bad = |reason: &'static str| ReferenceError::Digest { digest: text.to_owned(), reason };
+        let hex = text
+            .strip_prefix("sha256:")
+            .ok_or_else(|| bad("only sha256 digests are supported (sha256:<64 hex digits>)"))?;
+        if hex.len() != 64 {
+            return Err(bad("a sha256 digest has exactly 64 hex digits"));
+        }
+        if !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err(bad("the hex digits must be lowercase 0-9a-f"));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The digest of `data`.
+    pub fn of(data: &[u8]) -> Self {
+        Self(sig_core::HashAlgorithm::Sha256.oci_digest(data))
+    }
+
+    /// `sha256:<hex>`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The hex part.
+    pub fn hex(&self) -> &str {
+        &self.0["sha256:".len()..]
+    }
+
+    /// The tag cosign stores signatures of this image under: `sha256-<hex>.sig`.
+    pub fn signature_tag(&self) -> String {
+        format!("sha256-{}.{}", self.hex(), crate::media_type::SIGNATURE_TAG_SUFFIX)
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for Digest {
+    type Err = ReferenceError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+/// A repository in a registry, normalised (`index.docker.io/library/ubuntu`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Repository {
+    registry: String,
+    path: String,
+}
+
+impl Repository {
+    /// Parses `[registry/]path` with go-containerregistry's rules.
+    ///
+    /// # Errors
+    ///
+    /// [`ReferenceError::Repository`] or [`ReferenceError::Registry`] when a part is invalid.
+    pub fn parse(name: &str) -> Result<Self, ReferenceError> {
+        if name.is_empty() {
+            return Err(ReferenceError::Repository {
+                repository: String::new(),
+                reason: "a repository name must be specified".into(),
+            });
+        }
+        let (registry, path) = match name.split_once('/') {
+            Some((first, rest)) if first == "localhost" || first.contains(['.', ':']) => {
+                (first, rest)
+            }
+            _ => ("", name),
+        };
+        check_element("repository", path, REPOSITORY_CHARS, 1, 255)
+            .map_err(|reason| ReferenceError::Repository { repository: path.to_owned(), reason })?;
+        check_registry(registry)?;
+        let registry = match registry {
+            "" | DOCKER_HUB_ALIAS => DOCKER_HUB,
+            other => other,
+        };
+        let path = if registry == DOCKER_HUB && !path.contains('/') {
+            format!("library/{path}")
+        } else {
+            path.to_owned()
+        };
+        Ok(Self { registry: registry.to_owned(), path })
+    }
+
+    /// The registry host (and port), e.g. `127.0.0.1:5000` or `index.docker.io`.
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
+    /// The repository path inside the registry, e.g. `library/ubuntu`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// `registry/path`: go-containerregistry's `Repository.Name()`, cosign's `docker-reference`.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.registry, self.path)
+    }
+
+    /// Whether go-containerregistry talks plain HTTP to this registry without being told to:
+    /// `localhost:PORT`, `*.localhost`, `127.0.0.1`, `::1` and RFC 1918 addresses.
+    pub fn is_local(&self) -> bool {
+        registry_is_local(&self.registry)
+    }
+}
+
+impl fmt::Display for Repository {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.registry, self.path)
+    }
+}
+
+/// Whether go-containerregistry uses plain HTTP for `registry` by default
+/// (`pkg/name/registry.go Scheme`).
+pub fn registry_is_local(registry: &str) -> bool {
+    let host = registry.split(':').next().unwrap_or_default();
+    if host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_private()) {
+        return true;
+    }
+    // `name` optionally followed by `:PORT` (1–5 digits).
+    let with_port = |name: &str| {
+        registry.strip_prefix(name).is_some_and(|rest| rest.is_empty() || is_port_suffix(rest))
+    };
+    registry.starts_with("localhost:")
+        || registry
+            .rsplit_once(".localhost")
+            .is_some_and(|(_, rest)| rest.is_empty() || is_port_suffix(rest))
+        || with_port("127.0.0.1")
+        || registry == "::1"
+        || with_port("[::1]")
+}
+
+/// `:` followed by 1–5 digits.
+fn is_port_suffix(rest: &str) -> bool {
+    rest.strip_prefix(':').is_some_and(|port| {
+        (1..=5).contains(&port.len()) && port.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// What an image reference points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Identifier {
+    /// A tag (`latest` when none was given).
+    Tag(String),
+    /// A digest.
+    Digest(Digest),
+}
+
+/// An image reference: a repository and a tag or digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageReference {
+    repository: Repository,
+    identifier: Identifier,
+}
+
+impl ImageReference {
+    /// A reference to `digest` in `repository`.
+    pub fn with_digest(repository: Repository, digest: Digest) -> Self {
+        Self { repository, identifier: Identifier::Digest(digest) }
+    }
+
+    /// The repository.
+    pub fn repository(&self) -> &Repository {
+        &self.repository
+    }
+
+    /// The tag or digest.
+    pub fn identifier(&self) -> &Identifier {
+        &self.identifier
+    }
+
+    /// The digest, when the reference has one.
+    pub fn digest(&self) -> Option<&Digest> {
+        match &self.identifier {
+            Identifier::Digest(d) => Some(d),
+            Identifier::Tag(_) => None,
+        }
+    }
+
+    /// The tag or digest as it goes into a registry URL.
+    pub fn identifier_str(&self) -> &str {
+        match &self.identifier {
+            Identifier::Tag(t) => t,
+            Identifier::Digest(d) => d.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for ImageReference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.identifier {
+            Identifier::Tag(t) => write!(f, "{}:{t}", self.repository),
+            Identifier::Digest(d) => write!(f, "{}@{d}", self.repository),
+        }
+    }
+}
+
+impl FromStr for ImageReference {
+    type Err = ReferenceError;
+
+    /// go-containerregistry's `name.ParseReference`: a tag reference if that parses, else a
+    /// digest reference (`repo[:tag]@sha256:…`, the tag ignored).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let tag_error = match parse_tag(s) {
+            Ok(reference) => return Ok(reference),
+            Err(e) => e,
+        };
+        let Some((base, digest)) = s.split_once('@') else {
+            return Err(with_reference(s, tag_error));
+        };
+        if digest.contains('@') {
+            return Err(ReferenceError::Invalid {
+                reference: s.to_owned(),
+                reason: "a digest reference has exactly one '@'".into(),
+            });
+        }
+        let digest = Digest::new(digest)?;
+        let repository = match parse_tag(base) {
+            Ok(tagged) => tagged.repository,
+            Err(_) => Repository::parse(base).map_err(|e| with_reference(s, e))?,
+        };
+        Ok(Self { repository, identifier: Identifier::Digest(digest) })
+    }
+}
+
+fn with_reference(reference: &str, error: ReferenceError) -> ReferenceError {
+    match error {
+        ReferenceError::Invalid { .. } => error,
+        other => {
+            ReferenceError::Invalid { reference: reference.to_owned(), reason: other.to_string() }
+        }
+    }
+}
+
+fn parse_tag(s: &str) -> Result<ImageReference, ReferenceError> {
+    let (base, tag) = match s.rsplit_once(':') {
+        Some((base, tag)) if !tag.contains('/') => {
+            if tag.is_empty() {
+                return Err(ReferenceError::Tag {
+                    tag: String::new(),
+                    reason: "a tag name must follow the colon".into(),
+                });
+            }
+            check_element("tag", tag, TAG_CHARS, 1, 128)
+                .map_err(|reason| ReferenceError::Tag { tag: tag.to_owned(), reason })?;
+            (base, tag)
+        }
+        _ => (s, "latest"),
+    };
+    let repository = Repository::parse(base)?;
+    Ok(ImageReference { repository, identifier: Identifier::Tag(tag.to_owned()) })
+}
+
+fn check_element(
+    what: &str,
+    element: &str,
+    allowed: &str,
+    min: usize,
+    max: usize,
+) -> Result<(), String> {
+    let len = element.chars().count();
+    if len < min || len > max {
+        return Err(format!("{what} must be between {min} and {max} characters long"));
+    }
+    if let Some(c) = element.chars().find(|c| !allowed.contains(*c)) {
+        return Err(format!("{what} contains {c:?}; allowed characters are `{allowed}`"));
+    }
+    Ok(())
+}
+
+/// A registry must be a URI authority (`host[:port]`); the empty string means Docker Hub.
+fn check_registry(registry: &str) -> Result<(), ReferenceError> {
+    let ok = registry.chars().all(|c| {
+        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']' | '~' | '%')
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ReferenceError::Registry {
+            registry: registry.to_owned(),
+            reason: "registries must be valid RFC 3986 URI authorities (host[:port])".into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: &str = "sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881";
+
+    fn parse(s: &str) -> ImageReference {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn normalises_like_go_containerregistry() {
+        let cases = [
+            ("ubuntu", "index.docker.io/library/ubuntu:latest"),
+            ("ubuntu:22.04", "index.docker.io/library/ubuntu:22.04"),
+            ("docker.io/foo/bar:1", "index.docker.io/foo/bar:1"),
+            ("docker.io/ubuntu", "index.docker.io/library/ubuntu:latest"),
+            ("foo/bar", "index.docker.io/foo/bar:latest"),
+            ("localhost/app", "localhost/app:latest"),
+            ("localhost:5000/a/b:t", "localhost:5000/a/b:t"),
+            ("127.0.0.1:5000/app", "127.0.0.1:5000/app:latest"),
+            ("ghcr.io/o/r/x:v1.2", "ghcr.io/o/r/x:v1.2"),
+            ("localhost/x", "localhost/x:latest"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse(input).to_string(), want, "{input}");
+        }
+        let digest = parse(&format!("docker.io/foo/bar:tag@{D}"));
+        assert_eq!(digest.to_string(), format!("index.docker.io/foo/bar@{D}"));
+        assert_eq!(digest.repository().name(), "index.docker.io/foo/bar");
+        assert_eq!(
+            parse(&format!("ubuntu@{D}")).repository().name(),
+            "index.docker.io/library/ubuntu"
+        );
+    }
+
+    #[test]
+    fn rejects_what_go_containerregistry_rejects() {
+        for bad in [
+            "",
+            "Upper/Case",      // uppercase repository
+            "repo:",           // empty tag
+            "repo@sha256:abc", // short digest
+            &format!("repo@{}", D.to_uppercase()),
+            &format!("repo@sha512:{}", &D[7..]),
+            &format!("a/b@{D}@{D}"),
+            "repo:bad!tag",
+        ] {
+            assert!(bad.parse::<ImageReference>().is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn signature_tag_replaces_colon() {
+        let d = Digest::new(D).unwrap();
+        assert_eq!(d.signature_tag(), format!("sha256-{}.sig", &D[7..]));
+    }
+
+    #[test]
+    fn local_registries_use_http_like_ggcr() {
+        for local in [
+            "localhost:5000",
+            "127.0.0.1",
+            "127.0.0.1:5000",
+            "10.1.2.3:80",
+            "192.168.0.1",
+            "172.16.4.4:5000",
+            "reg.localhost",
+            "reg.localhost:5000",
+            "::1",
+            "[::1]:5000",
+        ] {
+            assert!(registry_is_local(local), "{local}");
+        }
+        for remote in ["localhost", "ghcr.io", "index.docker.io", "127.0.0.2:5000", "8.8.8.8"] {
+            assert!(!registry_is_local(remote), "{remote}");
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! The registry seam: the few OCI distribution operations cosign's legacy format needs.
+//!
+//! [`Registry`] is implemented by [`OciRegistry`] (the `oci-client` crate, behind the
+//! `registry` feature) and by [`MemoryRegistry`], an in-memory registry for tests and dry runs.
+//! Everything above this trait ([`crate::remote`]) is ordinary synchronous code.
+
+mod memory;
+#[cfg(feature = "registry")]
+mod oci;
+
+pub mod credentials;
+
+use core::fmt;
+
+pub use memory::MemoryRegistry;
+#[cfg(feature = "registry")]
+pub use oci::{OciRegistry, RegistryOptions};
+
+use crate::error::RegistryError;
+use crate::reference::{Digest, Repository};
+
+/// Largest manifest fetched (4 MiB, the OCI distribution spec's limit).
+pub const MAX_MANIFEST_LEN: u64 = crate::signature::MAX_MANIFEST_LEN as u64;
+
+/// The registry operations cosign-compat needs. Blocking; implementations bound what they read.
+pub trait Registry: fmt::Debug {
+    /// Resolves `tag` to the digest of the manifest it points at (for a multi-platform image,
+    /// the index), as `crane digest` and cosign do.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::NotFound`] when the tag does not exist, and transport errors.
+    fn resolve_tag(&self, repository: &Repository, tag: &str) -> Result<Digest, RegistryError>;
+
+    /// Fetches the manifest `reference` (a tag or a digest); `Ok(None)` when it does not exist.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::TooLarge`] past [`MAX_MANIFEST_LEN`], and transport errors.
+    fn fetch_manifest(
+        &self,
+        repository: &Repository,
+        reference: &str,
+    ) -> Result<Option<Vec<u8>>, RegistryError>;
+
+    /// Fetches the blob `digest`, at most `max_len` bytes, checked against the digest.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::NotFound`], [`RegistryError::TooLarge`],
+    /// [`RegistryError::DigestMismatch`], and transport errors.
+    fn fetch_blob(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        max_len: u64,
+    ) -> Result<Vec<u8>, RegistryError>;
+
+    /// Uploads `data` as the blob `digest`.
+    ///
+    /// # Errors
+    ///
+    /// Transport and authorisation errors.
+    fn push_blob(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        data: &[u8],
+    ) -> Result<(), RegistryError>;
+
+    /// Uploads `manifest` under `tag`.
+    ///
+    /// # Errors
+    ///
+    /// Transport and authorisation errors.
+    fn push_manifest(
+        &self,
+        repository: &Repository,
+        tag: &str,
+        media_type: &str,
+        manifest: &[u8],
+    ) -> Result<(), RegistryError>;
+}
+
+impl<R: Registry + ?Sized> Registry for &R {
+    fn resolve_tag(&self, repository: &Repository, tag: &str) -> Result<Digest, RegistryError> {
+        (**self).resolve_tag(repository, tag)
+    }
+
+    fn fetch_manifest(
+        &self,
+        repository: &Repository,
+        reference: &str,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        (**self).fetch_manifest(repository, reference)
+    }
+
+    fn fetch_blob(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        max_len: u64,
+    ) -> Result<Vec<u8>, RegistryError> {
+        (**self).fetch_blob(repository, digest, max_len)
+    }
+
+    fn push_blob(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        data: &[u8],
+    ) -> Result<(), RegistryError> {
+        (**self).push_blob(repository, digest, data)
+    }
+
+    fn push_manifest(
+        &self,
+        repository: &Repository,
+        tag: &str,
+        media_type: &str,
+        manifest: &[u8],
+    ) -> Result<(), RegistryError> {
+        (**self).push_manifest(repository, tag, media_type, manifest)
+    }
+}

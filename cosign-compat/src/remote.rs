@@ -1,0 +1,232 @@
+//! The operations of the CLI over any [`Registry`]: resolve a reference, attach a signature
+//! (read–modify–write of the `.sig` manifest, re-checked after the push), fetch and verify
+//! signatures.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::attach;
+use crate::error::{AttachError, Error, LayerRejection, RegistryError, VerifyError};
+use crate::media_type::OCI_MANIFEST;
+use crate::payload::MAX_PAYLOAD_LEN;
+use crate::reference::{Digest, Identifier, ImageReference, Repository};
+use crate::registry::Registry;
+use crate::signature::{SignatureLayer, SignatureManifest};
+use crate::verify::{self, VerifiedSignature, VerifyOptions};
+
+/// How many times [`attach_signature`] pushes before giving up on concurrent writers.
+pub const MAX_ATTACH_ATTEMPTS: usize = 8;
+
+/// Resolves `reference` to a digest. A reference that has a digest is returned as is, without
+/// contacting the registry (as cosign does); a tag is resolved with a HEAD request.
+///
+/// # Errors
+///
+/// Registry errors; [`RegistryError::NotFound`] for an unknown tag.
+pub fn resolve(
+    registry: &dyn Registry,
+    reference: &ImageReference,
+) -> Result<Digest, RegistryError> {
+    match reference.identifier() {
+        Identifier::Digest(digest) => Ok(digest.clone()),
+        Identifier::Tag(tag) => registry.resolve_tag(reference.repository(), tag),
+    }
+}
+
+/// What [`attach_signature`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttachOutcome {
+    /// The signature was added; the manifest now has `layers` layers.
+    Attached {
+        /// The signature tag.
+        tag: String,
+        /// Layers in the manifest after the push.
+        layers: usize,
+        /// Pushes needed (more than 1 when another writer raced us).
+        attempts: usize,
+    },
+    /// The same payload with the same signature was already there; nothing was pushed.
+    AlreadyPresent {
+        /// The signature tag.
+        tag: String,
+    },
+}
+
+/// Fetches and parses the signature manifest of `image`, `None` when there is none.
+///
+/// # Errors
+///
+/// Registry errors and [`crate::error::ManifestError`]s.
+pub fn fetch_signature_manifest(
+    registry: &dyn Registry,
+    repository: &Repository,
+    image: &Digest,
+) -> Result<Option<SignatureManifest>, Error> {
+    match registry.fetch_manifest(repository, &image.signature_tag())? {
+        None => Ok(None),
+        Some(bytes) => Ok(Some(SignatureManifest::parse(&bytes)?)),
+    }
+}
+
+/// Adds `layer` to the signatures of `image` in `repository`.
+///
+/// Pushes the payload blob, reads the current `.sig` manifest, appends the layer unless the same
+/// signature is there, pushes the config blob and the manifest, then reads the manifest back
+/// (a duplicate signature pushes nothing but the payload blob, which is already there).
+/// Registries have no compare-and-swap for tags, so another writer that read the manifest
+/// before our push and writes after it drops our layer (cosign itself has this race). Two
+/// checks catch that: right after the push, and again after a pause as long as our own
+/// read-to-push time (at least 10 ms, at most 2 s): a concurrent writer that read before our
+/// push writes at most its own read-to-push time later, about the same. If our layer is gone, it starts over from a fresh read, at most
+/// [`MAX_ATTACH_ATTEMPTS`] times.
+///
+/// # Errors
+///
+/// Registry and manifest errors (server errors are retried), [`AttachError::Conflict`] when
+/// the attempts run out.
+pub fn attach_signature(
+    registry: &dyn Registry,
+    repository: &Repository,
+    image: &Digest,
+    layer: &SignatureLayer,
+) -> Result<AttachOutcome, Error> {
+    let tag = image.signature_tag();
+    let descriptor = layer.descriptor();
+    // The payload blob does not depend on the manifest: push it outside the read–write window.
+    registry.push_blob(repository, &Digest::of(layer.payload()), layer.payload())?;
+    for attempt in 1..=MAX_ATTACH_ATTEMPTS {
+        match attach_attempt(registry, repository, image, &descriptor, &tag, attempt) {
+            Ok(Some(outcome)) => return Ok(outcome),
+            Ok(None) => {}
+            // Registries can fail reads of a tag that is being rewritten (distribution answers
+            // 500 for a manifest link caught mid-update): retry like a lost update.
+            Err(Error::Registry(RegistryError::Server { .. })) if attempt < MAX_ATTACH_ATTEMPTS => {
+            }
+            Err(e) => return Err(e),
+        }
+        std::thread::sleep(Duration::from_millis(20 * attempt as u64));
+    }
+    Err(AttachError::Conflict { tag, attempts: MAX_ATTACH_ATTEMPTS }.into())
+}
+
+/// One read–modify–write of [`attach_signature`]: `Ok(None)` when our layer was lost.
+fn attach_attempt(
+    registry: &dyn Registry,
+    repository: &Repository,
+    image: &Digest,
+    descriptor: &crate::signature::Descriptor,
+    tag: &str,
+    attempt: usize,
+) -> Result<Option<AttachOutcome>, Error> {
+    let started = Instant::now();
+    let existing = fetch_signature_manifest(registry, repository, image)?;
+    let Some(new_image) = attach::append(existing.as_ref(), descriptor) else {
+        let tag = tag.to_owned();
+        return Ok(Some(if attempt == 1 {
+            AttachOutcome::AlreadyPresent { tag }
+        } else {
+            let layers = existing.map_or(0, |m| m.layers().len());
+            AttachOutcome::Attached { tag, layers, attempts: attempt - 1 }
+        }));
+    };
+    registry.push_blob(repository, &new_image.config_digest, &new_image.config)?;
+    registry.push_manifest(repository, tag, OCI_MANIFEST, &new_image.manifest)?;
+    // A writer that read before our push writes at most its own read-to-push time later.
+    let settle = started.elapsed().clamp(MIN_SETTLE, MAX_SETTLE);
+    if still_there(registry, repository, image, descriptor)?.is_some() {
+        std::thread::sleep(settle);
+        if let Some(layers) = still_there(registry, repository, image, descriptor)? {
+            let tag = tag.to_owned();
+            return Ok(Some(AttachOutcome::Attached { tag, layers, attempts: attempt }));
+        }
+    }
+    Ok(None)
+}
+
+/// Shortest pause before the second check of [`attach_signature`].
+const MIN_SETTLE: Duration = Duration::from_millis(10);
+/// Longest pause before the second check of [`attach_signature`].
+const MAX_SETTLE: Duration = Duration::from_secs(2);
+
+/// The number of layers when `descriptor`'s signature is in the manifest, `None` otherwise.
+fn still_there(
+    registry: &dyn Registry,
+    repository: &Repository,
+    image: &Digest,
+    descriptor: &crate::signature::Descriptor,
+) -> Result<Option<usize>, Error> {
+    Ok(fetch_signature_manifest(registry, repository, image)?
+        .filter(|m| m.contains(descriptor))
+        .map(|m| m.layers().len()))
+}
+
+/// Fetches the signatures of `image` (in `repository`) and verifies them at `now`.
+///
+/// # Errors
+///
+/// [`VerifyError::NoSignatures`] when there is no `.sig` manifest or it has no layers,
+/// [`VerifyError::NoMatchingSignatures`] with each layer's rejection when none verifies, and
+/// registry and manifest errors.
+pub fn verify_image(
+    registry: &dyn Registry,
+    repository: &Repository,
+    image: &Digest,
+    options: &VerifyOptions,
+    now: SystemTime,
+) -> Result<Vec<VerifiedSignature>, Error> {
+    let name = format!("{repository}@{image}");
+    let Some(manifest) = fetch_signature_manifest(registry, repository, image)? else {
+        return Err(VerifyError::NoSignatures { image: name }.into());
+    };
+    if manifest.layers().is_empty() {
+        return Err(VerifyError::NoSignatures { image: name }.into());
+    }
+    let mut verified = Vec::new();
+    let mut rejections = Vec::new();
+    for (index, descriptor) in manifest.layers().iter().enumerate() {
+        let result = fetch_layer(registry, repository, descriptor)
+            .and_then(|layer| verify::verify_layer(&layer, image, options, now));
+        match result {
+            Ok(v) => verified.push(v),
+            Err(rejection) => rejections.push((index, rejection)),
+        }
+    }
+    if verified.is_empty() {
+        return Err(VerifyError::NoMatchingSignatures { image: name, rejections }.into());
+    }
+    Ok(verified)
+}
+
+fn fetch_layer(
+    registry: &dyn Registry,
+    repository: &Repository,
+    descriptor: &crate::signature::Descriptor,
+) -> Result<SignatureLayer, LayerRejection> {
+    if descriptor.media_type != crate::media_type::SIMPLE_SIGNING {
+        return Err(LayerRejection::NotSimpleSigning(descriptor.media_type.clone()));
+    }
+    if descriptor.size > MAX_PAYLOAD_LEN as u64 {
+        return Err(LayerRejection::Blob(format!(
+            "the payload is {} bytes; at most {MAX_PAYLOAD_LEN} are read",
+            descriptor.size
+        )));
+    }
+    let digest =
+        Digest::new(&descriptor.digest).map_err(|e| LayerRejection::Blob(e.to_string()))?;
+    let payload = registry
+        .fetch_blob(repository, &digest, MAX_PAYLOAD_LEN as u64)
+        .map_err(|e| LayerRejection::Blob(error_chain(&e)))?;
+    SignatureLayer::from_fetched(descriptor, payload)
+}
+
+/// An error and its sources on one line.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

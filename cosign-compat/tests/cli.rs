@@ -1,0 +1,146 @@
+//! The `cosign-compat` binary without a registry: argument handling, and failures that must
+//! happen before any registry access (a digest reference is never resolved over the network;
+//! `127.0.0.1:1` refuses connections, so reaching it would show up as a connection error).
+
+use std::process::{Command, Output};
+
+use crate::support::{data, data_path};
+
+fn digest_ref() -> String {
+    let digest = String::from_utf8(data("cosign/image-digest")).unwrap();
+    format!("127.0.0.1:1/app@{}", digest.trim())
+}
+
+fn run(args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cosign-compat"));
+    for var in [
+        "EXTERNAL_SIGNER",
+        "EXTERNAL_PRIVATE_KEY",
+        "EXTERNAL_CERT_CHAIN",
+        "EXTERNAL_SIGNER_TIMEOUT",
+        "EXTERNAL_SIGNATURE_ENCODING",
+        "EXTERNAL_PRIVATE_KEY_PASSWORD",
+        "EXTERNAL_PRIVATE_KEY_PASSWORD_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("DOCKER_CONFIG", data_path("does-not-exist"));
+    cmd.args(args).output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn path(p: &str) -> String {
+    data_path(p).to_string_lossy().into_owned()
+}
+
+#[test]
+fn signer_failure_stops_before_the_registry() {
+    let out = run(&[
+        "sign",
+        "--signer",
+        &path("commands/exit_1.sh"),
+        "--certificate-chain",
+        &path("pki/rsa-2048/certificate_chain.pem"),
+        &digest_ref(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("signer failed: key locked"), "{err}");
+    assert!(!err.contains("Pushing"), "nothing may be pushed: {err}");
+}
+
+#[test]
+fn signer_without_certificate_is_refused() {
+    let out = run(&["sign", "--signer", &path("commands/exit_1.sh"), &digest_ref()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--signer needs the signing certificate"), "{}", stderr(&out));
+    let out = run(&["sign", &digest_ref()]);
+    assert!(stderr(&out).contains("no signer configured"), "{}", stderr(&out));
+}
+
+#[test]
+fn p384_key_without_digest_flag_is_refused_before_the_registry() {
+    let out = run(&["sign", "--key", &path("pki/ec-384/leaf.key"), &digest_ref()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("--signature-digest-algorithm sha384"), "{err}");
+    assert!(!err.contains("Pushing"), "{err}");
+}
+
+#[test]
+fn cosign_flags_are_accepted_and_signing_happens_before_the_push() {
+    let out = run(&[
+        "sign",
+        "-y",
+        "--tlog-upload=false",
+        "--new-bundle-format=false",
+        "--use-signing-config=false",
+        "--key",
+        &path("pki/ec-256/leaf.key"),
+        "-a",
+        "env=prod",
+        &digest_ref(),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    // Signed, then the push to the unreachable registry failed.
+    assert!(err.contains("Pushing signature to: 127.0.0.1:1/app:sha256-"), "{err}");
+    let out =
+        run(&["sign", "--tlog-upload=true", "--key", &path("pki/ec-256/leaf.key"), &digest_ref()]);
+    assert!(stderr(&out).contains("--tlog-upload=true is not supported"), "{}", stderr(&out));
+}
+
+#[test]
+fn encrypted_keys_take_the_password_from_the_environment() {
+    let key = path("pki/ec-256/leaf.enc.pem");
+    let out = run(&["sign", "--key", &key, &digest_ref()]);
+    assert!(stderr(&out).contains("the private key is encrypted"), "{}", stderr(&out));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cosign-compat"));
+    cmd.env("EXTERNAL_PRIVATE_KEY_PASSWORD", "test-password").env_remove("EXTERNAL_SIGNER");
+    let out = cmd.args(["sign", "--key", &key, &digest_ref()]).output().unwrap();
+    assert!(stderr(&out).contains("Pushing signature to"), "{}", stderr(&out));
+}
+
+#[test]
+fn verify_needs_trust_and_an_identity_for_certificates() {
+    let out = run(&["verify", &digest_ref()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("give --key PUBLIC-KEY"), "{}", stderr(&out));
+    let out = run(&[
+        "verify",
+        "--certificate-chain",
+        &path("pki/ec-256/cosign_chain.pem"),
+        &digest_ref(),
+    ]);
+    assert!(
+        stderr(&out)
+            .contains("--certificate-identity or --certificate-identity-regexp is required"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["verify", "--key", &path("pki/ec-256/leaf.key"), &digest_ref()]);
+    assert!(stderr(&out).contains("cannot use the public key"), "{}", stderr(&out));
+    let out = run(&["verify", "--key", "k", "--certificate-chain", "c", &digest_ref()]);
+    assert_eq!(out.status.code(), Some(2), "clap usage error");
+}
+
+#[test]
+fn triangulate_prints_the_signature_tag() {
+    let out = run(&["triangulate", &digest_ref()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let digest = String::from_utf8(data("cosign/image-digest")).unwrap();
+    let want = format!("127.0.0.1:1/app:{}.sig\n", digest.trim().replace(':', "-"));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
+}
+
+#[test]
+fn bad_references_and_annotations_are_reported() {
+    let out = run(&["generate", "Not/A/Valid:Ref!"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("could not parse reference"), "{}", stderr(&out));
+    let out = run(&["generate", "-a", "novalue", &digest_ref()]);
+    assert!(stderr(&out).contains("unable to parse annotation \"novalue\""), "{}", stderr(&out));
+}

@@ -1,0 +1,403 @@
+//! sign → attach → verify on the in-memory registry, for every fixture key spec and signer kind.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cosign_compat::remote::{self, AttachOutcome};
+use cosign_compat::sign::{SigningKey, sign_payload};
+use cosign_compat::{
+    Digest, Error, MemoryRegistry, Registry, RegistryError, Repository, SignatureLayer,
+    SignatureManifest, SimpleSigningPayload, VerifyError, attach, media_type,
+};
+use sig_core::{CommandSigner, HashAlgorithm, KeyFileSigner, PrivateKey, Signer};
+
+use crate::support::{self, chain_options, key_options, material, new_image, pki, repo};
+
+const SPECS: [&str; 6] = ["rsa-2048", "rsa-3072", "rsa-4096", "ec-256", "ec-384", "ec-521"];
+
+/// The hash a spec signs with: cosign's SHA-256, except P-384/P-521 which need their own.
+fn digest_for(spec: &str) -> Option<HashAlgorithm> {
+    match spec {
+        "ec-384" => Some(HashAlgorithm::Sha384),
+        "ec-521" => Some(HashAlgorithm::Sha512),
+        _ => None,
+    }
+}
+
+fn key_file_signer(spec: &str) -> KeyFileSigner {
+    let key = PrivateKey::from_bytes(&pki(spec, "leaf.key"), None).unwrap();
+    KeyFileSigner::new(key, material(spec).into_chain()).unwrap()
+}
+
+fn sign_layer(
+    signer: &dyn Signer,
+    spec: &str,
+    image: &Digest,
+    annotations: &[(&str, &str)],
+) -> SignatureLayer {
+    let payload = SimpleSigningPayload::new(&repo(), image.clone())
+        .with_annotations(
+            annotations.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        )
+        .to_bytes();
+    let sig = sign_payload(SigningKey::Signer(signer), &payload, digest_for(spec)).unwrap();
+    material(spec).annotate(SignatureLayer::new(payload, &sig))
+}
+
+fn with_hash(
+    options: cosign_compat::verify::VerifyOptions,
+    spec: &str,
+) -> cosign_compat::verify::VerifyOptions {
+    match digest_for(spec) {
+        Some(h) => options.with_hash(h),
+        None => options,
+    }
+}
+
+#[test]
+fn every_key_spec_round_trips_with_key_and_certificates() {
+    let registry = MemoryRegistry::new();
+    for spec in SPECS {
+        let image = new_image(&registry, &repo(), spec);
+        let layer = sign_layer(&key_file_signer(spec), spec, &image, &[("env", "prod")]);
+        let outcome = remote::attach_signature(&registry, &repo(), &image, &layer).unwrap();
+        assert!(
+            matches!(outcome, AttachOutcome::Attached { layers: 1, attempts: 1, .. }),
+            "{spec}"
+        );
+        for options in [key_options(spec), chain_options(spec)] {
+            let options = with_hash(options, spec)
+                .with_annotations([("env".to_owned(), "prod".to_owned())].into());
+            let verified =
+                remote::verify_image(&registry, &repo(), &image, &options, support::now())
+                    .unwrap_or_else(|e| panic!("{spec}: {e}"));
+            assert_eq!(verified.len(), 1, "{spec}");
+            assert_eq!(verified[0].payload().digest(), image.as_str());
+        }
+    }
+}
+
+#[test]
+fn ecdsa_signatures_are_stored_as_der() {
+    let registry = MemoryRegistry::new();
+    let image = new_image(&registry, &repo(), "der");
+    let layer = sign_layer(&key_file_signer("ec-256"), "ec-256", &image, &[]);
+    let sig = layer.signature_bytes().unwrap();
+    assert_eq!(sig[0], 0x30, "DER SEQUENCE");
+    assert!(sig_core::ecdsa::der_to_raw(sig_core::KeySpec::Ec256, &sig).is_ok());
+}
+
+#[test]
+fn bare_key_signs_without_certificates() {
+    let registry = MemoryRegistry::new();
+    let image = new_image(&registry, &repo(), "bare");
+    let key = PrivateKey::from_bytes(&pki("rsa-4096", "leaf.key"), None).unwrap();
+    let payload = SimpleSigningPayload::new(&repo(), image.clone()).to_bytes();
+    let sig = sign_payload(SigningKey::Key(&key), &payload, None).unwrap();
+    let layer = SignatureLayer::new(payload, &sig);
+    assert!(layer.certificate_pem().is_none());
+    remote::attach_signature(&registry, &repo(), &image, &layer).unwrap();
+    remote::verify_image(&registry, &repo(), &image, &key_options("rsa-4096"), support::now())
+        .unwrap();
+    // Certificate verification has nothing to check: cosign's exit code 13.
+    let err = remote::verify_image(
+        &registry,
+        &repo(),
+        &image,
+        &chain_options("rsa-4096"),
+        support::now(),
+    )
+    .unwrap_err();
+    let Error::Verify(err) = err else { panic!("{err}") };
+    assert_eq!(err.exit_code(), 13, "{err}");
+}
+
+#[test]
+fn external_signer_program_round_trips() {
+    let script = support::data_path("../../examples/sign-with-openssl.sh");
+    let registry = MemoryRegistry::new();
+    for spec in ["rsa-2048", "ec-256", "ec-384"] {
+        let key_path = support::data_path(&format!("pki/{spec}/leaf.key"));
+        let signer = CommandSigner::new(&script, material(spec).into_chain())
+            .unwrap()
+            .caller("cosign")
+            .env("EXTERNAL_PRIVATE_KEY", key_path);
+        let image = new_image(&registry, &repo(), &format!("cmd-{spec}"));
+        let layer = sign_layer(&signer, spec, &image, &[]);
+        remote::attach_signature(&registry, &repo(), &image, &layer).unwrap();
+        remote::verify_image(
+            &registry,
+            &repo(),
+            &image,
+            &with_hash(key_options(spec), spec),
+            support::now(),
+        )
+        .unwrap_or_else(|e| panic!("{spec}: {e}"));
+    }
+}
+
+#[test]
+fn appends_new_signatures_and_skips_duplicates() {
+    let registry = MemoryRegistry::new();
+    let image = new_image(&registry, &repo(), "append");
+    let rsa = sign_layer(&key_file_signer("rsa-2048"), "rsa-2048", &image, &[]);
+    let ec = sign_layer(&key_file_signer("ec-256"), "ec-256", &image, &[]);
+    remote::attach_signature(&registry, &repo(), &image, &rsa).unwrap();
+    let outcome = remote::attach_signature(&registry, &repo(), &image, &ec).unwrap();
+    assert!(matches!(outcome, AttachOutcome::Attached { layers: 2, .. }), "{outcome:?}");
+    let pushes = registry.manifest_pushes();
+    // RSA PKCS#1 v1.5 is deterministic: signing again gives the same layer.
+    let again = sign_layer(&key_file_signer("rsa-2048"), "rsa-2048", &image, &[]);
+    assert_eq!(again, rsa);
+    let outcome = remote::attach_signature(&registry, &repo(), &image, &again).unwrap();
+    assert!(matches!(outcome, AttachOutcome::AlreadyPresent { .. }), "{outcome:?}");
+    assert_eq!(registry.manifest_pushes(), pushes, "a duplicate pushes nothing");
+    for spec in ["rsa-2048", "ec-256"] {
+        let verified =
+            remote::verify_image(&registry, &repo(), &image, &key_options(spec), support::now())
+                .unwrap();
+        assert_eq!(verified.len(), 1, "{spec}: only its own layer verifies");
+    }
+}
+
+/// A registry where another signer overwrites the signature tag just before some of our
+/// manifest reads, with the manifest it computed from what it read before our first push (a
+/// lost update by a concurrent read–modify–write).
+#[derive(Debug)]
+struct RacingRegistry {
+    inner: MemoryRegistry,
+    competitor: SignatureLayer,
+    /// Our manifest reads (1-based) before which the competitor writes.
+    race_before_fetch: Vec<usize>,
+    fetches: AtomicUsize,
+    /// What the competitor read: the state before our first push.
+    stale: std::sync::Mutex<Option<Option<Vec<u8>>>>,
+}
+
+impl RacingRegistry {
+    fn new(competitor: SignatureLayer, race_before_fetch: Vec<usize>) -> Self {
+        Self {
+            inner: MemoryRegistry::new(),
+            competitor,
+            race_before_fetch,
+            fetches: AtomicUsize::new(0),
+            stale: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl Registry for RacingRegistry {
+    fn resolve_tag(&self, repository: &Repository, tag: &str) -> Result<Digest, RegistryError> {
+        self.inner.resolve_tag(repository, tag)
+    }
+
+    fn fetch_manifest(
+        &self,
+        repository: &Repository,
+        reference: &str,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
+        let stale = self.stale.lock().unwrap().clone();
+        if let Some(stale) = stale
+            && self.race_before_fetch.contains(&n)
+        {
+            let existing = stale.map(|m| SignatureManifest::parse(&m).unwrap());
+            let image = attach::append(existing.as_ref(), &self.competitor.descriptor()).unwrap();
+            self.inner.put_blob(repository, self.competitor.payload());
+            self.inner.put_blob(repository, &image.config);
+            self.inner.put_manifest(
+                repository,
+                Some(reference),
+                media_type::OCI_MANIFEST,
+                &image.manifest,
+            );
+        }
+        self.inner.fetch_manifest(repository, reference)
+    }
+
+    fn fetch_blob(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        max_len: u64,
+    ) -> Result<Vec<u8>, RegistryError> {
+        self.inner.fetch_blob(repository, digest, max_len)
+    }
+
+    fn push_blob(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        data: &[u8],
+    ) -> Result<(), RegistryError> {
+        self.inner.push_blob(repository, digest, data)
+    }
+
+    fn push_manifest(
+        &self,
+        repository: &Repository,
+        tag: &str,
+        media: &str,
+        manifest: &[u8],
+    ) -> Result<(), RegistryError> {
+        let before = self.inner.manifest(repository, tag);
+        self.stale.lock().unwrap().get_or_insert(before);
+        self.inner.push_manifest(repository, tag, media, manifest)
+    }
+}
+
+fn race(race_before_fetch: Vec<usize>) -> (RacingRegistry, Digest, SignatureLayer, SignatureLayer) {
+    let image = new_image(&MemoryRegistry::new(), &repo(), "race");
+    let ours = sign_layer(&key_file_signer("rsa-2048"), "rsa-2048", &image, &[]);
+    let theirs = sign_layer(&key_file_signer("ec-256"), "ec-256", &image, &[]);
+    (RacingRegistry::new(theirs.clone(), race_before_fetch), image, ours, theirs)
+}
+
+#[test]
+fn a_concurrent_overwrite_is_detected_and_retried() {
+    // Fetch 1 reads, fetch 2 checks right after our push, fetch 3 checks after the pause.
+    for (when, race_at) in [("right after the push", 2), ("during the pause", 3)] {
+        let (registry, image, ours, theirs) = race(vec![race_at]);
+        let outcome = remote::attach_signature(&registry, &repo(), &image, &ours).unwrap();
+        assert!(
+            matches!(outcome, AttachOutcome::Attached { attempts: 2, layers: 2, .. }),
+            "{when}: {outcome:?}"
+        );
+        let stored = registry.inner.manifest(&repo(), &image.signature_tag()).unwrap();
+        let manifest = SignatureManifest::parse(&stored).unwrap();
+        assert!(manifest.contains(&ours.descriptor()), "{when}: ours survived");
+        assert!(manifest.contains(&theirs.descriptor()), "{when}: theirs is kept");
+    }
+}
+
+#[test]
+fn a_writer_that_keeps_overwriting_is_a_conflict() {
+    let (registry, image, ours, _) = race((2..200).collect());
+    let err = remote::attach_signature(&registry, &repo(), &image, &ours).unwrap_err();
+    assert!(err.to_string().contains("rewritten by another signer 8 times"), "{err}");
+}
+
+#[test]
+fn concurrent_signers_keep_every_signature() {
+    let registry = std::sync::Arc::new(MemoryRegistry::new());
+    let image = new_image(&registry, &repo(), "threads");
+    let layers: Vec<SignatureLayer> = (0..6)
+        .map(|i| sign_layer(&key_file_signer("ec-256"), "ec-256", &image, &[("n", &i.to_string())]))
+        .collect();
+    let handles: Vec<_> = layers
+        .iter()
+        .cloned()
+        .map(|layer| {
+            let registry = std::sync::Arc::clone(&registry);
+            let image = image.clone();
+            std::thread::spawn(move || {
+                remote::attach_signature(&*registry, &repo(), &image, &layer)
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    let stored = registry.manifest(&repo(), &image.signature_tag()).unwrap();
+    let manifest = SignatureManifest::parse(&stored).unwrap();
+    for layer in &layers {
+        assert!(manifest.contains(&layer.descriptor()));
+    }
+}
+
+#[test]
+fn unsigned_image_has_no_signatures() {
+    let registry = MemoryRegistry::new();
+    let image = new_image(&registry, &repo(), "unsigned");
+    let err =
+        remote::verify_image(&registry, &repo(), &image, &key_options("ec-256"), support::now())
+            .unwrap_err();
+    let Error::Verify(err @ VerifyError::NoSignatures { .. }) = err else { panic!("{err}") };
+    assert_eq!(err.exit_code(), 10);
+    assert!(
+        err.to_string().starts_with("no signatures found for 127.0.0.1:5000/app@sha256:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn tags_resolve_to_digests() {
+    let registry = MemoryRegistry::new();
+    let image = new_image(&registry, &repo(), "v1");
+    let reference: cosign_compat::ImageReference = "127.0.0.1:5000/app:v1".parse().unwrap();
+    assert_eq!(remote::resolve(&registry, &reference).unwrap(), image);
+    let missing: cosign_compat::ImageReference = "127.0.0.1:5000/app:v2".parse().unwrap();
+    assert!(matches!(remote::resolve(&registry, &missing), Err(RegistryError::NotFound { .. })));
+}
+
+/// A registry whose manifest reads fail with HTTP 500 at the given read numbers, as distribution
+/// does for a tag caught mid-rewrite.
+#[derive(Debug, Default)]
+struct FlakyRegistry {
+    inner: MemoryRegistry,
+    fail_fetches: Vec<usize>,
+    fetches: AtomicUsize,
+}
+
+impl Registry for FlakyRegistry {
+    fn resolve_tag(&self, repository: &Repository, tag: &str) -> Result<Digest, RegistryError> {
+        self.inner.resolve_tag(repository, tag)
+    }
+
+    fn fetch_manifest(
+        &self,
+        repository: &Repository,
+        reference: &str,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.fail_fetches.contains(&n) {
+            return Err(RegistryError::Server {
+                operation: "fetch manifest",
+                reference: reference.to_owned(),
+                status: 500,
+                message: "unknown error".to_owned(),
+            });
+        }
+        self.inner.fetch_manifest(repository, reference)
+    }
+
+    fn fetch_blob(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        max_len: u64,
+    ) -> Result<Vec<u8>, RegistryError> {
+        self.inner.fetch_blob(repository, digest, max_len)
+    }
+
+    fn push_blob(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        data: &[u8],
+    ) -> Result<(), RegistryError> {
+        self.inner.push_blob(repository, digest, data)
+    }
+
+    fn push_manifest(
+        &self,
+        repository: &Repository,
+        tag: &str,
+        media: &str,
+        manifest: &[u8],
+    ) -> Result<(), RegistryError> {
+        self.inner.push_manifest(repository, tag, media, manifest)
+    }
+}
+
+#[test]
+fn server_errors_while_attaching_are_retried() {
+    let image = new_image(&MemoryRegistry::new(), &repo(), "flaky");
+    let ours = sign_layer(&key_file_signer("ec-256"), "ec-256", &image, &[]);
+    // Read 1 fails; attempt 2 reads (2), checks (3, fails), attempt 3 reads (4), checks (5, 6).
+    let registry = FlakyRegistry { fail_fetches: vec![1, 3], ..FlakyRegistry::default() };
+    let outcome = remote::attach_signature(&registry, &repo(), &image, &ours).unwrap();
+    assert!(matches!(outcome, AttachOutcome::Attached { layers: 1, .. }), "{outcome:?}");
+    let always = FlakyRegistry { fail_fetches: (1..100).collect(), ..FlakyRegistry::default() };
+    let err = remote::attach_signature(&always, &repo(), &image, &ours).unwrap_err();
+    assert!(err.to_string().contains("HTTP 500"), "{err}");
+}

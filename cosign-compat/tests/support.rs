@@ -1,0 +1,71 @@
+//! Fixture helpers.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use cosign_compat::sign::CertificateMaterial;
+use cosign_compat::verify::{
+    CertificateTrust, IdentityMatcher, Trust, VerificationKey, VerifyOptions,
+};
+use cosign_compat::{Digest, MemoryRegistry, Repository, media_type};
+
+/// `tests/data/<path>` (workspace root).
+pub(crate) fn data_path(path: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data")).join(path)
+}
+
+pub(crate) fn data(path: &str) -> Vec<u8> {
+    let p = data_path(path);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+pub(crate) fn pki(spec: &str, file: &str) -> Vec<u8> {
+    data(&format!("pki/{spec}/{file}"))
+}
+
+/// A fixed "now" inside every valid fixture certificate's validity (2030-03-17).
+pub(crate) fn now() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_900_000_000)
+}
+
+/// The repository the goldens name.
+pub(crate) fn repo() -> Repository {
+    Repository::parse("127.0.0.1:5000/app").unwrap()
+}
+
+/// Stores `tests/data/cosign/image-manifest.json` (the golden image) and returns its digest.
+pub(crate) fn golden_image(registry: &MemoryRegistry) -> Digest {
+    let digest = registry.put_manifest(
+        &repo(),
+        Some("golden"),
+        media_type::OCI_MANIFEST,
+        &data("cosign/image-manifest.json"),
+    );
+    let want = String::from_utf8(data("cosign/image-digest")).unwrap();
+    assert_eq!(digest.as_str(), want.trim(), "image-manifest.json must hash to image-digest");
+    digest
+}
+
+/// A fresh image with unique content in `repository`.
+pub(crate) fn new_image(registry: &MemoryRegistry, repository: &Repository, seed: &str) -> Digest {
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}},"layers":[],"annotations":{{"seed":"{seed}"}}}}"#
+    );
+    registry.put_manifest(repository, Some(seed), media_type::OCI_MANIFEST, manifest.as_bytes())
+}
+
+/// The certificate material of a fixture PKI from its full chain file (leaf first).
+pub(crate) fn material(spec: &str) -> CertificateMaterial {
+    CertificateMaterial::new(None, Some(&pki(spec, "certificate_chain.pem"))).unwrap()
+}
+
+pub(crate) fn key_options(spec: &str) -> VerifyOptions {
+    VerifyOptions::new(Trust::Key(VerificationKey::from_bytes(&pki(spec, "leaf.pub")).unwrap()))
+}
+
+pub(crate) fn chain_options(spec: &str) -> VerifyOptions {
+    let trust = CertificateTrust::from_chain_pem(&pki(spec, "cosign_chain.pem"))
+        .unwrap()
+        .with_identity(IdentityMatcher::regex(".*").unwrap());
+    VerifyOptions::new(Trust::Certificates(Box::new(trust)))
+}

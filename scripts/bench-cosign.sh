@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Benchmark: `cosign-compat sign --key` against the cosign CLI pipeline that does the same job
+#
+#   cosign generate IMG >p.json
+#   openssl dgst -sha256 -sign KEY p.json | base64 -w0 >sig.b64
+#   cosign attach signature --payload p.json --signature sig.b64 IMG
+#
+# on the same image and key, in a local distribution registry (127.0.0.1, plain HTTP). Each run
+# signs a distinct payload (`-a run=N`), so every run does the full read-modify-write of the .sig
+# manifest; the two commands alternate so that both see the same growing manifest. Wall time of
+# whole processes, measured in this shell.
+#
+# usage: scripts/bench-cosign.sh
+# environment:
+#   BENCH_RUNS       runs per contender (default 10)
+#   BENCH_KEY_SPEC   key spec of the signing key (default EC-256)
+#   COSIGN           cosign binary (default: cosign on PATH, else /tmp/peers/cosign)
+#   COSIGN_COMPAT_BIN  default target/release/cosign-compat (built here)
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+RUNS=${BENCH_RUNS:-10}
+SPEC=${BENCH_KEY_SPEC:-EC-256}
+COSIGN="${COSIGN:-$(command -v cosign || echo /tmp/peers/cosign)}"
+[[ -x "$COSIGN" ]] || die "cosign not found: run 'make peers'"
+command -v crane >/dev/null 2>&1 || die "crane not found: run 'make peers'"
+CC="${COSIGN_COMPAT_BIN:-$REPO_ROOT/target/release/cosign-compat}"
+if [[ -z "${COSIGN_COMPAT_BIN:-}" ]]; then
+  cargo build --release --locked -q -p cosign-compat --bin cosign-compat || die "cargo build failed"
+fi
+
+W=$(make_workdir "$REPO_ROOT/.e2e" bench-cosign)
+export HOME="$W/home" DOCKER_CONFIG="$W/docker" TUF_ROOT="$W/tuf"
+mkdir -p "$HOME" "$DOCKER_CONFIG"
+echo '{}' >"$DOCKER_CONFIG/config.json"
+unset EXTERNAL_SIGNER EXTERNAL_PRIVATE_KEY EXTERNAL_CERT_CHAIN COSIGN_REPOSITORY
+
+REG=$(start_registry distribution "$W/registry")
+scripts/certificates.sh --key-spec "$SPEC" --out "$W/pki" >"$W/pki.log" 2>&1 || { cat "$W/pki.log" >&2; die "PKI failed"; }
+KEY="$W/pki/leaf.key"
+mkdir -p "$W/root"
+echo "bench image" >"$W/root/f"
+tar -C "$W/root" -cf "$W/layer.tar" f
+crane append --oci-empty-base -f "$W/layer.tar" -t "$REG/bench:v1" >/dev/null 2>&1 || die "crane append failed"
+IMG="$REG/bench@$(crane digest "$REG/bench:v1")"
+
+now_ns() { date +%s%N; }
+
+cc_run() { "$CC" sign --key "$KEY" -a "run=cc-$1" "$IMG" 2>/dev/null; }
+pipeline_run() {
+  "$COSIGN" generate -a "run=cosign-$1" "$IMG" 2>/dev/null >"$W/p.json"
+  openssl dgst -sha256 -sign "$KEY" "$W/p.json" | base64 -w0 >"$W/sig.b64"
+  "$COSIGN" attach signature --payload "$W/p.json" --signature "$W/sig.b64" "$IMG" 2>/dev/null
+}
+
+# One warm-up run each (page cache, registry storage).
+cc_run warmup && pipeline_run warmup || die "warm-up failed"
+
+cc_ns=()
+pipe_ns=()
+for ((i = 1; i <= RUNS; i++)); do
+  t0=$(now_ns); cc_run "$i" || die "cosign-compat sign failed (run $i)"; t1=$(now_ns)
+  pipeline_run "$i" || die "cosign pipeline failed (run $i)"; t2=$(now_ns)
+  cc_ns+=($((t1 - t0)))
+  pipe_ns+=($((t2 - t1)))
+done
+
+layers=$(crane manifest "$REG/bench:sha256-${IMG##*sha256:}.sig" | jq '.layers | length')
+[[ "$layers" == $((2 * RUNS + 2)) ]] || die "expected $((2 * RUNS + 2)) signatures, found $layers"
+
+stats() { # values (ns) -> "mean min max" in ms with one decimal
+  printf '%s\n' "$@" | awk '{s+=$1; if(min==""||$1<min)min=$1; if($1>max)max=$1} END {printf "%.1f %.1f %.1f", s/NR/1e6, min/1e6, max/1e6}'
+}
+read -r cc_mean cc_min cc_max <<<"$(stats "${cc_ns[@]}")"
+read -r p_mean p_min p_max <<<"$(stats "${pipe_ns[@]}")"
+ratio=$(awk -v a="$p_mean" -v b="$cc_mean" 'BEGIN {printf "%.1f", a / b}')
+
+printf '\ncosign-compat sign vs cosign pipeline: %s key, %d runs each, %s (%s)\n' "$SPEC" "$RUNS" "$IMG" "$("$COSIGN" version --json 2>/dev/null | jq -r .gitVersion)"
+printf '  %-58s mean %8s ms  (min %s, max %s)\n' "cosign-compat sign --key" "$cc_mean" "$cc_min" "$cc_max"
+printf '  %-58s mean %8s ms  (min %s, max %s)\n' "cosign generate | openssl dgst | base64 | cosign attach" "$p_mean" "$p_min" "$p_max"
+printf '  ratio (pipeline / cosign-compat): %sx\n' "$ratio"
+printf '  all %d signatures are in the .sig manifest\n' "$layers"
