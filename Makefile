@@ -6,13 +6,15 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 CARGO ?= cargo
-# Where pinned peer tools (notation, crane, oras, cosign) are built; never the user's PATH.
+# Where pinned peer tools (notation, crane, oras, cosign, olareg) are built; never the user's PATH.
 TOOLS_DIR ?= $(CURDIR)/.tools
 export TOOLS_DIR
 # `make certificates` output (the test PKI) and its leaf key spec.
 CERT_DIR ?= examples
 KEY_SPEC ?= RSA-4096
 PLUGIN_BIN := target/release/notation-external-signer
+# Shell scripts `make lint` runs shellcheck over.
+SHELL_SCRIPTS = $(wildcard scripts/*.sh tests/e2e/*.sh .ci/run examples/*.sh tests/data/commands/*.sh)
 
 # notation's plugin directory for this OS (Go's os.UserConfigDir()/notation/plugins).
 UNAME_S := $(shell uname -s)
@@ -47,7 +49,7 @@ testdata: ## regenerate the committed fixtures under tests/data (not run in CI)
 	scripts/testdata.sh
 
 .PHONY: peers
-peers: ## install the pinned peer tools (notation, crane, oras, cosign) and Debian packages
+peers: ## install the pinned peer tools (notation, crane, oras, cosign, olareg) and Debian packages
 	scripts/install-peers.sh
 
 .PHONY: demo
@@ -62,8 +64,23 @@ test-unit: ## unit and integration tests (cargo)
 	$(CARGO) test --workspace --locked
 
 .PHONY: e2e
-e2e: build peers ## end-to-end against real notation and real registries
+e2e: e2e-notation e2e-cosign e2e-pkcs11 ## end-to-end against the real notation, cosign and registries
+
+.PHONY: e2e-build
+e2e-build: peers
+	$(CARGO) build --release --locked -p notation-plugin -p examples -p cosign-compat
+
+.PHONY: e2e-notation
+e2e-notation: e2e-build ## notation sign/verify through the plugin, both registries, JWS and COSE
 	tests/e2e/notation.sh
+
+.PHONY: e2e-cosign
+e2e-cosign: e2e-build ## cosign-compat against the real cosign and sigstore-rs
+	tests/e2e/cosign.sh
+
+.PHONY: e2e-pkcs11
+e2e-pkcs11: e2e-build ## notation sign/verify with keys in a SoftHSM2 token
+	tests/e2e/pkcs11.sh
 
 .PHONY: bench
 bench: ## side-by-side benchmarks against OpenSSL, printed as ratios (see BENCHMARKS.md)
@@ -78,18 +95,32 @@ fmt-check:
 	$(CARGO) fmt --all --check
 
 .PHONY: lint
-lint: ## clippy with warnings as errors, and rustfmt check
+lint: lint-shell ## rustfmt check, clippy with warnings as errors, shellcheck
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+.PHONY: lint-shell
+lint-shell: ## shellcheck -x over the shell scripts (scripts, e2e, CI, examples, test fixtures)
+	@command -v shellcheck >/dev/null || { echo "shellcheck not found: run 'make peers' (Debian package shellcheck)" >&2; exit 1; }
+	shellcheck -x $(SHELL_SCRIPTS)
 
 .PHONY: doc
 doc: ## API docs, warnings as errors
 	RUSTDOCFLAGS=-Dwarnings $(CARGO) doc --workspace --no-deps --locked
 
+.PHONY: deny
+deny: ## licenses, bans and sources of every dependency (cargo-deny)
+	@command -v cargo-deny >/dev/null || $(CARGO) install --locked cargo-deny@0.20.2
+	$(CARGO) deny check licenses bans sources
+
+.PHONY: deny-advisories
+deny-advisories: ## RustSec advisories too (needs access to GitHub)
+	$(CARGO) deny check
+
 .PHONY: ci
-ci: lint test doc ## what CI runs
+ci: lint test doc deny ## what CI runs
 
 .PHONY: clean
-clean: ## remove build output and tool caches
+clean: ## remove build output, tool caches and leftover e2e/demo work dirs
 	$(CARGO) clean
-	rm -rf .tools .e2e
+	rm -rf .tools .e2e .demo

@@ -57,7 +57,7 @@ pipeline_run() {
 }
 
 # One warm-up run each (page cache, registry storage).
-cc_run warmup && pipeline_run warmup || die "warm-up failed"
+if ! { cc_run warmup && pipeline_run warmup; }; then die "warm-up failed"; fi
 
 cc_ns=()
 pipe_ns=()

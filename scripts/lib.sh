@@ -1,0 +1,480 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/*.sh, tests/e2e/*.sh and .ci/run. Source it; do not run it.
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+#
+# What it gives:
+#   REPO_ROOT, TOOLS_DIR (default $REPO_ROOT/.tools), PATH with $TOOLS_DIR/bin first
+#   log / warn / die                  messages on stderr
+#   phase NAME / phase_end            timed phases; phases_summary prints them all
+#                                     (LIB_PHASES_ON_EXIT=1: also on any exit, e.g. a failure)
+#   timed NAME CMD...                 run one command and print how long it took
+#   make_workdir BASE PREFIX          temp dir under BASE, removed on exit (KEEP_WORKDIR=1 keeps it)
+#   free_port                         a free TCP port on 127.0.0.1
+#   start_registry KIND DIR           KIND = distribution (no Referrers API) | referrers (Referrers API)
+#                                     | crane (plain `crane registry serve`: no Referrers API either);
+#                                     prints 127.0.0.1:port once /v2/ answers (safe inside $(...))
+#   stop_registries / stop_services   stop everything started through this file
+#   pid_alive PID                     the process exists and is not a zombie
+#   spawn_service NAME LOG CMD...     start a background service, recorded for cleanup
+#   check DESC CMD...                 assert CMD succeeds
+#   check_fails DESC CMD...           assert CMD fails
+#   check_output_contains DESC NEEDLE CMD...        assert the output contains NEEDLE (any exit status)
+#   check_fails_with DESC NEEDLE CMD...             assert CMD fails and its output contains NEEDLE
+#   record_pass DESC / record_fail DESC [REASON]    count a result decided by the caller
+#   record_skip DESC REASON           count a case that cannot run here (printed loudly, not a pass)
+#   finish                            print phases and the line `N passed, N failed`; exit 1 on failures
+# NEEDLE matching is case-insensitive and literal. After every check: LAST_OUTPUT (file with the
+# command's stdout+stderr), LAST_STATUS (exit status), LAST_SECONDS (wall time).
+# Commands run under `timeout` (CHECK_TIMEOUT seconds, default 300) unless CMD is a shell function.
+# A trap stops every service and removes every work dir on exit, Ctrl-C or TERM.
+
+if [[ -n "${_LIB_SH_LOADED:-}" ]]; then
+  return 0
+fi
+_LIB_SH_LOADED=1
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS_DIR="${TOOLS_DIR:-$REPO_ROOT/.tools}"
+export TOOLS_DIR
+case ":$PATH:" in
+  *":$TOOLS_DIR/bin:"*) ;;
+  *) PATH="$TOOLS_DIR/bin:$PATH" ;;
+esac
+export PATH
+
+# Colour only on a terminal.
+if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then
+  _C_RED=$'\033[31m' _C_GREEN=$'\033[32m' _C_BOLD=$'\033[1m' _C_DIM=$'\033[2m' _C_OFF=$'\033[0m'
+else
+  _C_RED='' _C_GREEN='' _C_BOLD='' _C_DIM='' _C_OFF=''
+fi
+
+log() { printf '%s\n' "$*" >&2; }
+warn() { printf '%swarning:%s %s\n' "$_C_RED" "$_C_OFF" "$*" >&2; }
+die() {
+  printf '%serror:%s %s\n' "$_C_RED" "$_C_OFF" "$*" >&2
+  exit 1
+}
+
+# ---------------------------------------------------------------- state and cleanup
+
+# State shared with subshells (registries started inside $(...) record their PIDs here).
+_LIB_STATE="$(mktemp -d "${TMPDIR:-/tmp}/lib-sh.XXXXXX")"
+: >"$_LIB_STATE/pids"      # "pid<TAB>kind<TAB>name" per line
+: >"$_LIB_STATE/dirs"      # dirs to remove
+: >"$_LIB_STATE/ports"     # ports already handed out
+_LIB_MAIN_PID=$$
+
+_lib_cleanup() {
+  local status=$?
+  trap - EXIT INT TERM HUP
+  # Only the main shell cleans up.
+  if [[ "$BASHPID" != "$_LIB_MAIN_PID" ]]; then
+    return "$status"
+  fi
+  if [[ -n "${_LIB_CHECKS_USED:-}" && -z "${_LIB_FINISHED:-}" ]]; then
+    # The script stopped before calling finish (set -e, die, Ctrl-C): still report.
+    _LIB_FAILED=$((_LIB_FAILED + 1))
+    _LIB_FAILURES+=("script aborted (exit status $status) before all cases ran")
+    _lib_print_summary || true
+    [[ $status -eq 0 ]] && status=1
+  fi
+  if [[ $status -ne 0 && -n "$_LIB_PHASE" ]]; then
+    log "${_C_RED}failed during phase: $_LIB_PHASE${_C_OFF} (exit status $status)"
+  fi
+  if [[ -n "${LIB_PHASES_ON_EXIT:-}" && -z "${_LIB_FINISHED:-}" ]]; then
+    phases_summary || true
+  fi
+  if [[ -n "${_LIB_CHECK_PGID:-}" ]]; then
+    # A check was running (Ctrl-C): stop its process group (setsid made it a group leader).
+    kill -TERM -- "-$_LIB_CHECK_PGID" 2>/dev/null || kill -TERM "$_LIB_CHECK_PGID" 2>/dev/null || true
+    sleep 0.5
+    kill -KILL -- "-$_LIB_CHECK_PGID" 2>/dev/null || true
+  fi
+  stop_services || true
+  if [[ -z "${KEEP_WORKDIR:-}" ]]; then
+    local d
+    while IFS= read -r d; do
+      [[ -n "$d" && -d "$d" ]] && rm -rf -- "$d"
+    done <"$_LIB_STATE/dirs"
+  elif [[ -s "$_LIB_STATE/dirs" ]]; then
+    log "KEEP_WORKDIR set; kept: $(tr '\n' ' ' <"$_LIB_STATE/dirs")"
+  fi
+  rm -rf -- "$_LIB_STATE"
+  exit "$status"
+}
+_lib_on_signal() {
+  log "interrupted ($1); stopping services"
+  case "$1" in
+    INT) exit 130 ;;
+    TERM) exit 143 ;;
+    *) exit 129 ;;
+  esac
+}
+trap _lib_cleanup EXIT
+trap '_lib_on_signal INT' INT
+trap '_lib_on_signal TERM' TERM
+trap '_lib_on_signal HUP' HUP
+
+# make_workdir BASE PREFIX: a fresh temp dir under BASE (created if needed), removed on exit.
+make_workdir() {
+  local base="$1" prefix="${2:-run}" d
+  mkdir -p "$base"
+  d="$(mktemp -d "$base/$prefix.XXXXXX")"
+  printf '%s\n' "$d" >>"$_LIB_STATE/dirs"
+  printf '%s\n' "$d"
+}
+
+# ---------------------------------------------------------------- timing
+
+_now_ms() {
+  local t
+  t=$(date +%s%N 2>/dev/null)
+  if [[ "$t" == *N* || -z "$t" ]]; then
+    echo $(($(date +%s) * 1000))
+  else
+    echo $((t / 1000000))
+  fi
+}
+_fmt_ms() { printf '%d.%01ds' $(($1 / 1000)) $((($1 % 1000) / 100)); }
+
+_LIB_PHASE=''
+_LIB_PHASE_START=0
+_LIB_PHASES=()
+_LIB_T0=$(_now_ms)
+
+# phase NAME: close the current phase (printing its duration) and open a new one.
+phase() {
+  phase_end
+  _LIB_PHASE="$*"
+  _LIB_PHASE_START=$(_now_ms)
+  printf '\n%s== %s%s\n' "$_C_BOLD" "$_LIB_PHASE" "$_C_OFF"
+}
+phase_end() {
+  [[ -n "$_LIB_PHASE" ]] || return 0
+  local ms=$(($(_now_ms) - _LIB_PHASE_START))
+  printf '%s== %s: %s%s\n' "$_C_DIM" "$_LIB_PHASE" "$(_fmt_ms "$ms")" "$_C_OFF"
+  _LIB_PHASES+=("$(printf '%8s  %s' "$(_fmt_ms "$ms")" "$_LIB_PHASE")")
+  _LIB_PHASE=''
+}
+phases_summary() {
+  phase_end
+  ((${#_LIB_PHASES[@]})) || return 0
+  printf '\nphase durations:\n'
+  printf '  %s\n' "${_LIB_PHASES[@]}"
+  printf '  %8s  total\n' "$(_fmt_ms $(($(_now_ms) - _LIB_T0)))"
+}
+
+# timed NAME CMD...: run CMD, print "NAME: 12.3s"; returns CMD's status.
+timed() {
+  local name="$1" t0 rc=0
+  shift
+  t0=$(_now_ms)
+  "$@" || rc=$?
+  printf '%s-- %s: %s%s\n' "$_C_DIM" "$name" "$(_fmt_ms $(($(_now_ms) - t0)))" "$_C_OFF" >&2
+  return "$rc"
+}
+
+# ---------------------------------------------------------------- services
+
+_port_in_use() {
+  # A connect that succeeds means something listens there.
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+free_port() {
+  local p i
+  for ((i = 0; i < 200; i++)); do
+    p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    grep -qx "$p" "$_LIB_STATE/ports" 2>/dev/null && continue
+    if command -v ss >/dev/null 2>&1; then
+      ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$p\$" && continue
+    fi
+    _port_in_use "$p" && continue
+    printf '%s\n' "$p" >>"$_LIB_STATE/ports"
+    printf '%s\n' "$p"
+    return 0
+  done
+  die "no free TCP port found on 127.0.0.1"
+}
+
+# spawn_service NAME LOG CMD...: start CMD in the background (stdin from /dev/null, output to LOG),
+# record it for cleanup and print its PID.
+spawn_service() {
+  local name="$1" logf="$2" pid
+  shift 2
+  "$@" </dev/null >>"$logf" 2>&1 &
+  pid=$!
+  printf '%s\t%s\t%s\n' "$pid" "service" "$name" >>"$_LIB_STATE/pids"
+  printf '%s\n' "$pid"
+}
+
+# pid_alive PID: the process exists and is not a zombie (an orphan may stay a zombie for a while
+# before init reaps it).
+pid_alive() {
+  local st
+  kill -0 "$1" 2>/dev/null || return 1
+  st=$(ps -o stat= -p "$1" 2>/dev/null | tr -d ' ') || return 1
+  [[ -n "$st" && "$st" != Z* ]]
+}
+
+_stop_pid() {
+  local pid="$1" i
+  pid_alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    pid_alive "$pid" || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# stop_services [NAME-PREFIX]: stop recorded services (all, or those whose name starts with the prefix).
+stop_services() {
+  local prefix="${1:-}" pid kind name keep=()
+  [[ -f "$_LIB_STATE/pids" ]] || return 0
+  while IFS=$'\t' read -r pid kind name; do
+    [[ -n "$pid" ]] || continue
+    if [[ -z "$prefix" || "$name" == "$prefix"* ]]; then
+      _stop_pid "$pid"
+    else
+      keep+=("$(printf '%s\t%s\t%s' "$pid" "$kind" "$name")")
+    fi
+  done <"$_LIB_STATE/pids"
+  if ((${#keep[@]})); then printf '%s\n' "${keep[@]}" >"$_LIB_STATE/pids"; else : >"$_LIB_STATE/pids"; fi
+}
+stop_registries() { stop_services registry-; }
+# detach_services: forget the recorded services, so that they outlive this script (scripts/registry.sh).
+detach_services() { : >"$_LIB_STATE/pids"; }
+
+# wait_http URL SECONDS [PID]: wait until URL answers (any HTTP status below 500).
+wait_http() {
+  local url="$1" secs="${2:-30}" pid="${3:-}" deadline code
+  deadline=$(($(date +%s) + secs))
+  while (($(date +%s) < deadline)); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" 2>/dev/null || true)
+    if [[ "$code" =~ ^[1-4][0-9][0-9]$ ]]; then return 0; fi
+    if [[ -n "$pid" ]] && ! pid_alive "$pid"; then return 2; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+_distribution_bin() {
+  # Debian ships distribution v2 as docker-registry; upstream/Homebrew call it registry.
+  if command -v docker-registry >/dev/null 2>&1; then echo docker-registry
+  elif command -v registry >/dev/null 2>&1; then echo registry
+  else return 1
+  fi
+}
+
+# start_registry KIND DIR: start a registry storing its data in DIR (created), listening on a free
+# 127.0.0.1 port; print 127.0.0.1:port once GET /v2/ answers. KIND:
+#   distribution  CNCF distribution v2 (Debian docker-registry): no Referrers API, delete enabled
+#   referrers     olareg v0.1.2 (built by install-peers.sh): OCI 1.1 Referrers API, delete enabled
+#   crane         `crane registry serve` (go-containerregistry v0.22.1): NO Referrers API (it does
+#                 not enable it), so it behaves like distribution for discovery
+# Use localhost:PORT in references: notation talks plain HTTP to localhost without extra flags.
+start_registry() {
+  local kind="$1" dir="$2" port pid attempt bin rc
+  mkdir -p "$dir"
+  for attempt in 1 2 3; do
+    port=$(free_port)
+    case "$kind" in
+      distribution)
+        bin=$(_distribution_bin) || die "docker-registry not found: run 'make peers' (Debian package docker-registry)"
+        mkdir -p "$dir/data"
+        cat >"$dir/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: 127.0.0.1:$port
+  secret: e2e-not-secret
+EOF
+        pid=$("$bin" serve "$dir/config.yml" </dev/null >>"$dir/registry.log" 2>&1 & echo $!)
+        ;;
+      crane)
+        command -v crane >/dev/null 2>&1 || die "crane not found: run 'make peers'"
+        mkdir -p "$dir/data"
+        pid=$(crane registry serve --address "127.0.0.1:$port" --disk "$dir/data" </dev/null >>"$dir/registry.log" 2>&1 & echo $!)
+        ;;
+      referrers)
+        command -v olareg >/dev/null 2>&1 || die "olareg not found: run 'make peers' (builds olareg v0.1.2)"
+        mkdir -p "$dir/data"
+        pid=$(olareg serve --addr 127.0.0.1 --port "$port" --dir "$dir/data" --api-delete \
+          </dev/null >>"$dir/registry.log" 2>&1 & echo $!)
+        ;;
+      *) die "start_registry: unknown kind '$kind' (distribution|referrers|crane)" ;;
+    esac
+    printf '%s\t%s\t%s\n' "$pid" "registry" "registry-$kind-$port" >>"$_LIB_STATE/pids"
+    rc=0
+    wait_http "http://127.0.0.1:$port/v2/" 30 "$pid" || rc=$?
+    if ((rc == 0)); then
+      printf '%s\n' "$pid" >"$dir/pid"
+      printf '127.0.0.1:%s\n' "$port"
+      return 0
+    fi
+    _stop_pid "$pid"
+    warn "$kind registry on port $port did not start (attempt $attempt); log:"
+    tail -n 20 "$dir/registry.log" >&2 || true
+  done
+  die "could not start the $kind registry (log: $dir/registry.log)"
+}
+
+# ---------------------------------------------------------------- assertions
+
+_LIB_PASSED=0
+_LIB_FAILED=0
+_LIB_FAILURES=()
+_LIB_SKIPPED=0
+_LIB_SKIPS=()
+_LIB_CHECK_N=0
+LAST_OUTPUT=''
+LAST_STATUS=0
+LAST_SECONDS=0
+CHECK_TIMEOUT="${CHECK_TIMEOUT:-300}"
+
+# _run_captured CMD...: run CMD with stdout+stderr to a fresh file; sets LAST_*.
+_run_captured() {
+  _LIB_CHECKS_USED=1
+  _LIB_CHECK_N=$((_LIB_CHECK_N + 1))
+  LAST_OUTPUT="$_LIB_STATE/check-$_LIB_CHECK_N.log"
+  local t0
+  t0=$(_now_ms)
+  LAST_STATUS=0
+  if [[ "$(type -t "$1" 2>/dev/null)" == function ]]; then
+    "$@" </dev/null >"$LAST_OUTPUT" 2>&1 || LAST_STATUS=$?
+  else
+    # In its own session (so the timeout and Ctrl-C reach the whole tree: notation, the plugin, the
+    # signer script) and in the background, because `wait` returns at once on a trapped signal
+    # while a foreground command would delay Ctrl-C until it ends.
+    setsid timeout -k 10 "$CHECK_TIMEOUT" "$@" </dev/null >"$LAST_OUTPUT" 2>&1 &
+    _LIB_CHECK_PGID=$!
+    wait "$_LIB_CHECK_PGID" || LAST_STATUS=$?
+    _LIB_CHECK_PGID=''
+  fi
+  LAST_SECONDS=$(((($(_now_ms) - t0) + 500) / 1000))
+  if [[ $LAST_STATUS -eq 124 ]]; then
+    printf '\n[check harness: killed after %ss (CHECK_TIMEOUT)]\n' "$CHECK_TIMEOUT" >>"$LAST_OUTPUT"
+  fi
+}
+
+_quote_cmd() {
+  local out='' a
+  for a in "$@"; do out+="$(printf '%q' "$a") "; done
+  printf '%s' "${out% }"
+}
+
+record_pass() {
+  _LIB_CHECKS_USED=1
+  _LIB_PASSED=$((_LIB_PASSED + 1))
+  printf '%sok%s   %s %s(%ss)%s\n' "$_C_GREEN" "$_C_OFF" "$1" "$_C_DIM" "${LAST_SECONDS:-0}" "$_C_OFF"
+}
+
+# record_fail DESC [REASON]: count a failure; prints REASON and, when set, the tail of LAST_OUTPUT.
+record_fail() {
+  _LIB_CHECKS_USED=1
+  _LIB_FAILED=$((_LIB_FAILED + 1))
+  _LIB_FAILURES+=("$1")
+  printf '%sFAIL%s %s\n' "$_C_RED" "$_C_OFF" "$1"
+  [[ -n "${2:-}" ]] && printf '     %s\n' "$2"
+  return 0
+}
+
+# record_skip DESC REASON: a case that cannot run with these tools; listed in the summary.
+record_skip() {
+  _LIB_CHECKS_USED=1
+  _LIB_SKIPPED=$((_LIB_SKIPPED + 1))
+  _LIB_SKIPS+=("$1: $2")
+  printf '%sSKIP%s %s\n     %s\n' "$_C_RED" "$_C_OFF" "$1" "$2"
+}
+
+_fail_with_output() {
+  local desc="$1" reason="$2"
+  shift 2
+  record_fail "$desc" "$reason"
+  printf '     command: %s\n' "$(_quote_cmd "$@")"
+  printf '     exit status %s after %ss; output (last 40 lines):\n' "$LAST_STATUS" "$LAST_SECONDS"
+  tail -n 40 "$LAST_OUTPUT" | sed 's/^/     | /'
+}
+
+check() {
+  local desc="$1"
+  shift
+  _run_captured "$@"
+  if [[ $LAST_STATUS -eq 0 ]]; then record_pass "$desc"; else _fail_with_output "$desc" "expected success" "$@"; fi
+}
+
+check_fails() {
+  local desc="$1"
+  shift
+  _run_captured "$@"
+  if [[ $LAST_STATUS -ne 0 && $LAST_STATUS -ne 124 ]]; then
+    record_pass "$desc"
+  else
+    _fail_with_output "$desc" "expected a failure" "$@"
+  fi
+}
+
+_output_has() { grep -qiF -- "$1" "$LAST_OUTPUT"; }
+
+check_output_contains() {
+  local desc="$1" needle="$2"
+  shift 2
+  _run_captured "$@"
+  if _output_has "$needle"; then
+    record_pass "$desc"
+  else
+    _fail_with_output "$desc" "expected the output to contain '$needle'" "$@"
+  fi
+}
+
+check_fails_with() {
+  local desc="$1" needle="$2"
+  shift 2
+  _run_captured "$@"
+  if [[ $LAST_STATUS -eq 0 || $LAST_STATUS -eq 124 ]]; then
+    _fail_with_output "$desc" "expected a failure mentioning '$needle'" "$@"
+  elif ! _output_has "$needle"; then
+    _fail_with_output "$desc" "failed as expected, but the output does not contain '$needle'" "$@"
+  else
+    record_pass "$desc"
+  fi
+}
+
+_lib_print_summary() {
+  phases_summary
+  if ((${#_LIB_FAILURES[@]})); then
+    printf '\nfailed:\n'
+    printf '  - %s\n' "${_LIB_FAILURES[@]}"
+  fi
+  if ((${#_LIB_SKIPS[@]})); then
+    printf '\nskipped:\n'
+    printf '  - %s\n' "${_LIB_SKIPS[@]}"
+  fi
+  if ((_LIB_SKIPPED)); then
+    printf '\n%d passed, %d failed, %d skipped\n' "$_LIB_PASSED" "$_LIB_FAILED" "$_LIB_SKIPPED"
+  else
+    printf '\n%d passed, %d failed\n' "$_LIB_PASSED" "$_LIB_FAILED"
+  fi
+}
+
+# finish: print phase durations, the failures and `N passed, N failed`; exit 1 if anything failed.
+finish() {
+  _LIB_FINISHED=1
+  _lib_print_summary
+  ((_LIB_FAILED == 0)) || exit 1
+  exit 0
+}
