@@ -47,7 +47,7 @@ need cargo "install the Rust toolchain (rustup)"
 command -v docker-registry >/dev/null 2>&1 || command -v registry >/dev/null 2>&1 ||
   die "'docker-registry' not found: run 'make peers' (Debian package docker-registry)"
 COSIGN="${COSIGN:-$(command -v cosign || true)}"
-[[ -n "$COSIGN" ]] || COSIGN=/tmp/peers/cosign
+[[ -n "$COSIGN" ]] || die "cosign not found: run 'make peers' (builds cosign v3.1.2 into ${TOOLS_DIR}/bin)"
 [[ -x "$COSIGN" ]] || die "cosign not found: run 'make peers' (builds cosign v3.1.2 into ${TOOLS_DIR}/bin)"
 COSIGN_VERSION=$("$COSIGN" version --json 2>/dev/null | jq -r .gitVersion)
 [[ "$COSIGN_VERSION" == v3.1.2 ]] || warn "expected cosign v3.1.2, found '$COSIGN_VERSION' (run 'make peers')"

@@ -228,4 +228,34 @@ check_fails_with "c) pkcs11_uri together with private_key -> refused" "both pkcs
   notation sign "${TOKEN_ARGS[@]}" --plugin-config "private_key=$REPO_ROOT/tests/data/pki/ec-256/leaf.key" "$ref"
 check_fails "c) the refused image has no signature (notation verify fails)" notation verify -v "$ref"
 
+# ====================================================================== d) cosign-compat
+phase "d) cosign-compat sign --key pkcs11:... then the real cosign verify"
+CC="${COSIGN_COMPAT_BIN:-$REPO_ROOT/target/release/cosign-compat}"
+COSIGN="$(command -v cosign || true)"
+if [[ ! -x "$CC" || -z "$COSIGN" ]]; then
+  record_fail "d) cosign-compat and cosign present" "need $CC (cargo build --release -p cosign-compat) and cosign (make peers)"
+else
+  for spec in "${KEY_SPECS[@]}"; do
+    # cosign verifies with SHA-256 (PKCS#1 v1.5 for RSA): RSA keys and P-256 only.
+    [[ $spec == RSA-* || $spec == EC-256 ]] || continue
+    ref=$(new_image "cosign-hsm-${spec,,}")
+    dir=$(dir_of "$spec")
+    check "d) $spec: cosign-compat sign --key \"$(uri_of "$spec")\"" \
+      env "EXTERNAL_PKCS11_MODULE=$MODULE" "EXTERNAL_PKCS11_PIN_FILE=$PIN_FILE" \
+      "$CC" sign --key "$(uri_of "$spec")" --certificate-chain "$dir/certificate_chain.pem" "$ref"
+    check "d) $spec: cosign verify --key leaf.pub" \
+      "$COSIGN" verify --key "$dir/leaf.pub" --insecure-ignore-tlog --new-bundle-format=false "$ref"
+    check "d) $spec: cosign verify --certificate-chain (identity from the SAN)" \
+      "$COSIGN" verify --certificate-chain "$dir/cosign_chain.pem" \
+      --certificate-identity-regexp '.*' --certificate-oidc-issuer-regexp '.*' \
+      --insecure-ignore-sct --insecure-ignore-tlog --new-bundle-format=false "$ref"
+  done
+  ref=$(new_image cosign-hsm-refused)
+  check_fails_with "d) cosign-compat sign with a wrong PIN -> wrong PIN" "wrong PIN" \
+    env "EXTERNAL_PKCS11_MODULE=$MODULE" "EXTERNAL_PKCS11_PIN_FILE=$W/wrong.pin" \
+    "$CC" sign --key "$(uri_of "$ec")" --certificate-chain "$(dir_of "$ec")/certificate_chain.pem" "$ref"
+  check_fails "d) the refused image has no cosign signature" \
+    "$COSIGN" verify --key "$(dir_of "$ec")/leaf.pub" --insecure-ignore-tlog --new-bundle-format=false "$ref"
+fi
+
 finish

@@ -165,6 +165,28 @@ fn read_password(ctx: &Context<'_>) -> Result<Option<Zeroizing<String>>, Failure
     Ok(Some(Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_owned())))
 }
 
+/// Opens a key in a PKCS#11 token, as the notation plugin does: the module from the URI's
+/// `module-path` or `EXTERNAL_PKCS11_MODULE`, the PIN from `EXTERNAL_PKCS11_PIN`, the file named by
+/// `EXTERNAL_PKCS11_PIN_FILE`, or the URI's `pin-source`; never from the command line.
+fn pkcs11_signer(
+    ctx: &Context<'_>,
+    uri: &str,
+    chain: sig_core::CertificateChain,
+) -> Result<sig_core::Pkcs11Signer, Failure> {
+    let uri = sig_core::Pkcs11Uri::parse(uri).map_err(sig_core::Error::from)?;
+    let mut builder = sig_core::Pkcs11Signer::builder(uri);
+    if let Some(module) = (ctx.env)("EXTERNAL_PKCS11_MODULE").filter(|m| !m.is_empty()) {
+        builder = builder.module(module);
+    }
+    if let Some(pin) = (ctx.env)("EXTERNAL_PKCS11_PIN").filter(|p| !p.is_empty()) {
+        builder = builder.pin(sig_core::Pkcs11Pin::new(pin));
+    } else if let Some(file) = (ctx.env)("EXTERNAL_PKCS11_PIN_FILE").filter(|f| !f.is_empty()) {
+        builder = builder
+            .pin(sig_core::Pkcs11Pin::from_file(Path::new(&file)).map_err(sig_core::Error::from)?);
+    }
+    Ok(builder.open(chain)?)
+}
+
 fn certificate_material(
     certificate: Option<&Path>,
     chain: Option<&Path>,
@@ -211,6 +233,30 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
     }
 
     // The signer, before any registry access.
+    if let Some(uri) =
+        key_path.as_deref().and_then(Path::to_str).filter(|k| k.starts_with("pkcs11:"))
+    {
+        if program.is_some() {
+            return Err(Failure::new(
+                "--key pkcs11:... and --signer are different signers; give one of them",
+            ));
+        }
+        let Some(material) = &material else {
+            return Err(Failure::new(
+                "--key pkcs11:... needs the signing certificate: give --certificate-chain (or EXTERNAL_CERT_CHAIN) with the full chain",
+            ));
+        };
+        let signer = pkcs11_signer(ctx, uri, material.clone().into_chain())?;
+        return sign_and_push(
+            ctx,
+            &args.registry,
+            &reference,
+            annotations,
+            digest_algorithm,
+            SigningKey::Signer(&signer),
+            Some(material),
+        );
+    }
     let private_key = match (&program, &key_path) {
         (None, Some(path)) => {
             let password = read_password(ctx)?;
