@@ -588,6 +588,34 @@ else
     "notation $NOTATION_VERSION has no 'blob' command"
 fi
 
+# ====================================================================== j) concurrency
+phase "j) 8 parallel notation sign runs on different images, same key, both registries"
+spec=$(first_of EC-256 RSA-2048)
+with_key "$spec"
+par_refs=() par_flags=() par_pids=()
+for i in 1 2 3 4 5 6 7 8; do
+  next_registry
+  par_refs+=("$(new_image "$REG" "parallel-$i")")
+  par_flags+=("${REG_FLAGS[*]:-}")
+done
+for i in "${!par_refs[@]}"; do
+  # shellcheck disable=SC2086  # par_flags[i] is empty or one flag
+  notation sign ${par_flags[$i]} "${KEY_ARGS[@]}" "${par_refs[$i]}" >"$W/parallel-$i.log" 2>&1 &
+  par_pids+=($!)
+done
+par_failed=()
+for i in "${!par_pids[@]}"; do
+  wait "${par_pids[$i]}" || par_failed+=("${par_refs[$i]}: $(tail -n 3 "$W/parallel-$i.log")")
+done
+if ((${#par_failed[@]})); then
+  record_fail "j) 8 parallel notation sign runs ($spec) all succeed" "${par_failed[*]}"
+else
+  record_pass "j) 8 parallel notation sign runs ($spec) all succeed"
+fi
+for ref in "${par_refs[@]}"; do
+  check "j) parallel-signed ${ref##*/}: notation verify" notation verify "$ref"
+done
+
 # ====================================================================== h) OCI layout
 phase "h) OCI image layout (NOTATION_EXPERIMENTAL=1)"
 src=$(new_image "$REG_REF" layout-src)
