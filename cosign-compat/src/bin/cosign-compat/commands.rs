@@ -259,6 +259,12 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
     }
     let private_key = match (&program, &key_path) {
         (None, Some(path)) => {
+            if sig_core::fs::readable_by_others(path) {
+                ctx.note(&format!(
+                    "warning: the private key {} is readable by its group or others; chmod 600 it",
+                    path.display()
+                ));
+            }
             let password = read_password(ctx)?;
             Some(
                 sig_core::signer::open_private_key(path, password.as_deref().map(String::as_bytes))
