@@ -52,6 +52,17 @@ testdata: ## regenerate the committed fixtures under tests/data (not run in CI)
 peers: ## install the pinned peer tools (notation, crane, oras, cosign, olareg) and Debian packages
 	scripts/install-peers.sh
 
+.PHONY: peers-kyverno
+peers-kyverno: ## build the Kyverno CLI v1.15.2 into .tools/bin (not in `make peers`: minutes of Go build)
+	scripts/install-peers.sh kyverno
+
+# Images the rendered Kyverno policies apply to (Kyverno globs: `*` also matches `/` and `:`).
+KYVERNO_IMAGE_REFS ?= localhost:*/* 127.0.0.1:*/*
+
+.PHONY: kyverno-policies
+kyverno-policies: ## render the Kyverno policies (Notary, Cosign; ClusterPolicy, IVPOL) from the PKI in CERT_DIR into examples/
+	scripts/kyverno-policies.sh --cert-dir "$(CERT_DIR)" --out examples $(foreach r,$(KYVERNO_IMAGE_REFS),--image-ref '$(r)')
+
 .PHONY: demo
 demo: ## PKI, local registry, sign with notation through the plugin, verify
 	scripts/demo.sh
@@ -64,7 +75,7 @@ test-unit: ## unit and integration tests (cargo)
 	$(CARGO) test --workspace --locked
 
 .PHONY: e2e
-e2e: e2e-notation e2e-cosign e2e-pkcs11 ## end-to-end against the real notation, cosign and registries
+e2e: e2e-notation e2e-cosign e2e-pkcs11 e2e-kyverno ## end-to-end against the real notation, cosign, Kyverno CLI and registries
 
 .PHONY: e2e-build
 e2e-build: peers
@@ -81,6 +92,14 @@ e2e-cosign: e2e-build ## cosign-compat against the real cosign and sigstore-rs
 .PHONY: e2e-pkcs11
 e2e-pkcs11: e2e-build ## notation sign/verify with keys in a SoftHSM2 token
 	tests/e2e/pkcs11.sh
+
+.PHONY: e2e-kyverno
+e2e-kyverno: e2e-build peers-kyverno ## Kyverno CLI (kyverno test/apply, no cluster) against notation- and cosign-compat-signed images
+	tests/e2e/kyverno.sh
+
+.PHONY: e2e-kind
+e2e-kind: e2e-build ## the cluster flow: Kind + local registry + Kyverno (Helm); needs Docker, kind, helm, kubectl
+	scripts/kind-cluster.sh
 
 .PHONY: bench
 bench: ## side-by-side benchmarks against OpenSSL, printed as ratios (see BENCHMARKS.md)

@@ -5,10 +5,12 @@
 #   - pinned Go tools built from their upstream modules into $TOOLS_DIR/bin (default <repo>/.tools/bin):
 #     notation v1.3.2, crane v0.22.1, oras v1.3.6, cosign v3.1.2, and olareg v0.1.2 (a registry with
 #     the OCI 1.1 Referrers API)
+#   - on request only (not in the default list: a heavy Kubernetes build, minutes on 2 cores):
+#     the Kyverno CLI v1.15.2 (`scripts/install-peers.sh kyverno`, `make peers-kyverno`)
 # Idempotent: a tool already built at the pinned version (recorded in $TOOLS_DIR/versions) is kept.
 #
 # usage: scripts/install-peers.sh [--no-apt] [--force] [TOOL...]
-#   TOOL       notation | crane | oras | cosign | olareg (default: all)
+#   TOOL       notation | crane | oras | cosign | olareg (default: these five) | kyverno (only by name)
 #   --no-apt   do not install Debian packages (only report what is missing)
 #   --force    rebuild the Go tools even when the stamp says they are current
 set -euo pipefail
@@ -27,8 +29,12 @@ GO_TOOLS=(
   "cosign|github.com/sigstore/cosign/v3|v3.1.2|./cmd/cosign|-X sigs.k8s.io/release-utils/version.gitVersion=v3.1.2"
   "olareg|github.com/olareg/olareg|v0.1.2|./cmd/olareg|-X github.com/olareg/olareg/internal/version.vcsTag=v0.1.2"
 )
+# The Kyverno CLI (kubectl-kyverno), built only when asked for by name. v1.15.2: per-rule
+# failureAction (>= 1.13), ImageValidatingPolicy policies.kyverno.io/v1alpha1 (1.14-1.15), go >= 1.24.6.
+KYVERNO_MODULE=github.com/kyverno/kyverno
+KYVERNO_VERSION=v1.15.2
 
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 NO_APT=''
 FORCE=''
@@ -38,7 +44,7 @@ while (($#)); do
     --no-apt) NO_APT=1 ;;
     --force) FORCE=1 ;;
     -h | --help) usage; exit 0 ;;
-    notation | crane | oras | cosign | olareg) WANT+=("$1") ;;
+    notation | crane | oras | cosign | olareg | kyverno) WANT+=("$1") ;;
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
   shift
@@ -131,6 +137,34 @@ build_tool() {
   stamp_set "$name" "$version"
 }
 
+# The Kyverno CLI: its go.mod has replace directives, so `go install ...@version` is refused; build
+# inside a writable copy of the downloaded module (the module cache is read-only).
+build_kyverno() {
+  local version="$KYVERNO_VERSION" dir src out start
+  if [[ -z "$FORCE" && -x "$BIN/kyverno" && "$(stamp_get kyverno)" == "$version" ]]; then
+    log "kyverno $version already in $BIN"
+    return 0
+  fi
+  log "building kyverno $version from $KYVERNO_MODULE (a heavy build: about 7 minutes with a cold cache on 2 cores, ~2.5 GB of RAM)"
+  dir=$(go mod download -json "$KYVERNO_MODULE@$version" | jq -r '.Dir // empty') ||
+    die "go mod download $KYVERNO_MODULE@$version failed (is the Go module proxy reachable?)"
+  [[ -n "$dir" && -d "$dir/cmd/cli/kubectl-kyverno" ]] ||
+    die "go mod download $KYVERNO_MODULE@$version gave no usable directory ('$dir')"
+  src=$(make_workdir "${TMPDIR:-/tmp}" kyverno-src) # removed on exit, like every lib.sh work dir
+  out=$(mktemp "$BIN/.kyverno.XXXXXX")
+  { cp -r "$dir/." "$src/" && chmod -R u+w "$src"; } || { rm -f "$out"; die "could not copy $dir to $src"; }
+  start=$(date +%s)
+  if ! (cd "$src" && CGO_ENABLED=0 go build -trimpath -buildvcs=false \
+    -ldflags "-s -w -X $KYVERNO_MODULE/pkg/version.BuildVersion=$version" -o "$out" ./cmd/cli/kubectl-kyverno); then
+    rm -f "$out"
+    die "building kyverno $version failed (go $(go env GOVERSION); it needs go >= 1.24.6 and several GB of free RAM and disk)"
+  fi
+  chmod 0755 "$out"
+  mv -f "$out" "$BIN/kyverno"
+  stamp_set kyverno "$version"
+  log "kyverno $version built in $(($(date +%s) - start))s: $("$BIN/kyverno" version 2>/dev/null | awk '/^Version:/ {print $2}')"
+}
+
 phase "peer tools: Debian packages"
 apt_step
 
@@ -145,6 +179,13 @@ for spec in "${GO_TOOLS[@]}"; do
       build_tool "$name" "$module" "$version" "$pkg" "$ldflags"
     fi
   done
+done
+
+for w in "${WANT[@]}"; do
+  if [[ "$w" == kyverno ]]; then
+    phase "peer tools: kyverno $KYVERNO_VERSION"
+    build_kyverno
+  fi
 done
 
 phase_end
