@@ -74,10 +74,11 @@ pub fn fetch_signature_manifest(
 /// signature is there, pushes the config blob and the manifest, then reads the manifest back
 /// (a duplicate signature pushes nothing but the payload blob, which is already there).
 /// Registries have no compare-and-swap for tags, so another writer that read the manifest
-/// before our push and writes after it drops our layer (cosign itself has this race). Two
-/// checks catch that: right after the push, and again after a pause as long as our own
-/// read-to-push time (at least 10 ms, at most 2 s): a concurrent writer that read before our
-/// push writes at most its own read-to-push time later, about the same. If our layer is gone, it starts over from a fresh read, at most
+/// before our push and writes after it drops our layer (cosign itself has this race). The
+/// read-back catches that: it comes after a pause as long as our own read-to-push time (at
+/// least 10 ms, at most 2 s), since a concurrent writer that read before our push writes at
+/// most its own read-to-push time later, about the same. If our layer is gone, it starts over
+/// from a fresh read, at most
 /// [`MAX_ATTACH_ATTEMPTS`] times.
 ///
 /// # Errors
@@ -131,14 +132,13 @@ fn attach_attempt(
     };
     registry.push_blob(repository, &new_image.config_digest, &new_image.config)?;
     registry.push_manifest(repository, tag, OCI_MANIFEST, &new_image.manifest)?;
-    // A writer that read before our push writes at most its own read-to-push time later.
-    let settle = started.elapsed().clamp(MIN_SETTLE, MAX_SETTLE);
-    if still_there(registry, repository, image, descriptor)?.is_some() {
-        std::thread::sleep(settle);
-        if let Some(layers) = still_there(registry, repository, image, descriptor)? {
-            let tag = tag.to_owned();
-            return Ok(Some(AttachOutcome::Attached { tag, layers, attempts: attempt }));
-        }
+    // A writer that read before our push writes at most its own read-to-push time later. One
+    // check after that pause: a check right after the push too would only find a loss sooner,
+    // at the price of one more request on every signature.
+    std::thread::sleep(started.elapsed().clamp(MIN_SETTLE, MAX_SETTLE));
+    if let Some(layers) = still_there(registry, repository, image, descriptor)? {
+        let tag = tag.to_owned();
+        return Ok(Some(AttachOutcome::Attached { tag, layers, attempts: attempt }));
     }
     Ok(None)
 }

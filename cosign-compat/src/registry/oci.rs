@@ -7,12 +7,21 @@
 //! (`--allow-insecure-registry`) accepts invalid TLS certificates. Credentials
 //! come from the docker config file ([`Credentials`]); the client exchanges basic credentials for
 //! a bearer token when the registry asks for one.
+//!
+//! Open registries: oci-client caches bearer tokens but not "this registry wants no
+//! authentication", so with anonymous credentials it sends `GET /v2/` before every request (7 of
+//! the 15 requests of a `sign`). When there are no credentials for a registry, the first request
+//! is our own `GET /v2/`; when that answers 200 without a `WWW-Authenticate` challenge the
+//! registry is open, and from then on the auth is never stored in the client (so oci-client adds
+//! no ping) and manifests are fetched with a plain GET on a reqwest client of ours (oci-client's
+//! manifest calls store the auth themselves). Any other answer (a challenge, an error) keeps
+//! oci-client's own flow.
 
 use core::fmt;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use oci_client::client::{ClientConfig, ClientProtocol};
@@ -72,6 +81,14 @@ pub struct OciRegistry {
     runtime: tokio::runtime::Runtime,
     options: RegistryOptions,
     clients: Mutex<HashMap<String, Arc<Client>>>,
+    /// Registries found open (anonymous, no challenge), by name; see the module docs.
+    open: Mutex<HashMap<String, bool>>,
+    /// reqwest clients for the probes and the manifest reads of open registries, made on first
+    /// use: one for plain-HTTP registries, without root certificates (loading the system's
+    /// costs milliseconds and is useless there; a manifest redirected to HTTPS would fail, which
+    /// no registry does), one for HTTPS.
+    http_plain: OnceLock<reqwest::Client>,
+    http_tls: OnceLock<reqwest::Client>,
 }
 
 impl fmt::Debug for OciRegistry {
@@ -91,7 +108,14 @@ impl OciRegistry {
             .enable_all()
             .build()
             .map_err(RegistryError::Runtime)?;
-        Ok(Self { runtime, options, clients: Mutex::new(HashMap::new()) })
+        Ok(Self {
+            runtime,
+            options,
+            clients: Mutex::new(HashMap::new()),
+            open: Mutex::new(HashMap::new()),
+            http_plain: OnceLock::new(),
+            http_tls: OnceLock::new(),
+        })
     }
 
     /// Whether requests to `registry` use plain HTTP.
@@ -128,8 +152,127 @@ impl OciRegistry {
         }
     }
 
+    fn scheme(&self, registry: &str) -> &'static str {
+        if self.uses_http(registry) { "http" } else { "https" }
+    }
+
+    /// The reqwest client for `registry` (see [`OciRegistry::http_plain`]).
+    fn http(&self, registry: &str) -> Result<&reqwest::Client, RegistryError> {
+        let plain = self.uses_http(registry);
+        let cell = if plain { &self.http_plain } else { &self.http_tls };
+        if let Some(client) = cell.get() {
+            return Ok(client);
+        }
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(30))
+            .read_timeout(Duration::from_secs(120))
+            .user_agent(concat!("cosign-compat/", env!("CARGO_PKG_VERSION")));
+        builder = if plain {
+            builder.tls_certs_only([])
+        } else {
+            builder.tls_danger_accept_invalid_certs(self.options.allow_insecure)
+        };
+        let client = builder.build().map_err(|e| RegistryError::Request {
+            operation: "create client",
+            reference: registry.to_owned(),
+            source: Box::new(e),
+        })?;
+        Ok(cell.get_or_init(|| client))
+    }
+
+    /// Whether `registry` is open: no credentials configured, and `GET /v2/` answered 200
+    /// without a challenge (asked once per registry).
+    fn is_open(&self, registry: &str) -> bool {
+        if !matches!(self.auth(registry), RegistryAuth::Anonymous) {
+            return false;
+        }
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        *open.entry(registry.to_owned()).or_insert_with(|| {
+            let url = format!("{}://{registry}/v2/", self.scheme(registry));
+            let Ok(http) = self.http(registry) else { return false };
+            self.runtime.block_on(async {
+                match http.get(&url).send().await {
+                    Ok(response) => {
+                        let open = response.status() == http::StatusCode::OK
+                            && !response.headers().contains_key(http::header::WWW_AUTHENTICATE);
+                        // Drain the body so that the connection is reused.
+                        let _ = response.bytes().await;
+                        open
+                    }
+                    Err(_) => false,
+                }
+            })
+        })
+    }
+
+    /// `GET` of the manifest `reference` of an open registry; `Ok(None)` on 404.
+    fn fetch_manifest_open(
+        &self,
+        repository: &Repository,
+        reference: &str,
+        operation: &'static str,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        let registry = repository.registry();
+        let what = format!("{repository}:{reference}");
+        let url = format!(
+            "{}://{registry}/v2/{}/manifests/{reference}",
+            self.scheme(registry),
+            repository.path()
+        );
+        let request_error = |e: Box<dyn std::error::Error + Send + Sync>| RegistryError::Request {
+            operation,
+            reference: what.clone(),
+            source: e,
+        };
+        let http = self.http(registry)?;
+        self.runtime.block_on(async {
+            let mut response = http
+                .get(&url)
+                .header(http::header::ACCEPT, MANIFEST_TYPES.join(", "))
+                .send()
+                .await
+                .map_err(|e| request_error(Box::new(e)))?;
+            let status = response.status();
+            if status == http::StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) =
+                response.chunk().await.map_err(|e| request_error(Box::new(e)))?
+            {
+                if (body.len() + chunk.len()) as u64 > MAX_MANIFEST_LEN {
+                    return Err(RegistryError::TooLarge {
+                        reference: what.clone(),
+                        max: MAX_MANIFEST_LEN,
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            if status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN {
+                return Err(RegistryError::Unauthorized {
+                    reference: what.clone(),
+                    registry: registry.to_owned(),
+                });
+            }
+            if status.is_server_error() {
+                return Err(RegistryError::Server {
+                    operation,
+                    reference: what.clone(),
+                    status: status.as_u16(),
+                    message: String::from_utf8_lossy(&body).chars().take(500).collect(),
+                });
+            }
+            if !status.is_success() {
+                let message = String::from_utf8_lossy(&body).chars().take(500).collect::<String>();
+                return Err(request_error(format!("HTTP {status}: {message}").into()));
+            }
+            Ok(Some(body))
+        })
+    }
+
     /// The client, the reference and the auth for `repository` at `identifier` (a tag or a
-    /// digest), with the auth stored in the client for the operations that do not take it.
+    /// digest), with the auth stored in the client for the operations that do not take it
+    /// (except for open registries: see the module docs).
     fn prepare(
         &self,
         repository: &Repository,
@@ -144,13 +287,23 @@ impl OciRegistry {
         };
         let client = self.client(&registry);
         let auth = self.auth(&registry);
-        self.runtime.block_on(client.store_auth_if_needed(reference.resolve_registry(), &auth));
+        if !self.is_open(&registry) {
+            self.runtime.block_on(client.store_auth_if_needed(reference.resolve_registry(), &auth));
+        }
         (client, reference, auth)
     }
 }
 
 impl Registry for OciRegistry {
     fn resolve_tag(&self, repository: &Repository, tag: &str) -> Result<Digest, RegistryError> {
+        if self.is_open(repository.registry()) {
+            // The digest of the manifest is that of its bytes (a GET instead of a HEAD; the
+            // manifest is small and oci-client's HEAD would store the auth).
+            return match self.fetch_manifest_open(repository, tag, "resolve")? {
+                Some(bytes) => Ok(Digest::of(&bytes)),
+                None => Err(RegistryError::NotFound { reference: format!("{repository}:{tag}") }),
+            };
+        }
         let (client, reference, auth) = self.prepare(repository, tag);
         let what = format!("{repository}:{tag}");
         let digest = self
@@ -169,6 +322,9 @@ impl Registry for OciRegistry {
         repository: &Repository,
         reference_str: &str,
     ) -> Result<Option<Vec<u8>>, RegistryError> {
+        if self.is_open(repository.registry()) {
+            return self.fetch_manifest_open(repository, reference_str, "fetch manifest");
+        }
         let (client, reference, auth) = self.prepare(repository, reference_str);
         let what = format!("{repository}:{reference_str}");
         match self.runtime.block_on(client.pull_manifest_raw(&reference, &auth, &MANIFEST_TYPES)) {

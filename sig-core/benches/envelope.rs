@@ -1,0 +1,102 @@
+//! Notary envelopes: building (`envelope::sign`, which also validates the chain, verifies the
+//! signature against the leaf and decodes the result, as notation does) and verifying
+//! (`envelope::verify`: parse, signature, headers, chain rules, trust anchor), JWS and COSE,
+//! RSA-4096 and EC-256. For the throughput comparison, OpenSSL verifies the same signature over
+//! the same signing input: the crypto alone, no parsing, no chain. `scripts/bench.sh` turns the
+//! results into ratios.
+
+// Benchmarks abort on fixture errors: there is no one to report them to.
+#![allow(clippy::expect_used)]
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use openssl::hash::MessageDigest;
+use openssl::rsa::Padding;
+use openssl::sign::{RsaPssSaltlen, Verifier};
+use sig_core::envelope::{self, SigningInput};
+use sig_core::{
+    CertificateChain, Descriptor, EnvelopeFormat, KeyFileSigner, KeySpec, NotaryPayload,
+    PrivateKey, SignRequest,
+};
+
+fn pki(spec: KeySpec) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/pki")
+        .join(spec.as_str().to_ascii_lowercase())
+}
+
+fn digest(spec: KeySpec) -> MessageDigest {
+    match spec.hash() {
+        sig_core::HashAlgorithm::Sha256 => MessageDigest::sha256(),
+        sig_core::HashAlgorithm::Sha384 => MessageDigest::sha384(),
+        _ => MessageDigest::sha512(),
+    }
+}
+
+fn bench_envelopes(c: &mut Criterion) {
+    let manifest = Descriptor::new(
+        "application/vnd.oci.image.manifest.v1+json",
+        "sha256:b5ce83abbe900f57e0dbce7e763dceb0e118e888624d58fe41f9a9936ac64c79",
+        481,
+    );
+    let now = SystemTime::now();
+    let request = SignRequest::new(NotaryPayload::new(manifest), now)
+        .with_signing_agent("external-signer/bench");
+    for spec in [KeySpec::Rsa4096, KeySpec::Ec256] {
+        let dir = pki(spec);
+        let key = PrivateKey::from_bytes(&std::fs::read(dir.join("leaf.key")).expect("key"), None)
+            .expect("key parses");
+        let chain_pem = std::fs::read(dir.join("certificate_chain.pem")).expect("chain");
+        let chain = CertificateChain::from_bytes(&chain_pem).expect("chain");
+        let root = chain.certificates().last().expect("root").clone();
+        let signer = KeyFileSigner::new(key, chain.clone()).expect("signer");
+        let leaf = openssl::x509::X509::from_der(chain.leaf().as_der()).expect("x509");
+        let ossl_pub = leaf.public_key().expect("public key");
+        for format in [EnvelopeFormat::Jws, EnvelopeFormat::Cose] {
+            let mut group = c.benchmark_group(format!("envelope/{format}/{spec}"));
+            group.bench_function("build", |b| {
+                b.iter(|| envelope::sign(format, black_box(&request), &signer).expect("signs"));
+            });
+            let bytes = envelope::sign(format, &request, &signer).expect("signs");
+            let anchors = [root.clone()];
+            group.bench_function("verify", |b| {
+                b.iter(|| {
+                    envelope::verify(format, black_box(&bytes), &anchors, now).expect("verifies")
+                });
+            });
+            // The same signature over the same signing input, checked by OpenSSL.
+            let verified = envelope::verify(format, &bytes, &anchors, now).expect("verifies");
+            let input =
+                SigningInput::new(format, &request, spec.notary_algorithm()).expect("input");
+            let signature = if spec.is_rsa() {
+                verified.signature().to_vec()
+            } else {
+                sig_core::ecdsa::raw_to_der(verified.signature()).expect("der")
+            };
+            let openssl_verify = |data: &[u8]| {
+                let mut verifier = Verifier::new(digest(spec), &ossl_pub).expect("verifier");
+                if spec.is_rsa() {
+                    verifier.set_rsa_padding(Padding::PKCS1_PSS).expect("pss");
+                    verifier.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH).expect("salt");
+                    verifier.set_rsa_mgf1_md(digest(spec)).expect("mgf1");
+                }
+                verifier.verify_oneshot(&signature, data).expect("verify")
+            };
+            assert!(openssl_verify(input.as_bytes()), "OpenSSL verifies the envelope's signature");
+            group.bench_function("openssl-verify-crypto-only", |b| {
+                b.iter(|| assert!(openssl_verify(black_box(input.as_bytes()))));
+            });
+            group.finish();
+        }
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(3));
+    targets = bench_envelopes
+}
+criterion_main!(benches);
