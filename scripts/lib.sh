@@ -17,6 +17,7 @@
 #   stop_registries / stop_services   stop everything started through this file
 #   pid_alive PID                     the process exists and is not a zombie
 #   spawn_service NAME LOG CMD...     start a background service, recorded for cleanup
+#   push_test_image REG REPO WORKDIR  push a fresh one-layer image with crane, print REG/REPO@sha256:...
 #   check DESC CMD...                 assert CMD succeeds
 #   check_fails DESC CMD...           assert CMD fails
 #   check_output_contains DESC NEEDLE CMD...        assert the output contains NEEDLE (any exit status)
@@ -331,6 +332,23 @@ EOF
     tail -n 20 "$dir/registry.log" >&2 || true
   done
   die "could not start the $kind registry (log: $dir/registry.log)"
+}
+
+# ---------------------------------------------------------------- test images
+# push_test_image REG REPO WORKDIR: push a fresh one-layer image to REG/REPO with crane (random
+# content, so a fresh digest: no signature or verification cache carries over between cases) and
+# print REG/REPO@sha256:... Never pulls from a public registry.
+push_test_image() {
+  local reg="$1" repo="$2" work="$3" d tag dig
+  tag=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+  d="$work/images/$tag"
+  mkdir -p "$d/root"
+  { echo "test image $tag"; head -c 256 /dev/urandom | od -An -tx1; } >"$d/root/payload.txt"
+  tar -C "$d/root" -cf "$d/layer.tar" payload.txt
+  crane append --oci-empty-base -f "$d/layer.tar" -t "$reg/$repo:$tag" >"$d/push.log" 2>&1 ||
+    { cat "$d/push.log" >&2; die "could not push a test image to $reg/$repo"; }
+  dig=$(crane digest "$reg/$repo:$tag") || die "crane digest $reg/$repo:$tag failed"
+  printf '%s/%s@%s\n' "$reg" "$repo" "$dig"
 }
 
 # ---------------------------------------------------------------- assertions

@@ -98,19 +98,8 @@ for spec in "${KEY_SPECS[@]}" EC-256 other; do
   done
 done
 
-# new_image REPO: push a fresh one-layer image and print REG/REPO@sha256:...
-new_image() {
-  local repo="$1" d tag dig
-  tag=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
-  d="$W/images/$tag"
-  mkdir -p "$d/root"
-  { echo "cosign e2e image $tag"; head -c 256 /dev/urandom | od -An -tx1; } >"$d/root/payload.txt"
-  tar -C "$d/root" -cf "$d/layer.tar" payload.txt
-  crane append --oci-empty-base -f "$d/layer.tar" -t "$REG/$repo:$tag" >"$d/push.log" 2>&1 ||
-    { cat "$d/push.log" >&2; die "could not push a test image to $REG/$repo"; }
-  dig=$(crane digest "$REG/$repo:$tag") || die "crane digest $REG/$repo:$tag failed"
-  printf '%s/%s@%s\n' "$REG" "$repo" "$dig"
-}
+# new_image REPO: a fresh test image in the registry, printed as REG/REPO@sha256:...
+new_image() { push_test_image "$REG" "$1" "$W"; }
 
 # sig_ref REF: the .sig tag reference of REF (repo@sha256:hex -> repo:sha256-hex.sig).
 sig_ref() { local ref="$1"; printf '%s:sha256-%s.sig\n' "${ref%@*}" "${ref##*sha256:}"; }

@@ -101,20 +101,8 @@ done
 
 # ====================================================================== images and signatures
 phase "test images and signatures (notation + plugin, cosign-compat)"
-# new_image REG REPO: push a fresh one-layer image (random content: a fresh digest, which also
-# matters because the CLI has no verification cache) and print REG/REPO@sha256:...
-new_image() {
-  local reg="$1" repo="$2" d tag dig
-  tag=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
-  d="$W/images/$tag"
-  mkdir -p "$d/root"
-  { echo "kyverno e2e image $tag"; head -c 256 /dev/urandom | od -An -tx1; } >"$d/root/payload.txt"
-  tar -C "$d/root" -cf "$d/layer.tar" payload.txt
-  crane append --oci-empty-base -f "$d/layer.tar" -t "$reg/$repo:$tag" >"$d/push.log" 2>&1 ||
-    { cat "$d/push.log" >&2; die "could not push a test image to $reg/$repo"; }
-  dig=$(crane digest "$reg/$repo:$tag") || die "crane digest $reg/$repo:$tag failed"
-  printf '%s/%s@%s\n' "$reg" "$repo" "$dig"
-}
+# new_image REG REPO: a fresh test image (fresh digest: the CLI has no verification cache).
+new_image() { push_test_image "$1" "$2" "$W"; }
 notation_sign() { # PKI FORMAT REF [flags]
   local p="$1" fmt="$2" ref="$3"
   shift 3

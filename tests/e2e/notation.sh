@@ -100,20 +100,8 @@ next_registry() {
   fi
 }
 
-# new_image REG REPO: push a fresh one-layer image (random content, so a fresh digest) and print
-# REG/REPO@sha256:...
-new_image() {
-  local reg="$1" repo="$2" d tag dig
-  tag=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
-  d="$W/images/$tag"
-  mkdir -p "$d/root"
-  { echo "e2e image $tag"; head -c 256 /dev/urandom | od -An -tx1; } >"$d/root/payload.txt"
-  tar -C "$d/root" -cf "$d/layer.tar" payload.txt
-  crane append --oci-empty-base -f "$d/layer.tar" -t "$reg/$repo:$tag" >"$d/push.log" 2>&1 ||
-    { cat "$d/push.log" >&2; die "could not push a test image to $reg/$repo"; }
-  dig=$(crane digest "$reg/$repo:$tag") || die "crane digest $reg/$repo:$tag failed"
-  printf '%s/%s@%s\n' "$reg" "$repo" "$dig"
-}
+# new_image REG REPO: a fresh test image, printed as REG/REPO@sha256:...
+new_image() { push_test_image "$1" "$2" "$W"; }
 
 # referrers_of REG REPO DIGEST: GET /v2/REPO/referrers/DIGEST, printed; fails unless it is an OCI image
 # index. olareg answers an empty list with "manifests":null, which the spec's readers accept as [].

@@ -110,19 +110,8 @@ EOF
 check "notation policy import (strict, ca:hsm)" notation policy import --force "$W/trustpolicy.json"
 cp "$NOTATION_CONFIG/trustpolicy.json" "$NOTATION_CONFIG/trustpolicy.oci.json"
 
-# new_image REPO: push a fresh one-layer image and print REG/REPO@sha256:...
-new_image() {
-  local repo="$1" d tag dig
-  tag=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
-  d="$W/images/$tag"
-  mkdir -p "$d/root"
-  { echo "pkcs11 e2e image $tag"; head -c 256 /dev/urandom | od -An -tx1; } >"$d/root/payload.txt"
-  tar -C "$d/root" -cf "$d/layer.tar" payload.txt
-  crane append --oci-empty-base -f "$d/layer.tar" -t "$REG/$repo:$tag" >"$d/push.log" 2>&1 ||
-    { cat "$d/push.log" >&2; die "could not push a test image to $REG/$repo"; }
-  dig=$(crane digest "$REG/$repo:$tag") || die "crane digest $REG/$repo:$tag failed"
-  printf '%s/%s@%s\n' "$REG" "$repo" "$dig"
-}
+# new_image REPO: a fresh test image in the registry, printed as REG/REPO@sha256:...
+new_image() { push_test_image "$REG" "$1" "$W"; }
 
 # token_args SPEC: the plugin flags for SPEC's token key (sets array TOKEN_ARGS).
 token_args() {
