@@ -16,6 +16,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use openssl::hash::MessageDigest;
 use openssl::rsa::Padding;
 use openssl::sign::{RsaPssSaltlen, Verifier};
+use openssl::stack::Stack;
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::{X509, X509StoreContext};
 use sig_core::envelope::{self, SigningInput};
 use sig_core::{
     CertificateChain, Descriptor, EnvelopeFormat, KeyFileSigner, KeySpec, NotaryPayload,
@@ -53,7 +56,7 @@ fn bench_envelopes(c: &mut Criterion) {
         let chain = CertificateChain::from_bytes(&chain_pem).expect("chain");
         let root = chain.certificates().last().expect("root").clone();
         let signer = KeyFileSigner::new(key, chain.clone()).expect("signer");
-        let leaf = openssl::x509::X509::from_der(chain.leaf().as_der()).expect("x509");
+        let leaf = X509::from_der(chain.leaf().as_der()).expect("x509");
         let ossl_pub = leaf.public_key().expect("public key");
         for format in [EnvelopeFormat::Jws, EnvelopeFormat::Cose] {
             let mut group = c.benchmark_group(format!("envelope/{format}/{spec}"));
@@ -88,6 +91,28 @@ fn bench_envelopes(c: &mut Criterion) {
             assert!(openssl_verify(input.as_bytes()), "OpenSSL verifies the envelope's signature");
             group.bench_function("openssl-verify-crypto-only", |b| {
                 b.iter(|| assert!(openssl_verify(black_box(input.as_bytes()))));
+            });
+            // Like for like: from the DER certificates, as an envelope carries them, the
+            // signature plus OpenSSL's own chain validation up to the same root (what
+            // `openssl verify` does). The trust store is built once, as a verifier would.
+            let ders: Vec<Vec<u8>> =
+                chain.certificates().iter().map(|c| c.as_der().to_vec()).collect();
+            let mut store = X509StoreBuilder::new().expect("store");
+            store.add_cert(X509::from_der(&ders[ders.len() - 1]).expect("root")).expect("root");
+            let store = store.build();
+            let openssl_chain = || {
+                let certs: Vec<X509> =
+                    ders.iter().map(|d| X509::from_der(d).expect("x509")).collect();
+                let mut untrusted = Stack::new().expect("stack");
+                for cert in &certs[1..] {
+                    untrusted.push(cert.clone()).expect("chain certificate");
+                }
+                let mut ctx = X509StoreContext::new().expect("context");
+                ctx.init(&store, &certs[0], &untrusted, |c| c.verify_cert()).expect("verify_cert")
+            };
+            assert!(openssl_chain(), "OpenSSL validates the chain");
+            group.bench_function("openssl-verify-with-chain", |b| {
+                b.iter(|| assert!(openssl_verify(black_box(input.as_bytes())) && openssl_chain()));
             });
             group.finish();
         }

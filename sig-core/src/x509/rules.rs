@@ -40,12 +40,15 @@ pub(super) fn check_chain(certs: &[Certificate], at: SystemTime) -> Vec<Certific
                 fail(ChainRule::LoneNotSelfSigned);
             }
         } else if index == n - 1 {
+            // One signature check for the root (they are the costly part of validation).
             if cert.raw_subject != cert.raw_issuer {
                 fail(ChainRule::BadSelfSignature);
-            } else if let Err(alg) = cert.signature_verifies_with(cert) {
-                fail(ChainRule::WeakSignatureAlgorithm(alg));
-            } else if !cert.is_signed_by(cert) {
-                fail(ChainRule::BadSelfSignature);
+            } else {
+                match cert.signature_verifies_with(cert) {
+                    Err(alg) => fail(ChainRule::WeakSignatureAlgorithm(alg)),
+                    Ok(false) => fail(ChainRule::BadSelfSignature),
+                    Ok(true) => {}
+                }
             }
         } else {
             if cert.raw_subject == cert.raw_issuer && cert.is_signed_by(cert) {
