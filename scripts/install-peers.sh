@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the peer tools the demo and the end-to-end tests run against:
 #   - Debian packages: docker-registry (CNCF distribution v2), jq, openssl, pkg-config, libssl-dev,
-#     curl, shellcheck
+#     curl, shellcheck, softhsm2, opensc, apache2-utils (htpasswd, for the registry with authentication)
 #   - pinned Go tools built from their upstream modules into $TOOLS_DIR/bin (default <repo>/.tools/bin):
 #     notation v1.3.2, crane v0.22.1, oras v1.3.6, cosign v3.1.2, and olareg v0.1.2 (a registry with
 #     the OCI 1.1 Referrers API)
@@ -18,7 +18,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-APT_PACKAGES=(docker-registry jq openssl pkg-config libssl-dev curl ca-certificates shellcheck softhsm2 opensc)
+APT_PACKAGES=(docker-registry jq openssl pkg-config libssl-dev curl ca-certificates shellcheck softhsm2 opensc apache2-utils)
 GO_MIN_MINOR=24 # Go >= 1.24; newer toolchains wanted by a module's go.mod come through GOTOOLCHAIN=auto
 
 # name | module | version | package | extra -ldflags
@@ -60,7 +60,7 @@ touch "$STAMP"
 apt_step() {
   if ! command -v dpkg-query >/dev/null 2>&1; then
     local missing=()
-    for c in jq openssl curl pkg-config; do command -v "$c" >/dev/null 2>&1 || missing+=("$c"); done
+    for c in jq openssl curl pkg-config htpasswd; do command -v "$c" >/dev/null 2>&1 || missing+=("$c"); done
     command -v docker-registry >/dev/null 2>&1 || command -v registry >/dev/null 2>&1 || missing+=("docker-registry (CNCF distribution 'registry')")
     if ((${#missing[@]})); then
       die "not a Debian/Ubuntu system; install these yourself: ${missing[*]}"

@@ -270,15 +270,16 @@ _distribution_bin() {
   fi
 }
 
-# start_registry KIND DIR: start a registry storing its data in DIR (created), listening on a free
-# 127.0.0.1 port; print 127.0.0.1:port once GET /v2/ answers. KIND:
-#   distribution  CNCF distribution v2 (Debian docker-registry): no Referrers API, delete enabled
+# start_registry KIND DIR [HTPASSWD]: start a registry storing its data in DIR (created), listening
+# on a free 127.0.0.1 port; print 127.0.0.1:port once GET /v2/ answers. KIND:
+#   distribution  CNCF distribution v2 (Debian docker-registry): no Referrers API, delete enabled;
+#                 with HTPASSWD (a bcrypt htpasswd file), basic authentication for every request
 #   referrers     olareg v0.1.2 (built by install-peers.sh): OCI 1.1 Referrers API, delete enabled
 #   crane         `crane registry serve` (go-containerregistry v0.22.1): NO Referrers API (it does
 #                 not enable it), so it behaves like distribution for discovery
 # Use localhost:PORT in references: notation talks plain HTTP to localhost without extra flags.
 start_registry() {
-  local kind="$1" dir="$2" port pid attempt bin rc
+  local kind="$1" dir="$2" htpasswd="${3:-}" port pid attempt bin rc
   mkdir -p "$dir"
   for attempt in 1 2 3; do
     port=$(free_port)
@@ -304,6 +305,9 @@ http:
   addr: 127.0.0.1:$port
   secret: e2e-not-secret
 EOF
+        if [[ -n "$htpasswd" ]]; then
+          printf 'auth:\n  htpasswd:\n    realm: e2e\n    path: %s\n' "$htpasswd" >>"$dir/config.yml"
+        fi
         pid=$("$bin" serve "$dir/config.yml" </dev/null >>"$dir/registry.log" 2>&1 & echo $!)
         ;;
       crane)

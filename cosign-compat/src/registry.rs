@@ -7,6 +7,8 @@
 mod memory;
 #[cfg(feature = "registry")]
 mod oci;
+#[cfg(feature = "registry")]
+mod open;
 
 pub mod credentials;
 

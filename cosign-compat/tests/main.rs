@@ -7,6 +7,7 @@
 
 mod cli;
 mod golden;
+mod open_registry;
 mod refusals;
 mod round_trip;
 mod support;

@@ -12,6 +12,8 @@
 #   c) tags, annotations, appending next to cosign's signatures, concurrent signers
 #   d) refusals: wrong key, tampered payload, payload of another image, unsigned image, annotation
 #      mismatch, failing signer (nothing pushed)
+#   e) a registry with basic authentication: credentials from the docker config file; without
+#      them or with a wrong password, a refusal that names `docker login` and nothing pushed
 #
 # Everything lives in a temp dir under <repo>/.e2e/ (removed on exit; KEEP_WORKDIR=1 keeps it);
 # HOME, DOCKER_CONFIG and TUF_ROOT point there. Every test image is built here with `crane append`.
@@ -43,6 +45,7 @@ need crane "run 'make peers' (builds crane v0.22.1 into ${TOOLS_DIR}/bin)"
 need jq "run 'make peers' (Debian package jq)"
 need openssl "run 'make peers' (Debian package openssl)"
 need curl "run 'make peers' (Debian package curl)"
+need htpasswd "run 'make peers' (Debian package apache2-utils)"
 need cargo "install the Rust toolchain (rustup)"
 command -v docker-registry >/dev/null 2>&1 || command -v registry >/dev/null 2>&1 ||
   die "'docker-registry' not found: run 'make peers' (Debian package docker-registry)"
@@ -326,5 +329,40 @@ check_fails_with "d) a failing signer program fails the sign" "signer failed: ke
 check_fails_with "d) a signer using the wrong key is caught before the push" "not made by the private key" \
   "$CC" sign --signer "$COMMANDS/wrong_key.sh" --certificate-chain "$PKI/other/certificate_chain.pem" "$ref"
 check_fails "d) ... and the registry is unchanged: still no .sig tag" crane manifest "$(sig_ref "$ref")"
+
+# ====================================================================== e) authentication
+phase "e) a registry with basic authentication (docker config credentials)"
+htpasswd -Bbn e2e-user e2e-password >"$W/htpasswd" 2>/dev/null || die "htpasswd failed"
+AREG=$(start_registry distribution "$W/registry-auth" "$W/htpasswd")
+docker_config() { # DIR USER:PASSWORD: a docker config with credentials for AREG
+  mkdir -p "$1"
+  jq -n --arg r "$AREG" --arg a "$(printf '%s' "$2" | base64 -w0)" '{auths: {($r): {auth: $a}}}' >"$1/config.json"
+}
+docker_config "$W/docker-auth" e2e-user:e2e-password
+docker_config "$W/docker-wrong" e2e-user:not-the-password
+ref=$(DOCKER_CONFIG="$W/docker-auth" push_test_image "$AREG" auth "$W")
+with_auth() { DOCKER_CONFIG="$W/docker-auth" "$@"; }
+with_wrong_password() { DOCKER_CONFIG="$W/docker-wrong" "$@"; }
+check_fails_with "e) cosign-compat sign without credentials: refused, names docker login" "docker login $AREG" \
+  "$CC" sign --key "$P/leaf.key" "$ref"
+check_fails_with "e) cosign-compat sign with a wrong password: refused" "not authorized" \
+  with_wrong_password "$CC" sign --key "$P/leaf.key" "$ref"
+check_fails "e) ... and nothing was pushed" with_auth crane manifest "$(sig_ref "$ref")"
+check "e) cosign-compat sign with credentials from the docker config" \
+  with_auth "$CC" sign --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref"
+check "e) cosign verify --key accepts it" with_auth cosign_verify_key "$P/leaf.pub" "$ref"
+check "e) cosign verify --certificate-chain accepts it" with_auth cosign_verify_chain "$S" "$ref"
+check "e) cosign-compat verify accepts it" with_auth cc_verify_key "$P/leaf.pub" "$ref"
+check_fails_with "e) cosign-compat verify without credentials: refused" "docker login $AREG" \
+  cc_verify_key "$P/leaf.pub" "$ref"
+(cd "$W" && COSIGN_PASSWORD=e2e "$COSIGN" generate-key-pair --output-key-prefix auth-cosign >/dev/null 2>&1) ||
+  die "setup: cosign generate-key-pair failed"
+cosign_sign_auth() {
+  COSIGN_PASSWORD=e2e with_auth "$COSIGN" sign --key "$W/auth-cosign.key" --tlog-upload=false \
+    --new-bundle-format=false --use-signing-config=false -y "$ref"
+}
+check "e) cosign sign on the same registry, next to ours" cosign_sign_auth
+check "e) cosign-compat verify accepts cosign's signature there" with_auth cc_verify_key "$W/auth-cosign.pub" "$ref"
+check "e) ... and still ours" with_auth cc_verify_key "$P/leaf.pub" "$ref"
 
 finish

@@ -9,19 +9,18 @@
 //! a bearer token when the registry asks for one.
 //!
 //! Open registries: oci-client caches bearer tokens but not "this registry wants no
-//! authentication", so with anonymous credentials it sends `GET /v2/` before every request (7 of
-//! the 15 requests of a `sign`). When there are no credentials for a registry, the first request
-//! is our own `GET /v2/`; when that answers 200 without a `WWW-Authenticate` challenge the
-//! registry is open, and from then on the auth is never stored in the client (so oci-client adds
-//! no ping) and manifests are fetched with a plain GET on a reqwest client of ours (oci-client's
-//! manifest calls store the auth themselves). Any other answer (a challenge, an error) keeps
-//! oci-client's own flow.
+//! authentication", so with anonymous credentials it sends `GET /v2/` before every request, and
+//! each of its clients loads the system's root certificates (see [`super::open`]). When there are
+//! no credentials for a registry, the first request is our own `GET /v2/`; when that answers 200
+//! without a `WWW-Authenticate` challenge the registry is open, and every request to it goes
+//! through [`OpenRegistry`]. Any other answer (a challenge, an error) keeps oci-client's own
+//! flow, with the auth stored in the client.
 
 use core::fmt;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use oci_client::client::{ClientConfig, ClientProtocol};
@@ -31,6 +30,7 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
 use super::credentials::{Credential, Credentials};
+use super::open::{OpenClients, OpenRegistry};
 use super::{MAX_MANIFEST_LEN, Registry};
 use crate::error::RegistryError;
 use crate::media_type::MANIFEST_TYPES;
@@ -83,12 +83,8 @@ pub struct OciRegistry {
     clients: Mutex<HashMap<String, Arc<Client>>>,
     /// Registries found open (anonymous, no challenge), by name; see the module docs.
     open: Mutex<HashMap<String, bool>>,
-    /// reqwest clients for the probes and the manifest reads of open registries, made on first
-    /// use: one for plain-HTTP registries, without root certificates (loading the system's
-    /// costs milliseconds and is useless there; a manifest redirected to HTTPS would fail, which
-    /// no registry does), one for HTTPS.
-    http_plain: OnceLock<reqwest::Client>,
-    http_tls: OnceLock<reqwest::Client>,
+    /// reqwest clients for open registries.
+    open_clients: OpenClients,
 }
 
 impl fmt::Debug for OciRegistry {
@@ -110,11 +106,10 @@ impl OciRegistry {
             .map_err(RegistryError::Runtime)?;
         Ok(Self {
             runtime,
-            options,
             clients: Mutex::new(HashMap::new()),
             open: Mutex::new(HashMap::new()),
-            http_plain: OnceLock::new(),
-            http_tls: OnceLock::new(),
+            open_clients: OpenClients::new(options.allow_insecure),
+            options,
         })
     }
 
@@ -123,23 +118,32 @@ impl OciRegistry {
         self.options.allow_http || registry_is_local(registry)
     }
 
-    fn client(&self, registry: &str) -> Arc<Client> {
+    /// The oci-client client for `registry`.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::Request`] when the system has no root certificates: building an
+    /// oci-client client panics then, so our TLS client, which fails cleanly, is built first.
+    fn client(&self, registry: &str) -> Result<Arc<Client>, RegistryError> {
         let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
-        let client = clients.entry(registry.to_owned()).or_insert_with(|| {
-            let protocol =
-                if self.uses_http(registry) { ClientProtocol::Http } else { ClientProtocol::Https };
-            Arc::new(Client::new(ClientConfig {
-                protocol,
-                accept_invalid_certificates: self.options.allow_insecure,
-                // Signature blobs are small: one PUT each.
-                use_monolithic_push: true,
-                platform_resolver: None,
-                connect_timeout: Some(Duration::from_secs(30)),
-                read_timeout: Some(Duration::from_secs(120)),
-                ..ClientConfig::default()
-            }))
-        });
-        Arc::clone(client)
+        if let Some(client) = clients.get(registry) {
+            return Ok(Arc::clone(client));
+        }
+        self.open_clients.tls()?;
+        let protocol =
+            if self.uses_http(registry) { ClientProtocol::Http } else { ClientProtocol::Https };
+        let client = Arc::new(Client::new(ClientConfig {
+            protocol,
+            accept_invalid_certificates: self.options.allow_insecure,
+            // Signature blobs are small: one PUT each.
+            use_monolithic_push: true,
+            platform_resolver: None,
+            connect_timeout: Some(Duration::from_secs(30)),
+            read_timeout: Some(Duration::from_secs(120)),
+            ..ClientConfig::default()
+        }));
+        clients.insert(registry.to_owned(), Arc::clone(&client));
+        Ok(client)
     }
 
     fn auth(&self, registry: &str) -> RegistryAuth {
@@ -152,132 +156,27 @@ impl OciRegistry {
         }
     }
 
-    fn scheme(&self, registry: &str) -> &'static str {
-        if self.uses_http(registry) { "http" } else { "https" }
-    }
-
-    /// The reqwest client for `registry` (see [`OciRegistry::http_plain`]).
-    fn http(&self, registry: &str) -> Result<&reqwest::Client, RegistryError> {
-        let plain = self.uses_http(registry);
-        let cell = if plain { &self.http_plain } else { &self.http_tls };
-        if let Some(client) = cell.get() {
-            return Ok(client);
-        }
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(30))
-            .read_timeout(Duration::from_secs(120))
-            .user_agent(concat!("cosign-compat/", env!("CARGO_PKG_VERSION")));
-        builder = if plain {
-            builder.tls_certs_only([])
-        } else {
-            builder.tls_danger_accept_invalid_certs(self.options.allow_insecure)
-        };
-        let client = builder.build().map_err(|e| RegistryError::Request {
-            operation: "create client",
-            reference: registry.to_owned(),
-            source: Box::new(e),
-        })?;
-        Ok(cell.get_or_init(|| client))
-    }
-
-    /// Whether `registry` is open: no credentials configured, and `GET /v2/` answered 200
-    /// without a challenge (asked once per registry).
-    fn is_open(&self, registry: &str) -> bool {
+    /// [`OpenRegistry`] for `registry` when it is open: no credentials configured, and
+    /// `GET /v2/` answered 200 without a challenge (asked once per registry).
+    fn open_registry(&self, registry: &str) -> Option<OpenRegistry<'_>> {
         if !matches!(self.auth(registry), RegistryAuth::Anonymous) {
-            return false;
+            return None;
         }
-        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        *open.entry(registry.to_owned()).or_insert_with(|| {
-            let url = format!("{}://{registry}/v2/", self.scheme(registry));
-            let Ok(http) = self.http(registry) else { return false };
-            self.runtime.block_on(async {
-                match http.get(&url).send().await {
-                    Ok(response) => {
-                        let open = response.status() == http::StatusCode::OK
-                            && !response.headers().contains_key(http::header::WWW_AUTHENTICATE);
-                        // Drain the body so that the connection is reused.
-                        let _ = response.bytes().await;
-                        open
-                    }
-                    Err(_) => false,
-                }
-            })
-        })
-    }
-
-    /// `GET` of the manifest `reference` of an open registry; `Ok(None)` on 404.
-    fn fetch_manifest_open(
-        &self,
-        repository: &Repository,
-        reference: &str,
-        operation: &'static str,
-    ) -> Result<Option<Vec<u8>>, RegistryError> {
-        let registry = repository.registry();
-        let what = format!("{repository}:{reference}");
-        let url = format!(
-            "{}://{registry}/v2/{}/manifests/{reference}",
-            self.scheme(registry),
-            repository.path()
-        );
-        let request_error = |e: Box<dyn std::error::Error + Send + Sync>| RegistryError::Request {
-            operation,
-            reference: what.clone(),
-            source: e,
-        };
-        let http = self.http(registry)?;
-        self.runtime.block_on(async {
-            let mut response = http
-                .get(&url)
-                .header(http::header::ACCEPT, MANIFEST_TYPES.join(", "))
-                .send()
-                .await
-                .map_err(|e| request_error(Box::new(e)))?;
-            let status = response.status();
-            if status == http::StatusCode::NOT_FOUND {
-                return Ok(None);
-            }
-            let mut body = Vec::new();
-            while let Some(chunk) =
-                response.chunk().await.map_err(|e| request_error(Box::new(e)))?
-            {
-                if (body.len() + chunk.len()) as u64 > MAX_MANIFEST_LEN {
-                    return Err(RegistryError::TooLarge {
-                        reference: what.clone(),
-                        max: MAX_MANIFEST_LEN,
-                    });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            if status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN {
-                return Err(RegistryError::Unauthorized {
-                    reference: what.clone(),
-                    registry: registry.to_owned(),
-                });
-            }
-            if status.is_server_error() {
-                return Err(RegistryError::Server {
-                    operation,
-                    reference: what.clone(),
-                    status: status.as_u16(),
-                    message: String::from_utf8_lossy(&body).chars().take(500).collect(),
-                });
-            }
-            if !status.is_success() {
-                let message = String::from_utf8_lossy(&body).chars().take(500).collect::<String>();
-                return Err(request_error(format!("HTTP {status}: {message}").into()));
-            }
-            Ok(Some(body))
-        })
+        let open = OpenRegistry { clients: &self.open_clients, plain: self.uses_http(registry) };
+        let mut known = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let is_open = *known
+            .entry(registry.to_owned())
+            .or_insert_with(|| self.runtime.block_on(open.probe(registry)));
+        is_open.then_some(open)
     }
 
     /// The client, the reference and the auth for `repository` at `identifier` (a tag or a
-    /// digest), with the auth stored in the client for the operations that do not take it
-    /// (except for open registries: see the module docs).
+    /// digest), with the auth stored in the client for the operations that do not take it.
     fn prepare(
         &self,
         repository: &Repository,
         identifier: &str,
-    ) -> (Arc<Client>, Reference, RegistryAuth) {
+    ) -> Result<(Arc<Client>, Reference, RegistryAuth), RegistryError> {
         let registry = repository.registry().to_owned();
         let path = repository.path().to_owned();
         let reference = if identifier.starts_with("sha256:") {
@@ -285,26 +184,24 @@ impl OciRegistry {
         } else {
             Reference::with_tag(registry.clone(), path, identifier.to_owned())
         };
-        let client = self.client(&registry);
+        let client = self.client(&registry)?;
         let auth = self.auth(&registry);
-        if !self.is_open(&registry) {
-            self.runtime.block_on(client.store_auth_if_needed(reference.resolve_registry(), &auth));
-        }
-        (client, reference, auth)
+        self.runtime.block_on(client.store_auth_if_needed(reference.resolve_registry(), &auth));
+        Ok((client, reference, auth))
     }
 }
 
 impl Registry for OciRegistry {
     fn resolve_tag(&self, repository: &Repository, tag: &str) -> Result<Digest, RegistryError> {
-        if self.is_open(repository.registry()) {
-            // The digest of the manifest is that of its bytes (a GET instead of a HEAD; the
-            // manifest is small and oci-client's HEAD would store the auth).
-            return match self.fetch_manifest_open(repository, tag, "resolve")? {
+        if let Some(open) = self.open_registry(repository.registry()) {
+            // The digest of the manifest is that of its bytes (a GET instead of a HEAD: the
+            // manifest is small, and some registries answer HEAD without the digest header).
+            return match self.runtime.block_on(open.fetch_manifest(repository, tag, "resolve"))? {
                 Some(bytes) => Ok(Digest::of(&bytes)),
                 None => Err(RegistryError::NotFound { reference: format!("{repository}:{tag}") }),
             };
         }
-        let (client, reference, auth) = self.prepare(repository, tag);
+        let (client, reference, auth) = self.prepare(repository, tag)?;
         let what = format!("{repository}:{tag}");
         let digest = self
             .runtime
@@ -322,10 +219,14 @@ impl Registry for OciRegistry {
         repository: &Repository,
         reference_str: &str,
     ) -> Result<Option<Vec<u8>>, RegistryError> {
-        if self.is_open(repository.registry()) {
-            return self.fetch_manifest_open(repository, reference_str, "fetch manifest");
+        if let Some(open) = self.open_registry(repository.registry()) {
+            return self.runtime.block_on(open.fetch_manifest(
+                repository,
+                reference_str,
+                "fetch manifest",
+            ));
         }
-        let (client, reference, auth) = self.prepare(repository, reference_str);
+        let (client, reference, auth) = self.prepare(repository, reference_str)?;
         let what = format!("{repository}:{reference_str}");
         match self.runtime.block_on(client.pull_manifest_raw(&reference, &auth, &MANIFEST_TYPES)) {
             Ok((bytes, _digest)) => {
@@ -347,7 +248,10 @@ impl Registry for OciRegistry {
         digest: &Digest,
         max_len: u64,
     ) -> Result<Vec<u8>, RegistryError> {
-        let (client, reference, _auth) = self.prepare(repository, digest.as_str());
+        if let Some(open) = self.open_registry(repository.registry()) {
+            return self.runtime.block_on(open.fetch_blob(repository, digest, max_len));
+        }
+        let (client, reference, _auth) = self.prepare(repository, digest.as_str())?;
         let what = format!("{repository}@{digest}");
         let descriptor = OciDescriptor { digest: digest.to_string(), ..OciDescriptor::default() };
         let mut sink = BoundedSink { data: Vec::new(), max: max_len, overflow: false };
@@ -365,7 +269,10 @@ impl Registry for OciRegistry {
         digest: &Digest,
         data: &[u8],
     ) -> Result<(), RegistryError> {
-        let (client, reference, _auth) = self.prepare(repository, digest.as_str());
+        if let Some(open) = self.open_registry(repository.registry()) {
+            return self.runtime.block_on(open.push_blob(repository, digest, data));
+        }
+        let (client, reference, _auth) = self.prepare(repository, digest.as_str())?;
         let what = format!("{repository}@{digest}");
         self.runtime
             .block_on(client.push_blob(&reference, data.to_vec(), digest.as_str()))
@@ -380,7 +287,12 @@ impl Registry for OciRegistry {
         media_type: &str,
         manifest: &[u8],
     ) -> Result<(), RegistryError> {
-        let (client, reference, _auth) = self.prepare(repository, tag);
+        if let Some(open) = self.open_registry(repository.registry()) {
+            return self
+                .runtime
+                .block_on(open.push_manifest(repository, tag, media_type, manifest));
+        }
+        let (client, reference, _auth) = self.prepare(repository, tag)?;
         let what = format!("{repository}:{tag}");
         let content_type =
             http::HeaderValue::from_str(media_type).map_err(|e| RegistryError::Request {
