@@ -1,59 +1,17 @@
 //! JSON the way Go's `encoding/json` writes and reads it, for byte-exact cosign payloads and
 //! manifests.
 //!
-//! Writing: compact, struct fields in declaration order, map keys sorted bytewise (use
-//! `BTreeMap`), and Go's escaping: `<`, `>`, `&`, U+2028 and U+2029 become `\u003c`, `\u003e`,
-//! `\u0026`, `\u2028`, `\u2029`; control characters use `\b \f \n \r \t` (Go ≥ 1.22) or
-//! `\u00XX`; `/` and DEL are not escaped. `serde_json` already writes everything but the first
-//! five the same way, so [`GoFormatter`] only adds those.
+//! Writing is [`sig_core::gojson`] (the same writer notation's payloads use): compact, struct
+//! fields in declaration order, map keys sorted bytewise (use `BTreeMap`), Go's escaping.
 //!
 //! Reading: [`GoValue`] keeps object members in document order, so callers can apply Go's rules
 //! for struct fields: keys match case-insensitively and the last match wins.
 
 use core::fmt;
-use std::io;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
-
-/// A `serde_json` formatter that adds Go's HTML-safe and line-separator escapes.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct GoFormatter;
-
-impl serde_json::ser::Formatter for GoFormatter {
-    fn write_string_fragment<W: ?Sized + io::Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        let mut start = 0;
-        for (i, c) in fragment.char_indices() {
-            let escape = match c {
-                '<' => "\\u003c",
-                '>' => "\\u003e",
-                '&' => "\\u0026",
-                '\u{2028}' => "\\u2028",
-                '\u{2029}' => "\\u2029",
-                _ => continue,
-            };
-            writer.write_all(&fragment.as_bytes()[start..i])?;
-            writer.write_all(escape.as_bytes())?;
-            start = i + c.len_utf8();
-        }
-        writer.write_all(&fragment.as_bytes()[start..])
-    }
-}
-
-/// Serialises `value` as Go's `json.Marshal` would.
-pub(crate) fn to_vec<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, GoFormatter);
-    // Serialising plain structs, strings and string maps into a Vec cannot fail.
-    if value.serialize(&mut ser).is_err() {
-        out.clear();
-    }
-    out
-}
+pub(crate) use sig_core::gojson::to_vec;
 
 /// A parsed JSON value with object members in document order (duplicates kept).
 #[derive(Debug, Clone, PartialEq)]
@@ -199,32 +157,7 @@ fn fold_eq(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-
-    #[test]
-    fn escapes_like_go_encoding_json() {
-        let value = "<a&b> \u{2028}\u{2029} / \u{7f} \" \\ \n\r\t\u{8}\u{c}\u{1} é";
-        let out = String::from_utf8(to_vec(value)).unwrap();
-        assert_eq!(
-            out,
-            r#""\u003ca\u0026b\u003e \u2028\u2029 / "#.to_owned()
-                + "\u{7f}"
-                + r#" \" \\ \n\r\t\b\f\u0001 é""#
-        );
-    }
-
-    #[test]
-    fn maps_are_sorted_bytewise() {
-        let map: BTreeMap<String, String> = [("b", "1"), ("B", "2"), ("a", "3"), ("é", "4")]
-            .map(|(k, v)| (k.into(), v.into()))
-            .into();
-        assert_eq!(
-            String::from_utf8(to_vec(&map)).unwrap(),
-            r#"{"B":"2","a":"3","b":"1","é":"4"}"#
-        );
-    }
 
     #[test]
     fn field_lookup_is_case_insensitive_and_last_wins() {

@@ -1,43 +1,69 @@
-//! JSON text exactly as Go's `encoding/json` `Marshal` writes it.
+//! JSON text exactly as Go's `encoding/json` `Marshal` writes it, for the bytes that notation and
+//! cosign sign.
 //!
-//! Notation builds its JSON with Go: map keys sorted bytewise, `<`, `>`, `&`, U+2028 and U+2029
-//! escaped as `\u003c`, …, control characters as `\b \f \n \r \t` or `\u00XX` (lowercase hex),
-//! and numbers that went through `interface{}` written as float64 (`481`, `1.5`, `1e+21`).
-//! `serde_json` differs on all three, so signed JSON is written here.
+//! Go writes compact JSON, struct fields in declaration order, map keys sorted bytewise, `<`, `>`,
+//! `&`, U+2028 and U+2029 escaped as `\u003c`, `\u003e`, `\u0026`, `\u2028`, `\u2029`, control
+//! characters as `\b \f \n \r \t` (Go ≥ 1.22) or `\u00XX` (lowercase hex), `/` and DEL as they
+//! are, and numbers that went through `interface{}` as float64 (`481`, `1.5`, `1e+21`).
+//! `serde_json` writes everything but the five HTML and line-separator escapes the same way, so
+//! [`GoFormatter`] adds those and [`to_vec`] serialises any `Serialize` type with it (use
+//! `BTreeMap` for maps); [`write_value`] writes a `serde_json::Value` with Go's float64 numbers
+//! and sorted keys, as Go re-marshals a decoded `interface{}`.
 
+use std::io;
+
+use serde::Serialize;
 use serde_json::Value;
 
-/// Appends `s` as a Go JSON string literal (with HTML escaping, as `json.Marshal` does).
-pub(crate) fn write_string(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{0}'..='\u{1f}' => {
-                let b = c as u32;
-                out.push_str("\\u00");
-                out.push(char::from(HEX[((b >> 4) & 0xf) as usize]));
-                out.push(char::from(HEX[(b & 0xf) as usize]));
-            }
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
+/// A `serde_json` formatter that adds Go's HTML-safe and line-separator escapes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GoFormatter;
+
+impl serde_json::ser::Formatter for GoFormatter {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            let escape = match c {
+                '<' => "\\u003c",
+                '>' => "\\u003e",
+                '&' => "\\u0026",
+                '\u{2028}' => "\\u2028",
+                '\u{2029}' => "\\u2029",
+                _ => continue,
+            };
+            writer.write_all(&fragment.as_bytes()[start..i])?;
+            writer.write_all(escape.as_bytes())?;
+            start = i + c.len_utf8();
         }
+        writer.write_all(&fragment.as_bytes()[start..])
     }
-    out.push('"');
+}
+
+/// Serialises `value` as Go's `json.Marshal` would. Empty when `value`'s `Serialize` fails
+/// (plain structs, strings and string maps never do).
+pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, GoFormatter);
+    if value.serialize(&mut ser).is_err() {
+        out.clear();
+    }
+    out
+}
+
+/// Appends `s` as a Go JSON string literal (with HTML escaping, as `json.Marshal` does).
+pub fn write_string(out: &mut String, s: &str) {
+    // A `str` always serialises, and to UTF-8.
+    out.push_str(&String::from_utf8(to_vec(s)).unwrap_or_default());
 }
 
 /// A float64 as Go's `encoding/json` writes it: shortest round-trip digits, plain notation for
 /// `1e-6 <= |f| < 1e21`, otherwise exponent form with a signed exponent (`1e+21`, `1e-7`).
 /// `None` for NaN and infinities, which Go refuses to encode.
-pub(crate) fn format_float(f: f64) -> Option<String> {
+pub fn format_float(f: f64) -> Option<String> {
     if !f.is_finite() {
         return None;
     }
@@ -61,7 +87,7 @@ pub(crate) fn format_float(f: f64) -> Option<String> {
 /// # Errors
 ///
 /// A number Go cannot represent as a finite float64.
-pub(crate) fn write_value(out: &mut String, value: &Value) -> Result<(), String> {
+pub fn write_value(out: &mut String, value: &Value) -> Result<(), String> {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -108,7 +134,7 @@ pub(crate) fn write_value(out: &mut String, value: &Value) -> Result<(), String>
 /// # Errors
 ///
 /// Input that is not a JSON object, or holds a number Go cannot encode.
-pub(crate) fn remarshal_object(json: &[u8]) -> Result<Vec<u8>, String> {
+pub fn remarshal_object(json: &[u8]) -> Result<Vec<u8>, String> {
     let value: Value = serde_json::from_slice(json).map_err(|e| e.to_string())?;
     if !value.is_object() {
         return Err("the payload is not a JSON object".to_owned());
@@ -142,6 +168,24 @@ mod tests {
         for (input, expected) in rows {
             assert_eq!(string(input), expected, "{input:?}");
         }
+    }
+
+    #[test]
+    fn to_vec_escapes_and_sorts_like_go() {
+        let value = "<a&b> \u{2028}\u{2029} / \u{7f} \" \\ \n\r\t\u{8}\u{c}\u{1} é";
+        let out = String::from_utf8(to_vec(value)).unwrap();
+        assert_eq!(
+            out,
+            r#""\u003ca\u0026b\u003e \u2028\u2029 / "#.to_owned()
+                + "\u{7f}"
+                + r#" \" \\ \n\r\t\b\f\u0001 é""#
+        );
+        let map: std::collections::BTreeMap<&str, &str> =
+            [("b", "1"), ("B", "2"), ("a", "3"), ("é", "4")].into();
+        assert_eq!(
+            String::from_utf8(to_vec(&map)).unwrap(),
+            r#"{"B":"2","a":"3","b":"1","é":"4"}"#
+        );
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub mod ecdsa;
 pub mod envelope;
 mod error;
 pub mod fs;
-mod gojson;
+pub mod gojson;
 mod hex;
 mod key;
 pub mod media_type;
