@@ -18,38 +18,16 @@ use crate::support::{
     SPECS, Spec, describe_request, generate_request, path_value, pem_ders, plugin, spec,
 };
 
-const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-const INSTALL: &str = "apt-get install softhsm2 opensc";
+#[path = "../../tests/support/softhsm.rs"]
+mod softhsm;
+use softhsm::MODULE;
 
 /// The token PKI, made on first use in `target/tmp` (one per test binary, remade every run).
 fn pki() -> &'static Path {
     static PKI: OnceLock<PathBuf> = OnceLock::new();
     PKI.get_or_init(|| {
-        let missing: Vec<&str> = [("softhsm2-util", "softhsm2"), ("pkcs11-tool", "opensc")]
-            .into_iter()
-            .filter(|(tool, _)| {
-                Command::new("sh")
-                    .args(["-c", &format!("command -v {tool}")])
-                    .output()
-                    .map_or(true, |o| !o.status.success())
-            })
-            .map(|(_, package)| package)
-            .collect();
-        assert!(
-            missing.is_empty() && Path::new(MODULE).is_file(),
-            "the PKCS#11 tests need SoftHSM2 ({MODULE}, softhsm2-util) and OpenSC (pkcs11-tool); missing: {missing:?}; install them: {INSTALL}"
-        );
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("notation-plugin-softhsm");
-        let _ = std::fs::remove_dir_all(&dir);
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/softhsm-pki.sh");
-        let out = Command::new("bash").arg(&script).arg("--out").arg(&dir).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{} failed:\n{}{}",
-            script.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        softhsm::make_token_pki(&dir);
         dir
     })
 }

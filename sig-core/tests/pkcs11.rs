@@ -15,7 +15,6 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use sig_core::signer::{Pkcs11Pin, Pkcs11Signer, Pkcs11Uri};
@@ -23,8 +22,9 @@ use sig_core::{CertificateChain, Error, Pkcs11Error};
 
 use crate::common::data;
 
-const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-const INSTALL: &str = "apt-get install softhsm2 opensc";
+#[path = "../../tests/support/softhsm.rs"]
+mod softhsm;
+use softhsm::MODULE;
 
 fn ec_chain() -> CertificateChain {
     CertificateChain::open(&data("pki/ec-256/certificate_chain.pem")).unwrap()
@@ -98,37 +98,10 @@ fn make_token_pki() -> (File, PathBuf) {
         conf.display(),
         conf.display()
     );
-    let missing: Vec<&str> = [("softhsm2-util", "softhsm2"), ("pkcs11-tool", "opensc")]
-        .into_iter()
-        .filter(|(tool, _)| {
-            Command::new("sh")
-                .args(["-c", &format!("command -v {tool}")])
-                .output()
-                .map_or(true, |o| !o.status.success())
-        })
-        .map(|(_, package)| package)
-        .collect();
-    assert!(
-        missing.is_empty() && Path::new(MODULE).is_file(),
-        "the PKCS#11 tests need SoftHSM2 ({MODULE}, softhsm2-util) and OpenSC (pkcs11-tool); missing: {missing:?}; install them: {INSTALL}"
-    );
     std::fs::create_dir_all(&target).unwrap();
     let lock = File::create(target.join("softhsm2-test.lock")).unwrap();
     lock.lock().unwrap();
-    match std::fs::remove_dir_all(&dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => panic!("cannot remove the token of an earlier run, {}: {e}", dir.display()),
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/softhsm-pki.sh");
-    let out = Command::new("bash").arg(&script).arg("--out").arg(&dir).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{} failed:\n{}{}",
-        script.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    softhsm::make_token_pki(&dir);
     (lock, dir)
 }
 
