@@ -262,6 +262,32 @@ wait_http() {
   return 1
 }
 
+# need_tools CMD...: die unless every CMD is on PATH, saying how to get it. `docker-registry`
+# also accepts upstream's name, `registry`.
+need_tools() {
+  local c how
+  for c in "$@"; do
+    case "$c" in
+      docker-registry) _distribution_bin >/dev/null && continue ;;
+      *) command -v "$c" >/dev/null 2>&1 && continue ;;
+    esac
+    case "$c" in
+      notation) how="run 'make peers' (builds notation v1.3.2 into ${TOOLS_DIR}/bin)" ;;
+      crane) how="run 'make peers' (builds crane v0.22.1 into ${TOOLS_DIR}/bin)" ;;
+      oras) how="run 'make peers' (builds oras v1.3.6 into ${TOOLS_DIR}/bin)" ;;
+      olareg) how="run 'make peers' (builds olareg v0.1.2 into ${TOOLS_DIR}/bin)" ;;
+      cosign) how="run 'make peers' (builds cosign v3.1.2 into ${TOOLS_DIR}/bin)" ;;
+      jq | openssl | curl | docker-registry) how="run 'make peers' (Debian package $c)" ;;
+      htpasswd) how="run 'make peers' (Debian package apache2-utils)" ;;
+      softhsm2-util) how="install SoftHSM2: apt-get install softhsm2" ;;
+      pkcs11-tool) how="install OpenSC: apt-get install opensc" ;;
+      cargo) how="install the Rust toolchain (rustup)" ;;
+      *) how="install it" ;;
+    esac
+    die "'$c' not found: $how"
+  done
+}
+
 _distribution_bin() {
   # Debian ships distribution v2 as docker-registry; upstream/Homebrew call it registry.
   if command -v docker-registry >/dev/null 2>&1; then echo docker-registry

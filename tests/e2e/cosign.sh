@@ -40,15 +40,7 @@ COMMANDS="$REPO_ROOT/tests/data/commands"
 
 # ====================================================================== preflight
 phase "preflight"
-need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"; }
-need crane "run 'make peers' (builds crane v0.22.1 into ${TOOLS_DIR}/bin)"
-need jq "run 'make peers' (Debian package jq)"
-need openssl "run 'make peers' (Debian package openssl)"
-need curl "run 'make peers' (Debian package curl)"
-need htpasswd "run 'make peers' (Debian package apache2-utils)"
-need cargo "install the Rust toolchain (rustup)"
-command -v docker-registry >/dev/null 2>&1 || command -v registry >/dev/null 2>&1 ||
-  die "'docker-registry' not found: run 'make peers' (Debian package docker-registry)"
+need_tools crane jq openssl curl htpasswd cargo docker-registry
 COSIGN="${COSIGN:-$(command -v cosign || true)}"
 [[ -n "$COSIGN" ]] || die "cosign not found: run 'make peers' (builds cosign v3.1.2 into ${TOOLS_DIR}/bin)"
 [[ -x "$COSIGN" ]] || die "cosign not found: run 'make peers' (builds cosign v3.1.2 into ${TOOLS_DIR}/bin)"

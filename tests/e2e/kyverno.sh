@@ -42,18 +42,10 @@ KYVERNO_WANT=v1.15.2
 
 # ====================================================================== preflight
 phase "preflight"
-need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"; }
 KYVERNO="${KYVERNO:-$(command -v kyverno || true)}"
 [[ -n "$KYVERNO" && -x "$KYVERNO" ]] ||
   die "the Kyverno CLI was not found: run 'make peers-kyverno' (scripts/install-peers.sh kyverno builds $KYVERNO_WANT into ${TOOLS_DIR}/bin; several minutes)"
-need notation "run 'make peers' (builds notation v1.3.2 into ${TOOLS_DIR}/bin)"
-need crane "run 'make peers' (builds crane v0.22.1 into ${TOOLS_DIR}/bin)"
-need olareg "run 'make peers' (builds olareg v0.1.2 into ${TOOLS_DIR}/bin)"
-need jq "run 'make peers' (Debian package jq)"
-need openssl "run 'make peers' (Debian package openssl)"
-need curl "run 'make peers' (Debian package curl)"
-command -v docker-registry >/dev/null 2>&1 || command -v registry >/dev/null 2>&1 ||
-  die "'docker-registry' not found: run 'make peers' (Debian package docker-registry)"
+need_tools notation crane olareg jq openssl curl docker-registry
 [[ -x "$PLUGIN_BIN" ]] || die "$PLUGIN_BIN not found: run 'make build'"
 [[ -x "$CC" ]] || die "$CC not found: run 'make build' (cargo build --release --locked -p cosign-compat)"
 KYVERNO_VERSION=$("$KYVERNO" version 2>/dev/null | awk '/^Version:/ {print $2}')

@@ -49,18 +49,7 @@ media_type_of() { [[ "$1" == cose ]] && echo application/cose || echo applicatio
 
 # ====================================================================== preflight
 phase "preflight"
-need() { # need CMD HOW
-  command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"
-}
-need notation "run 'make peers' (builds notation v1.3.2 into ${TOOLS_DIR}/bin)"
-need crane "run 'make peers' (builds crane v0.22.1 into ${TOOLS_DIR}/bin)"
-need oras "run 'make peers' (builds oras v1.3.6 into ${TOOLS_DIR}/bin)"
-need olareg "run 'make peers' (builds olareg v0.1.2 into ${TOOLS_DIR}/bin)"
-need jq "run 'make peers' (Debian package jq)"
-need openssl "run 'make peers' (Debian package openssl)"
-need curl "run 'make peers' (Debian package curl)"
-command -v docker-registry >/dev/null 2>&1 || command -v registry >/dev/null 2>&1 ||
-  die "'docker-registry' not found: run 'make peers' (Debian package docker-registry)"
+need_tools notation crane oras olareg jq openssl curl docker-registry
 [[ -x "$PLUGIN_BIN" ]] ||
   die "plugin binary $PLUGIN_BIN not found: run 'make build' (cargo build --release --locked -p notation-plugin)"
 [[ -x "$REPO_ROOT/scripts/certificates.sh" ]] || die "scripts/certificates.sh is missing or not executable"

@@ -33,18 +33,7 @@ declare -A SIG_ALG=(
 
 # ====================================================================== preflight
 phase "preflight"
-need() { # need CMD HOW
-  command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"
-}
-need notation "run 'make peers' (builds notation v1.3.2 into ${TOOLS_DIR}/bin)"
-need crane "run 'make peers' (builds crane v0.22.1 into ${TOOLS_DIR}/bin)"
-need jq "run 'make peers' (Debian package jq)"
-need openssl "run 'make peers' (Debian package openssl)"
-need curl "run 'make peers' (Debian package curl)"
-need softhsm2-util "install SoftHSM2: apt-get install softhsm2"
-need pkcs11-tool "install OpenSC: apt-get install opensc"
-command -v docker-registry >/dev/null 2>&1 || command -v registry >/dev/null 2>&1 ||
-  die "'docker-registry' not found: run 'make peers' (Debian package docker-registry)"
+need_tools notation crane jq openssl curl softhsm2-util pkcs11-tool docker-registry
 [[ -x "$PLUGIN_BIN" ]] ||
   die "plugin binary $PLUGIN_BIN not found: run 'make build' (cargo build --release --locked -p notation-plugin)"
 log "notation $(notation version 2>/dev/null | awk '/^Version:/ {print $2}'), plugin $PLUGIN_BIN"
