@@ -68,11 +68,15 @@ demo: ## PKI, local registry, sign with notation through the plugin, verify
 	scripts/demo.sh
 
 .PHONY: test
-test: test-unit e2e ## all tests: unit + integration + end-to-end against the real tools
+test: test-unit fuzz-corpus e2e ## all tests: unit + integration + fuzz corpora + end-to-end against the real tools
 
 .PHONY: test-unit
 test-unit: ## unit and integration tests (cargo)
 	$(CARGO) test --workspace --locked
+
+.PHONY: fuzz-corpus
+fuzz-corpus: ## replay every committed fuzz corpus input through its target (stable; fuzzing itself needs nightly)
+	cd fuzz && $(CARGO) test --locked --target-dir ../target --test corpus
 
 .PHONY: e2e
 e2e: e2e-notation e2e-cosign e2e-pkcs11 e2e-kyverno ## end-to-end against the real notation, cosign, Kyverno CLI and registries
