@@ -112,6 +112,7 @@ bench: ## side-by-side benchmarks against OpenSSL, printed as ratios (see BENCHM
 .PHONY: fmt
 fmt: ## format the code
 	$(CARGO) fmt --all
+	cd fuzz && $(CARGO) fmt
 
 .PHONY: fmt-check
 fmt-check:
@@ -120,6 +121,7 @@ fmt-check:
 .PHONY: lint
 lint: lint-shell ## rustfmt check, clippy with warnings as errors, shellcheck
 	$(CARGO) fmt --all --check
+	cd fuzz && $(CARGO) fmt --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 .PHONY: lint-shell
