@@ -215,18 +215,6 @@ fn fetch_layer(
         Digest::new(&descriptor.digest).map_err(|e| LayerRejection::Blob(e.to_string()))?;
     let payload = registry
         .fetch_blob(repository, &digest, MAX_PAYLOAD_LEN as u64)
-        .map_err(|e| LayerRejection::Blob(error_chain(&e)))?;
+        .map_err(|e| LayerRejection::Blob(sig_core::message_with_sources(&e)))?;
     SignatureLayer::from_fetched(descriptor, payload)
-}
-
-/// An error and its sources on one line.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -168,7 +168,7 @@ fn push_blob_posts_then_puts_to_the_relative_location_with_the_digest() {
 fn push_blob_without_location_is_a_clear_error() {
     let server = Server::start(|seen, _| open_ping(seen).unwrap_or_else(|| Answer::new(202)));
     let err = client().push_blob(&server.repository(), &Digest::of(b"x"), b"x").unwrap_err();
-    let text = cosign_compat_error_chain(&err);
+    let text = sig_core::message_with_sources(&err);
     assert!(text.contains("without a usable Location header"), "{text}");
     assert_eq!(server.seen().iter().filter(|s| s.method == "PUT").count(), 0);
 }
@@ -292,7 +292,7 @@ fn error_statuses_map_to_errors_that_name_the_fix() {
     }
 
     let err = registry.push_manifest(&repo, "other", media_type::OCI_MANIFEST, b"{}").unwrap_err();
-    let text = cosign_compat_error_chain(&err);
+    let text = sig_core::message_with_sources(&err);
     assert!(text.contains("HTTP 400") && text.contains("bad request body"), "{text}");
 }
 
@@ -315,16 +315,4 @@ fn registry_that_challenges_is_not_open_and_refusal_names_docker_login() {
     assert!(err.to_string().contains("docker login"), "{err}");
     let seen = server.seen();
     assert!(seen.iter().any(|s| s.target == "/v2/app/manifests/v1"), "{seen:?}");
-}
-
-/// The error and its sources on one line.
-fn cosign_compat_error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

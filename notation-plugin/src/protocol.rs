@@ -179,17 +179,4 @@ impl From<sig_core::Error> for PluginError {
     }
 }
 
-/// The error's message followed by its sources (`: cause`), like anyhow's `{:#}`.
-pub fn message_with_sources(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
-}
+pub use sig_core::message_with_sources;

@@ -5,6 +5,22 @@ use std::time::Duration;
 
 use crate::algorithm::{KeySpec, SignatureAlgorithm};
 
+/// `error`'s message followed by those of its sources (`: cause`), like anyhow's `{:#}`; a source
+/// whose text the message already contains is left out.
+pub fn message_with_sources(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
 /// Any error from this crate.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

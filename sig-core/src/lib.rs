@@ -84,6 +84,7 @@ pub use envelope::{
 };
 #[cfg(feature = "pkcs11")]
 pub use error::Pkcs11Error;
+pub use error::message_with_sources;
 pub use error::{
     AlgorithmError, CertificateError, ChainRule, EnvelopeError, Error, KeyError, SignError,
     SignatureDiagnosis,

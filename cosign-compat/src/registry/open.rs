@@ -15,7 +15,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use reqwest::{Client, Response, StatusCode, Url, header, redirect};
+use reqwest::{Client, RequestBuilder, Response, StatusCode, Url, header, redirect};
 
 use super::MAX_MANIFEST_LEN;
 use crate::error::RegistryError;
@@ -86,7 +86,7 @@ fn client_error(error: &reqwest::Error) -> RegistryError {
         reference: "the registry client".to_owned(),
         source: format!(
             "{}: without system root certificates, install them (Debian: ca-certificates) or name a bundle with SSL_CERT_FILE",
-            crate::remote::error_chain(error)
+            sig_core::message_with_sources(error)
         )
         .into(),
     }
@@ -177,32 +177,25 @@ impl OpenRegistry<'_> {
         let what = format!("{repository}@{digest}");
         let client = self.clients.for_scheme(self.plain)?;
         let start = format!("{}/blobs/uploads/", self.base(repository));
-        let response = client
-            .post(&start)
-            .header(header::CONTENT_LENGTH, 0)
-            .send()
-            .await
-            .map_err(|e| request_error(OPERATION, &what, e))?;
-        let response = check(response, OPERATION, &what, repository).await?;
-        let location = upload_location(&response, &start, digest).ok_or_else(|| RegistryError::Request {
-            operation: OPERATION,
-            reference: what.clone(),
-            source: format!(
-                "the registry answered HTTP {} to the upload request without a usable Location header",
-                response.status()
-            )
-            .into(),
+        let request = client.post(&start).header(header::CONTENT_LENGTH, 0);
+        let response = send(request, OPERATION, &what, repository).await?;
+        let location = upload_location(&response, &start, digest).ok_or_else(|| {
+            RegistryError::Request {
+                operation: OPERATION,
+                reference: what.clone(),
+                source: format!(
+                    "the registry answered HTTP {} to the upload request without a usable Location header",
+                    response.status()
+                )
+                .into(),
+            }
         })?;
         let _ = response.bytes().await;
-        let response = client
+        let request = client
             .put(location)
             .header(header::CONTENT_TYPE, "application/octet-stream")
-            .body(data.to_vec())
-            .send()
-            .await
-            .map_err(|e| request_error(OPERATION, &what, e))?;
-        let response = check(response, OPERATION, &what, repository).await?;
-        let _ = response.bytes().await;
+            .body(data.to_vec());
+        let _ = send(request, OPERATION, &what, repository).await?.bytes().await;
         Ok(())
     }
 
@@ -216,16 +209,13 @@ impl OpenRegistry<'_> {
     ) -> Result<(), RegistryError> {
         const OPERATION: &str = "push manifest";
         let what = format!("{repository}:{tag}");
-        let client = self.clients.for_scheme(self.plain)?;
-        let response = client
+        let request = self
+            .clients
+            .for_scheme(self.plain)?
             .put(format!("{}/manifests/{tag}", self.base(repository)))
             .header(header::CONTENT_TYPE, media_type)
-            .body(manifest.to_vec())
-            .send()
-            .await
-            .map_err(|e| request_error(OPERATION, &what, e))?;
-        let response = check(response, OPERATION, &what, repository).await?;
-        let _ = response.bytes().await;
+            .body(manifest.to_vec());
+        let _ = send(request, OPERATION, &what, repository).await?.bytes().await;
         Ok(())
     }
 
@@ -278,6 +268,17 @@ fn upload_location(response: &Response, request: &str, digest: &Digest) -> Optio
 
 fn request_error(operation: &'static str, what: &str, error: reqwest::Error) -> RegistryError {
     RegistryError::Request { operation, reference: what.to_owned(), source: Box::new(error) }
+}
+
+/// Sends `request`: the response when its status is a success, otherwise as [`check`].
+async fn send(
+    request: RequestBuilder,
+    operation: &'static str,
+    what: &str,
+    repository: &Repository,
+) -> Result<Response, RegistryError> {
+    let response = request.send().await.map_err(|e| request_error(operation, what, e))?;
+    check(response, operation, what, repository).await
 }
 
 /// The response when it is a success; otherwise the error its status calls for, with a bounded

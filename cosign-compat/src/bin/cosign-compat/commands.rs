@@ -70,17 +70,7 @@ impl From<sig_core::Error> for Failure {
     }
 }
 
-/// An error and its sources on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
+use sig_core::message_with_sources as error_chain;
 
 /// What a command can use besides its arguments.
 pub(crate) struct Context<'a> {
