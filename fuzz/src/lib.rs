@@ -40,22 +40,16 @@ pub fn certificate_chain(data: &[u8]) {
 
 /// Notary JWS envelopes from a registry: parse and verify any bytes.
 pub fn jws_verify(data: &[u8]) {
-    let _ = sig_core::envelope::verify(
-        sig_core::EnvelopeFormat::Jws,
-        data,
-        &[],
-        std::time::SystemTime::UNIX_EPOCH,
-    );
+    verify(sig_core::EnvelopeFormat::Jws, data);
 }
 
 /// Notary COSE envelopes from a registry: parse and verify any bytes.
 pub fn cose_verify(data: &[u8]) {
-    let _ = sig_core::envelope::verify(
-        sig_core::EnvelopeFormat::Cose,
-        data,
-        &[],
-        std::time::SystemTime::UNIX_EPOCH,
-    );
+    verify(sig_core::EnvelopeFormat::Cose, data);
+}
+
+fn verify(format: sig_core::EnvelopeFormat, data: &[u8]) {
+    let _ = sig_core::envelope::verify(format, data, &[], std::time::SystemTime::UNIX_EPOCH);
 }
 
 /// Cosign simple-signing payloads from a registry, parsed as cosign does.
