@@ -70,6 +70,20 @@ pub trait Registry: fmt::Debug {
         data: &[u8],
     ) -> Result<(), RegistryError>;
 
+    /// Uploads every `(digest, data)` blob; implementations may upload them concurrently. The
+    /// default uploads them one after the other with [`push_blob`](Self::push_blob).
+    ///
+    /// # Errors
+    ///
+    /// The first upload's error.
+    fn push_blobs(
+        &self,
+        repository: &Repository,
+        blobs: &[(&Digest, &[u8])],
+    ) -> Result<(), RegistryError> {
+        blobs.iter().try_for_each(|(digest, data)| self.push_blob(repository, digest, data))
+    }
+
     /// Uploads `manifest` under `tag`.
     ///
     /// # Errors
@@ -113,6 +127,14 @@ impl<R: Registry + ?Sized> Registry for &R {
         data: &[u8],
     ) -> Result<(), RegistryError> {
         (**self).push_blob(repository, digest, data)
+    }
+
+    fn push_blobs(
+        &self,
+        repository: &Repository,
+        blobs: &[(&Digest, &[u8])],
+    ) -> Result<(), RegistryError> {
+        (**self).push_blobs(repository, blobs)
     }
 
     fn push_manifest(

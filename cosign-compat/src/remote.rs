@@ -70,15 +70,15 @@ pub fn fetch_signature_manifest(
 
 /// Adds `layer` to the signatures of `image` in `repository`.
 ///
-/// Pushes the payload blob, reads the current `.sig` manifest, appends the layer unless the same
-/// signature is there, pushes the config blob and the manifest, then reads the manifest back
-/// (a duplicate signature pushes nothing but the payload blob, which is already there).
-/// Registries have no compare-and-swap for tags, so another writer that read the manifest
-/// before our push and writes after it drops our layer (cosign itself has this race). The
-/// read-back catches that: it comes after a pause as long as our own read-to-push time (at
-/// least 10 ms, at most 2 s), since a concurrent writer that read before our push writes at
-/// most its own read-to-push time later, about the same. If our layer is gone, it starts over
-/// from a fresh read, at most
+/// Reads the current `.sig` manifest, appends the layer unless the same signature is there,
+/// pushes the payload and config blobs (concurrently where the registry client can) and the
+/// manifest, then reads the manifest back (a duplicate signature pushes nothing). Registries
+/// have no compare-and-swap for tags, so another writer that read the manifest before our push
+/// and writes after it drops our layer (cosign itself has this race). The read-back catches
+/// that: it comes after a pause as long as our own read-to-push time, from the moment our read
+/// returned to the moment our push returned (at least 10 ms, at most 2 s), since a concurrent
+/// writer that read before our push writes at most its own read-to-push time after its read,
+/// about the same. If our layer is gone, it starts over from a fresh read, at most
 /// [`MAX_ATTACH_ATTEMPTS`] times.
 ///
 /// # Errors
@@ -92,11 +92,8 @@ pub fn attach_signature(
     layer: &SignatureLayer,
 ) -> Result<AttachOutcome, Error> {
     let tag = image.signature_tag();
-    let descriptor = layer.descriptor();
-    // The payload blob does not depend on the manifest: push it outside the read–write window.
-    registry.push_blob(repository, &Digest::of(layer.payload()), layer.payload())?;
     for attempt in 1..=MAX_ATTACH_ATTEMPTS {
-        match attach_attempt(registry, repository, image, &descriptor, &tag, attempt) {
+        match attach_attempt(registry, repository, image, layer, &tag, attempt) {
             Ok(Some(outcome)) => return Ok(outcome),
             Ok(None) => {}
             // Registries can fail reads of a tag that is being rewritten (distribution answers
@@ -115,13 +112,14 @@ fn attach_attempt(
     registry: &dyn Registry,
     repository: &Repository,
     image: &Digest,
-    descriptor: &crate::signature::Descriptor,
+    layer: &SignatureLayer,
     tag: &str,
     attempt: usize,
 ) -> Result<Option<AttachOutcome>, Error> {
-    let started = Instant::now();
+    let descriptor = layer.descriptor();
     let existing = fetch_signature_manifest(registry, repository, image)?;
-    let Some(new_image) = attach::append(existing.as_ref(), descriptor) else {
+    let read = Instant::now();
+    let Some(new_image) = attach::append(existing.as_ref(), &descriptor) else {
         let tag = tag.to_owned();
         return Ok(Some(if attempt == 1 {
             AttachOutcome::AlreadyPresent { tag }
@@ -130,13 +128,17 @@ fn attach_attempt(
             AttachOutcome::Attached { tag, layers, attempts: attempt - 1 }
         }));
     };
-    registry.push_blob(repository, &new_image.config_digest, &new_image.config)?;
+    let payload_digest = Digest::of(layer.payload());
+    registry.push_blobs(
+        repository,
+        &[(&payload_digest, layer.payload()), (&new_image.config_digest, &new_image.config)],
+    )?;
     registry.push_manifest(repository, tag, OCI_MANIFEST, &new_image.manifest)?;
     // A writer that read before our push writes at most its own read-to-push time later. One
     // check after that pause: a check right after the push too would only find a loss sooner,
     // at the price of one more request on every signature.
-    std::thread::sleep(started.elapsed().clamp(MIN_SETTLE, MAX_SETTLE));
-    if let Some(layers) = still_there(registry, repository, image, descriptor)? {
+    std::thread::sleep(read.elapsed().clamp(MIN_SETTLE, MAX_SETTLE));
+    if let Some(layers) = still_there(registry, repository, image, &descriptor)? {
         let tag = tag.to_owned();
         return Ok(Some(AttachOutcome::Attached { tag, layers, attempts: attempt }));
     }

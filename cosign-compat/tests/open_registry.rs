@@ -128,23 +128,16 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Seen>>, address: 
     }
 }
 
-/// `GET /v2/` answers 200 without a challenge: an open registry.
-fn open_ping(seen: &Seen) -> Option<Answer> {
-    (seen.method == "GET" && seen.target == "/v2/").then(|| Answer::new(200).body("{}"))
-}
-
 fn client() -> OciRegistry {
     OciRegistry::new(RegistryOptions::new()).unwrap()
 }
 
 #[test]
 fn push_blob_posts_then_puts_to_the_relative_location_with_the_digest() {
-    let server = Server::start(|seen, _| {
-        open_ping(seen).unwrap_or_else(|| match seen.method.as_str() {
-            "POST" => Answer::new(202).header("Location", "/v2/app/blobs/uploads/u1?_state=abc"),
-            "PUT" => Answer::new(201),
-            _ => Answer::new(400),
-        })
+    let server = Server::start(|seen, _| match seen.method.as_str() {
+        "POST" => Answer::new(202).header("Location", "/v2/app/blobs/uploads/u1?_state=abc"),
+        "PUT" => Answer::new(201),
+        _ => Answer::new(400),
     });
     let data = b"config bytes";
     let digest = Digest::of(data);
@@ -152,21 +145,19 @@ fn push_blob_posts_then_puts_to_the_relative_location_with_the_digest() {
 
     let seen = server.seen();
     let requests: Vec<_> = seen.iter().map(|s| (s.method.as_str(), s.target.as_str())).collect();
+    // No `GET /v2/` probe: the first request is the upload itself.
     let put = format!(
         "/v2/app/blobs/uploads/u1?_state=abc&digest={}",
         digest.as_str().replace(':', "%3A")
     );
-    assert_eq!(
-        requests,
-        [("GET", "/v2/"), ("POST", "/v2/app/blobs/uploads/"), ("PUT", put.as_str())]
-    );
-    assert_eq!(seen[2].body, data);
-    assert_eq!(seen[2].header("content-type"), Some("application/octet-stream"));
+    assert_eq!(requests, [("POST", "/v2/app/blobs/uploads/"), ("PUT", put.as_str())]);
+    assert_eq!(seen[1].body, data);
+    assert_eq!(seen[1].header("content-type"), Some("application/octet-stream"));
 }
 
 #[test]
 fn push_blob_without_location_is_a_clear_error() {
-    let server = Server::start(|seen, _| open_ping(seen).unwrap_or_else(|| Answer::new(202)));
+    let server = Server::start(|_, _| Answer::new(202));
     let err = client().push_blob(&server.repository(), &Digest::of(b"x"), b"x").unwrap_err();
     let text = sig_core::message_with_sources(&err);
     assert!(text.contains("without a usable Location header"), "{text}");
@@ -175,7 +166,7 @@ fn push_blob_without_location_is_a_clear_error() {
 
 #[test]
 fn push_manifest_puts_with_the_media_type() {
-    let server = Server::start(|seen, _| open_ping(seen).unwrap_or_else(|| Answer::new(201)));
+    let server = Server::start(|_, _| Answer::new(201));
     let manifest = br#"{"schemaVersion":2}"#;
     client()
         .push_manifest(&server.repository(), "sha256-ab.sig", media_type::OCI_MANIFEST, manifest)
@@ -188,21 +179,48 @@ fn push_manifest_puts_with_the_media_type() {
 }
 
 #[test]
-fn open_registry_is_probed_once_per_client() {
-    let server = Server::start(|seen, _| open_ping(seen).unwrap_or_else(|| Answer::new(404)));
+fn open_registry_is_never_probed() {
+    let server = Server::start(|_, _| Answer::new(404));
     let registry = client();
     for _ in 0..3 {
         assert!(registry.fetch_manifest(&server.repository(), "t").unwrap().is_none());
     }
-    let pings = server.seen().iter().filter(|s| s.target == "/v2/").count();
-    assert_eq!(pings, 1);
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(seen.iter().all(|s| s.target == "/v2/app/manifests/t"), "{seen:?}");
+}
+
+#[test]
+fn a_challenge_sends_that_request_and_every_later_one_through_oci_client() {
+    // Anonymous pulls with a token, as Docker Hub and ghcr.io do: 401 + Bearer challenge without
+    // a token, the token service hands out an anonymous one.
+    let server = Server::start(|seen, address| {
+        if seen.target.starts_with("/token") {
+            return Answer::new(200).body(r#"{"token":"anonymous-token"}"#);
+        }
+        if seen.header("authorization") != Some("Bearer anonymous-token") {
+            return Answer::new(401).header(
+                "WWW-Authenticate",
+                format!(r#"Bearer realm="http://{address}/token",service="test",scope="repository:app:pull""#),
+            );
+        }
+        Answer::new(200).body(r#"{"schemaVersion":2}"#)
+    });
+    let registry = client();
+    for _ in 0..2 {
+        let bytes = registry.fetch_manifest(&server.repository(), "v1").unwrap().unwrap();
+        assert_eq!(bytes, br#"{"schemaVersion":2}"#);
+    }
+    let seen = server.seen();
+    let ours = concat!("cosign-compat/", env!("CARGO_PKG_VERSION"));
+    let direct: Vec<&Seen> = seen.iter().filter(|s| s.header("user-agent") == Some(ours)).collect();
+    assert_eq!(direct.len(), 1, "only the first request goes direct: {seen:?}");
+    assert!(seen.iter().any(|s| s.target.starts_with("/token")), "{seen:?}");
 }
 
 #[test]
 fn fetch_manifest_asks_for_every_manifest_type_and_returns_the_bytes() {
-    let server = Server::start(|seen, _| {
-        open_ping(seen).unwrap_or_else(|| Answer::new(200).body(r#"{"schemaVersion":2}"#))
-    });
+    let server = Server::start(|_, _| Answer::new(200).body(r#"{"schemaVersion":2}"#));
     let bytes = client().fetch_manifest(&server.repository(), "v1").unwrap().unwrap();
     assert_eq!(bytes, br#"{"schemaVersion":2}"#);
     let seen = server.seen();
@@ -215,18 +233,14 @@ fn fetch_manifest_asks_for_every_manifest_type_and_returns_the_bytes() {
 #[test]
 fn oversized_manifest_is_refused() {
     let big = vec![b' '; usize::try_from(MAX_MANIFEST_LEN).unwrap() + 1];
-    let server = Server::start(move |seen, _| {
-        open_ping(seen).unwrap_or_else(|| Answer::new(200).body(big.clone()))
-    });
+    let server = Server::start(move |_, _| Answer::new(200).body(big.clone()));
     let err = client().fetch_manifest(&server.repository(), "v1").unwrap_err();
     assert!(matches!(err, RegistryError::TooLarge { max: MAX_MANIFEST_LEN, .. }), "{err:?}");
 }
 
 #[test]
 fn blob_with_other_content_is_a_digest_mismatch() {
-    let server = Server::start(|seen, _| {
-        open_ping(seen).unwrap_or_else(|| Answer::new(200).body("not what was asked for"))
-    });
+    let server = Server::start(|_, _| Answer::new(200).body("not what was asked for"));
     let want = Digest::of(b"the payload");
     let err = client().fetch_blob(&server.repository(), &want, 1024).unwrap_err();
     match err {
@@ -240,9 +254,7 @@ fn blob_with_other_content_is_a_digest_mismatch() {
 
 #[test]
 fn blob_larger_than_asked_is_refused() {
-    let server = Server::start(|seen, _| {
-        open_ping(seen).unwrap_or_else(|| Answer::new(200).body(vec![0; 2048]))
-    });
+    let server = Server::start(|_, _| Answer::new(200).body(vec![0; 2048]));
     let err = client().fetch_blob(&server.repository(), &Digest::of(b"x"), 1024).unwrap_err();
     assert!(matches!(err, RegistryError::TooLarge { max: 1024, .. }), "{err:?}");
 }
@@ -251,13 +263,11 @@ fn blob_larger_than_asked_is_refused() {
 fn blob_redirect_from_plain_http_is_followed() {
     let payload = b"payload from object storage";
     let server = Server::start(move |seen, address| {
-        open_ping(seen).unwrap_or_else(|| {
-            if seen.target.starts_with("/storage/") {
-                Answer::new(200).body(payload.to_vec())
-            } else {
-                Answer::new(307).header("Location", format!("http://{address}/storage/blob"))
-            }
-        })
+        if seen.target.starts_with("/storage/") {
+            Answer::new(200).body(payload.to_vec())
+        } else {
+            Answer::new(307).header("Location", format!("http://{address}/storage/blob"))
+        }
     });
     let digest = Digest::of(payload);
     let data = client().fetch_blob(&server.repository(), &digest, 1024).unwrap();
@@ -267,14 +277,10 @@ fn blob_redirect_from_plain_http_is_followed() {
 
 #[test]
 fn error_statuses_map_to_errors_that_name_the_fix() {
-    let server = Server::start(|seen, _| {
-        open_ping(seen).unwrap_or_else(|| match seen.target.as_str() {
-            t if t.ends_with("/denied") => {
-                Answer::new(403).body(r#"{"errors":[{"code":"DENIED"}]}"#)
-            }
-            t if t.ends_with("/broken") => Answer::new(500).body("storage driver failed"),
-            _ => Answer::new(400).body("bad request body"),
-        })
+    let server = Server::start(|seen, _| match seen.target.as_str() {
+        t if t.ends_with("/denied") => Answer::new(403).body(r#"{"errors":[{"code":"DENIED"}]}"#),
+        t if t.ends_with("/broken") => Answer::new(500).body("storage driver failed"),
+        _ => Answer::new(400).body("bad request body"),
     });
     let registry = client();
     let repo = server.repository();
@@ -298,7 +304,7 @@ fn error_statuses_map_to_errors_that_name_the_fix() {
 
 #[test]
 fn missing_blob_is_not_found() {
-    let server = Server::start(|seen, _| open_ping(seen).unwrap_or_else(|| Answer::new(404)));
+    let server = Server::start(|_, _| Answer::new(404));
     let err = client().fetch_blob(&server.repository(), &Digest::of(b"x"), 1024).unwrap_err();
     assert!(matches!(err, RegistryError::NotFound { .. }), "{err:?}");
 }
@@ -315,4 +321,39 @@ fn registry_that_challenges_is_not_open_and_refusal_names_docker_login() {
     assert!(err.to_string().contains("docker login"), "{err}");
     let seen = server.seen();
     assert!(seen.iter().any(|s| s.target == "/v2/app/manifests/v1"), "{seen:?}");
+}
+
+#[test]
+fn push_blobs_uploads_concurrently() {
+    // Each POST is answered only once both have arrived (or after 5 s): no timeout means the
+    // two uploads were in flight together.
+    let arrivals = Arc::new((Mutex::new(0_usize), std::sync::Condvar::new()));
+    let timeouts = Arc::new(Mutex::new(0_usize));
+    let (arrived, timed_out) = (Arc::clone(&arrivals), Arc::clone(&timeouts));
+    let server = Server::start(move |seen, _| {
+        if seen.method != "POST" {
+            return Answer::new(201);
+        }
+        let (count, changed) = &*arrived;
+        let mut n = count.lock().unwrap();
+        *n += 1;
+        let me = *n;
+        changed.notify_all();
+        let (guard, wait) =
+            changed.wait_timeout_while(n, std::time::Duration::from_secs(5), |n| *n < 2).unwrap();
+        drop(guard);
+        if wait.timed_out() {
+            *timed_out.lock().unwrap() += 1;
+        }
+        Answer::new(202).header("Location", format!("/v2/app/blobs/uploads/{me}"))
+    });
+    let (a, b) = (b"payload".as_slice(), b"config".as_slice());
+    let (da, db) = (Digest::of(a), Digest::of(b));
+    client().push_blobs(&server.repository(), &[(&da, a), (&db, b)]).unwrap();
+    assert_eq!(*timeouts.lock().unwrap(), 0, "the second upload started before the first ended");
+    let seen = server.seen();
+    let mut put_bodies: Vec<Vec<u8>> =
+        seen.iter().filter(|s| s.method == "PUT").map(|s| s.body.clone()).collect();
+    put_bodies.sort();
+    assert_eq!(put_bodies, [b.to_vec(), a.to_vec()]);
 }

@@ -10,16 +10,18 @@
 //!
 //! Open registries: oci-client caches bearer tokens but not "this registry wants no
 //! authentication", so with anonymous credentials it sends `GET /v2/` before every request, and
-//! each of its clients loads the system's root certificates (see [`super::open`]). When there are
-//! no credentials for a registry, the first request is our own `GET /v2/`; when that answers 200
-//! without a `WWW-Authenticate` challenge the registry is open, and every request to it goes
-//! through [`OpenRegistry`]. Any other answer (a challenge, an error) keeps oci-client's own
-//! flow, with the auth stored in the client.
+//! each of its clients loads the system's root certificates (see [`super::open`]). So when there
+//! are no credentials for a registry, requests go to it directly ([`OpenRegistry`]) until one is
+//! answered with an authentication challenge; that request and every later one then go through
+//! oci-client, with the auth stored in the client.
 
 use core::fmt;
+use core::future::Future;
+
 use core::pin::Pin;
 use core::task::{Context, Poll};
-use std::collections::HashMap;
+use futures_util::future::try_join_all;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -30,7 +32,7 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
 use super::credentials::{Credential, Credentials};
-use super::open::{OpenClients, OpenRegistry};
+use super::open::{Open, OpenClients, OpenRegistry};
 use super::{MAX_MANIFEST_LEN, Registry};
 use crate::error::RegistryError;
 use crate::media_type::MANIFEST_TYPES;
@@ -81,8 +83,8 @@ pub struct OciRegistry {
     runtime: tokio::runtime::Runtime,
     options: RegistryOptions,
     clients: Mutex<HashMap<String, Arc<Client>>>,
-    /// Registries found open (anonymous, no challenge), by name; see the module docs.
-    open: Mutex<HashMap<String, bool>>,
+    /// Registries that answered with an authentication challenge; see the module docs.
+    closed: Mutex<HashSet<String>>,
     /// reqwest clients for open registries.
     open_clients: OpenClients,
 }
@@ -107,7 +109,7 @@ impl OciRegistry {
         Ok(Self {
             runtime,
             clients: Mutex::new(HashMap::new()),
-            open: Mutex::new(HashMap::new()),
+            closed: Mutex::new(HashSet::new()),
             open_clients: OpenClients::new(options.allow_insecure),
             options,
         })
@@ -156,18 +158,34 @@ impl OciRegistry {
         }
     }
 
-    /// [`OpenRegistry`] for `registry` when it is open: no credentials configured, and
-    /// `GET /v2/` answered 200 without a challenge (asked once per registry).
-    fn open_registry(&self, registry: &str) -> Option<OpenRegistry<'_>> {
+    /// Runs `request` on `registry` as an open registry: `None` when there are credentials for
+    /// it, or it challenged an earlier request or this one (then the caller goes through
+    /// oci-client).
+    fn via_open<'s, T, F>(
+        &'s self,
+        registry: &str,
+        request: impl FnOnce(OpenRegistry<'s>) -> F,
+    ) -> Option<Result<T, RegistryError>>
+    where
+        F: Future<Output = Result<T, Open>>,
+    {
         if !matches!(self.auth(registry), RegistryAuth::Anonymous) {
             return None;
         }
+        let closed = |known: &HashSet<String>| known.contains(registry);
+        if closed(&self.closed.lock().unwrap_or_else(PoisonError::into_inner)) {
+            return None;
+        }
         let open = OpenRegistry { clients: &self.open_clients, plain: self.uses_http(registry) };
-        let mut known = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        let is_open = *known
-            .entry(registry.to_owned())
-            .or_insert_with(|| self.runtime.block_on(open.probe(registry)));
-        is_open.then_some(open)
+        match self.runtime.block_on(request(open)) {
+            Ok(value) => Some(Ok(value)),
+            Err(Open::Failed(error)) => Some(Err(error)),
+            Err(Open::Challenged) => {
+                let mut known = self.closed.lock().unwrap_or_else(PoisonError::into_inner);
+                known.insert(registry.to_owned());
+                None
+            }
+        }
     }
 
     /// The client, the reference and the auth for `repository` at `identifier` (a tag or a
@@ -177,26 +195,33 @@ impl OciRegistry {
         repository: &Repository,
         identifier: &str,
     ) -> Result<(Arc<Client>, Reference, RegistryAuth), RegistryError> {
-        let registry = repository.registry().to_owned();
-        let path = repository.path().to_owned();
-        let reference = if identifier.starts_with("sha256:") {
-            Reference::with_digest(registry.clone(), path, identifier.to_owned())
-        } else {
-            Reference::with_tag(registry.clone(), path, identifier.to_owned())
-        };
-        let client = self.client(&registry)?;
-        let auth = self.auth(&registry);
+        let reference = reference(repository, identifier);
+        let client = self.client(repository.registry())?;
+        let auth = self.auth(repository.registry());
         self.runtime.block_on(client.store_auth_if_needed(reference.resolve_registry(), &auth));
         Ok((client, reference, auth))
     }
 }
 
+/// oci-client's reference to `repository` at `identifier` (a tag or a digest).
+fn reference(repository: &Repository, identifier: &str) -> Reference {
+    let (registry, path) = (repository.registry().to_owned(), repository.path().to_owned());
+    if identifier.starts_with("sha256:") {
+        Reference::with_digest(registry, path, identifier.to_owned())
+    } else {
+        Reference::with_tag(registry, path, identifier.to_owned())
+    }
+}
+
 impl Registry for OciRegistry {
     fn resolve_tag(&self, repository: &Repository, tag: &str) -> Result<Digest, RegistryError> {
-        if let Some(open) = self.open_registry(repository.registry()) {
-            // The digest of the manifest is that of its bytes (a GET instead of a HEAD: the
-            // manifest is small, and some registries answer HEAD without the digest header).
-            return match self.runtime.block_on(open.fetch_manifest(repository, tag, "resolve"))? {
+        // The digest of the manifest is that of its bytes (a GET instead of a HEAD: the manifest
+        // is small, and some registries answer HEAD without the digest header).
+        let fetched = self.via_open(repository.registry(), |open| async move {
+            open.fetch_manifest(repository, tag, "resolve").await
+        });
+        if let Some(fetched) = fetched {
+            return match fetched? {
                 Some(bytes) => Ok(Digest::of(&bytes)),
                 None => Err(RegistryError::NotFound { reference: format!("{repository}:{tag}") }),
             };
@@ -219,12 +244,10 @@ impl Registry for OciRegistry {
         repository: &Repository,
         reference_str: &str,
     ) -> Result<Option<Vec<u8>>, RegistryError> {
-        if let Some(open) = self.open_registry(repository.registry()) {
-            return self.runtime.block_on(open.fetch_manifest(
-                repository,
-                reference_str,
-                "fetch manifest",
-            ));
+        if let Some(result) = self.via_open(repository.registry(), |open| async move {
+            open.fetch_manifest(repository, reference_str, "fetch manifest").await
+        }) {
+            return result;
         }
         let (client, reference, auth) = self.prepare(repository, reference_str)?;
         let what = format!("{repository}:{reference_str}");
@@ -248,8 +271,10 @@ impl Registry for OciRegistry {
         digest: &Digest,
         max_len: u64,
     ) -> Result<Vec<u8>, RegistryError> {
-        if let Some(open) = self.open_registry(repository.registry()) {
-            return self.runtime.block_on(open.fetch_blob(repository, digest, max_len));
+        if let Some(result) = self.via_open(repository.registry(), |open| async move {
+            open.fetch_blob(repository, digest, max_len).await
+        }) {
+            return result;
         }
         let (client, reference, _auth) = self.prepare(repository, digest.as_str())?;
         let what = format!("{repository}@{digest}");
@@ -269,8 +294,10 @@ impl Registry for OciRegistry {
         digest: &Digest,
         data: &[u8],
     ) -> Result<(), RegistryError> {
-        if let Some(open) = self.open_registry(repository.registry()) {
-            return self.runtime.block_on(open.push_blob(repository, digest, data));
+        if let Some(result) = self.via_open(repository.registry(), |open| async move {
+            open.push_blob(repository, digest, data).await
+        }) {
+            return result;
         }
         let (client, reference, _auth) = self.prepare(repository, digest.as_str())?;
         let what = format!("{repository}@{digest}");
@@ -280,6 +307,36 @@ impl Registry for OciRegistry {
         Ok(())
     }
 
+    /// Concurrently, each on its own connection: the signature's payload and config blobs take
+    /// the time of one upload instead of two.
+    fn push_blobs(
+        &self,
+        repository: &Repository,
+        blobs: &[(&Digest, &[u8])],
+    ) -> Result<(), RegistryError> {
+        if let Some(result) = self.via_open(repository.registry(), |open| async move {
+            try_join_all(
+                blobs.iter().map(|(digest, data)| open.push_blob(repository, digest, data)),
+            )
+            .await
+            .map(drop)
+        }) {
+            return result;
+        }
+        let Some((first, _)) = blobs.first() else { return Ok(()) };
+        let (client, _, _auth) = self.prepare(repository, first.as_str())?;
+        let uploads = blobs.iter().map(|(digest, data)| {
+            let client = &client;
+            async move {
+                let reference = reference(repository, digest.as_str());
+                client.push_blob(&reference, data.to_vec(), digest.as_str()).await.map_err(|e| {
+                    map_error(e, "push blob", &format!("{repository}@{digest}"), repository)
+                })
+            }
+        });
+        self.runtime.block_on(try_join_all(uploads)).map(drop)
+    }
+
     fn push_manifest(
         &self,
         repository: &Repository,
@@ -287,10 +344,10 @@ impl Registry for OciRegistry {
         media_type: &str,
         manifest: &[u8],
     ) -> Result<(), RegistryError> {
-        if let Some(open) = self.open_registry(repository.registry()) {
-            return self
-                .runtime
-                .block_on(open.push_manifest(repository, tag, media_type, manifest));
+        if let Some(result) = self.via_open(repository.registry(), |open| async move {
+            open.push_manifest(repository, tag, media_type, manifest).await
+        }) {
+            return result;
         }
         let (client, reference, _auth) = self.prepare(repository, tag)?;
         let what = format!("{repository}:{tag}");

@@ -1,5 +1,10 @@
-//! The distribution API spoken directly to open registries (no credentials configured, and
-//! `GET /v2/` answers 200 without a challenge), on reqwest clients of our own.
+//! The distribution API spoken directly to open registries (no credentials configured, and no
+//! authentication challenge), on reqwest clients of our own.
+//!
+//! There is no `GET /v2/` probe: a registry is taken to be open until it answers a request with
+//! 401 and a `WWW-Authenticate` challenge ([`Open::Challenged`]); the caller then repeats that
+//! request through oci-client, which does the token dance, and remembers the registry as closed.
+//! A challenged request changed nothing, so repeating it is safe.
 //!
 //! Why not oci-client for these too: every `oci_client::Client` builds two reqwest clients, and
 //! each loads and parses every system root certificate (about 38 M instructions, 80 % of a whole
@@ -21,6 +26,21 @@ use super::MAX_MANIFEST_LEN;
 use crate::error::RegistryError;
 use crate::media_type::MANIFEST_TYPES;
 use crate::reference::{Digest, Repository};
+
+/// Why a request to an open registry did not succeed.
+#[derive(Debug)]
+pub(super) enum Open {
+    /// 401 with a `WWW-Authenticate` challenge: the registry is not open.
+    Challenged,
+    /// Any other failure, final.
+    Failed(RegistryError),
+}
+
+impl From<RegistryError> for Open {
+    fn from(error: RegistryError) -> Self {
+        Self::Failed(error)
+    }
+}
 
 /// Largest error body kept for a message.
 const MAX_ERROR_BODY: u64 = 4096;
@@ -106,29 +126,13 @@ impl OpenRegistry<'_> {
         format!("{scheme}://{}/v2/{}", repository.registry(), repository.path())
     }
 
-    /// Whether `GET /v2/` answers 200 without a challenge.
-    pub(super) async fn probe(&self, registry: &str) -> bool {
-        let scheme = if self.plain { "http" } else { "https" };
-        let Ok(client) = self.clients.for_scheme(self.plain) else { return false };
-        match client.get(format!("{scheme}://{registry}/v2/")).send().await {
-            Ok(response) => {
-                let open = response.status() == StatusCode::OK
-                    && !response.headers().contains_key(header::WWW_AUTHENTICATE);
-                // Drain the body so that the connection is reused.
-                let _ = response.bytes().await;
-                open
-            }
-            Err(_) => false,
-        }
-    }
-
     /// `GET` of the manifest `reference`; `Ok(None)` on 404.
     pub(super) async fn fetch_manifest(
         &self,
         repository: &Repository,
         reference: &str,
         operation: &'static str,
-    ) -> Result<Option<Vec<u8>>, RegistryError> {
+    ) -> Result<Option<Vec<u8>>, Open> {
         let what = format!("{repository}:{reference}");
         let url = format!("{}/manifests/{reference}", self.base(repository));
         let response = self.get(&url, Some(&MANIFEST_TYPES.join(", ")), operation, &what).await?;
@@ -136,7 +140,7 @@ impl OpenRegistry<'_> {
             return Ok(None);
         }
         let response = check(response, operation, &what, repository).await?;
-        read_bounded(response, MAX_MANIFEST_LEN, operation, &what).await.map(Some)
+        Ok(Some(read_bounded(response, MAX_MANIFEST_LEN, operation, &what).await?))
     }
 
     /// `GET` of the blob `digest`, at most `max_len` bytes, checked against the digest.
@@ -145,13 +149,13 @@ impl OpenRegistry<'_> {
         repository: &Repository,
         digest: &Digest,
         max_len: u64,
-    ) -> Result<Vec<u8>, RegistryError> {
+    ) -> Result<Vec<u8>, Open> {
         const OPERATION: &str = "fetch blob";
         let what = format!("{repository}@{digest}");
         let url = format!("{}/blobs/{digest}", self.base(repository));
         let response = self.get(&url, None, OPERATION, &what).await?;
         if response.status() == StatusCode::NOT_FOUND {
-            return Err(RegistryError::NotFound { reference: what });
+            return Err(RegistryError::NotFound { reference: what }.into());
         }
         let response = check(response, OPERATION, &what, repository).await?;
         let data = read_bounded(response, max_len, OPERATION, &what).await?;
@@ -161,7 +165,8 @@ impl OpenRegistry<'_> {
                 reference: what,
                 expected: digest.to_string(),
                 actual: actual.to_string(),
-            });
+            }
+            .into());
         }
         Ok(data)
     }
@@ -172,7 +177,7 @@ impl OpenRegistry<'_> {
         repository: &Repository,
         digest: &Digest,
         data: &[u8],
-    ) -> Result<(), RegistryError> {
+    ) -> Result<(), Open> {
         const OPERATION: &str = "push blob";
         let what = format!("{repository}@{digest}");
         let client = self.clients.for_scheme(self.plain)?;
@@ -206,7 +211,7 @@ impl OpenRegistry<'_> {
         tag: &str,
         media_type: &str,
         manifest: &[u8],
-    ) -> Result<(), RegistryError> {
+    ) -> Result<(), Open> {
         const OPERATION: &str = "push manifest";
         let what = format!("{repository}:{tag}");
         let request = self
@@ -276,26 +281,31 @@ async fn send(
     operation: &'static str,
     what: &str,
     repository: &Repository,
-) -> Result<Response, RegistryError> {
+) -> Result<Response, Open> {
     let response = request.send().await.map_err(|e| request_error(operation, what, e))?;
     check(response, operation, what, repository).await
 }
 
-/// The response when it is a success; otherwise the error its status calls for, with a bounded
-/// part of its body as the message.
+/// The response when it is a success; [`Open::Challenged`] for a 401 with a challenge; otherwise
+/// the error its status calls for, with a bounded part of its body as the message.
 async fn check(
     response: Response,
     operation: &'static str,
     what: &str,
     repository: &Repository,
-) -> Result<Response, RegistryError> {
+) -> Result<Response, Open> {
     let status = response.status();
     if status.is_success() {
         return Ok(response);
     }
+    if status == StatusCode::UNAUTHORIZED
+        && response.headers().contains_key(header::WWW_AUTHENTICATE)
+    {
+        return Err(Open::Challenged);
+    }
     let body = read_bounded(response, MAX_ERROR_BODY, operation, what).await.unwrap_or_default();
     let message: String = String::from_utf8_lossy(&body).chars().take(500).collect();
-    Err(match status {
+    Err(Open::Failed(match status {
         StatusCode::NOT_FOUND => RegistryError::NotFound { reference: what.to_owned() },
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => RegistryError::Unauthorized {
             reference: what.to_owned(),
@@ -312,7 +322,7 @@ async fn check(
             reference: what.to_owned(),
             source: format!("the registry answered HTTP {s}: {message}").into(),
         },
-    })
+    }))
 }
 
 /// The body, failing with [`RegistryError::TooLarge`] past `max` bytes (checked while reading,
