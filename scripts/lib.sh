@@ -254,7 +254,8 @@ wait_http() {
   local url="$1" secs="${2:-30}" pid="${3:-}" deadline code
   deadline=$(($(date +%s) + secs))
   while (($(date +%s) < deadline)); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" 2>/dev/null || true)
+    # -k: only whether it answers matters here, not whose certificate it has.
+    code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 2 "$url" 2>/dev/null || true)
     if [[ "$code" =~ ^[1-4][0-9][0-9]$ ]]; then return 0; fi
     if [[ -n "$pid" ]] && ! pid_alive "$pid"; then return 2; fi
     sleep 0.1
@@ -300,18 +301,22 @@ _distribution_bin() {
 # on a free 127.0.0.1 port; print 127.0.0.1:port once GET /v2/ answers. KIND:
 #   distribution  CNCF distribution v2 (Debian docker-registry): no Referrers API, delete enabled;
 #                 with HTPASSWD (a bcrypt htpasswd file), basic authentication for every request
+#   distribution-tls  the same over HTTPS on 127.0.0.2 (which cosign, crane and cosign-compat
+#                 reach with TLS, unlike 127.0.0.1); the third argument is a directory with
+#                 server.crt and server.key (a certificate for IP 127.0.0.2); prints 127.0.0.2:port
 #   referrers     olareg v0.1.2 (built by install-peers.sh): OCI 1.1 Referrers API, delete enabled
 #   crane         `crane registry serve` (go-containerregistry v0.22.1): NO Referrers API (it does
 #                 not enable it), so it behaves like distribution for discovery
 # Use localhost:PORT in references: notation talks plain HTTP to localhost without extra flags.
 start_registry() {
-  local kind="$1" dir="$2" htpasswd="${3:-}" port pid attempt bin rc
+  local kind="$1" dir="$2" htpasswd="${3:-}" port pid attempt bin rc host=127.0.0.1 scheme=http
   mkdir -p "$dir"
   for attempt in 1 2 3; do
     port=$(free_port)
     case "$kind" in
-      distribution)
+      distribution | distribution-tls)
         bin=$(_distribution_bin) || die "docker-registry not found: run 'make peers' (Debian package docker-registry)"
+        [[ "$kind" == distribution-tls ]] && host=127.0.0.2 scheme=https
         mkdir -p "$dir/data"
         cat >"$dir/config.yml" <<EOF
 version: 0.1
@@ -328,10 +333,12 @@ storage:
     uploadpurging:
       enabled: false
 http:
-  addr: 127.0.0.1:$port
+  addr: $host:$port
   secret: e2e-not-secret
 EOF
-        if [[ -n "$htpasswd" ]]; then
+        if [[ "$kind" == distribution-tls ]]; then
+          printf '  tls:\n    certificate: %s\n    key: %s\n' "$htpasswd/server.crt" "$htpasswd/server.key" >>"$dir/config.yml"
+        elif [[ -n "$htpasswd" ]]; then
           printf 'auth:\n  htpasswd:\n    realm: e2e\n    path: %s\n' "$htpasswd" >>"$dir/config.yml"
         fi
         pid=$("$bin" serve "$dir/config.yml" </dev/null >>"$dir/registry.log" 2>&1 & echo $!)
@@ -347,14 +354,14 @@ EOF
         pid=$(olareg serve --addr 127.0.0.1 --port "$port" --dir "$dir/data" --api-delete \
           </dev/null >>"$dir/registry.log" 2>&1 & echo $!)
         ;;
-      *) die "start_registry: unknown kind '$kind' (distribution|referrers|crane)" ;;
+      *) die "start_registry: unknown kind '$kind' (distribution|distribution-tls|referrers|crane)" ;;
     esac
     printf '%s\t%s\t%s\n' "$pid" "registry" "registry-$kind-$port" >>"$_LIB_STATE/pids"
     rc=0
-    wait_http "http://127.0.0.1:$port/v2/" 30 "$pid" || rc=$?
+    wait_http "$scheme://$host:$port/v2/" 30 "$pid" || rc=$?
     if ((rc == 0)); then
       printf '%s\n' "$pid" >"$dir/pid"
-      printf '127.0.0.1:%s\n' "$port"
+      printf '%s:%s\n' "$host" "$port"
       return 0
     fi
     _stop_pid "$pid"

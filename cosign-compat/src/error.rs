@@ -421,6 +421,21 @@ pub enum RegistryError {
         /// The response body, bounded.
         message: String,
     },
+    /// The registry's TLS certificate is not trusted.
+    #[error(
+        "{operation} {reference}: the TLS certificate of {registry} is not trusted: add the CA that issued it to the system's trust store or name a PEM bundle with SSL_CERT_FILE (--allow-insecure-registry skips the check)"
+    )]
+    UntrustedCertificate {
+        /// `"fetch manifest"`, `"push blob"`, ….
+        operation: &'static str,
+        /// What was asked for.
+        reference: String,
+        /// The registry.
+        registry: String,
+        /// The TLS error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Any other transport or protocol failure.
     #[error("{operation} {reference} failed")]
     Request {

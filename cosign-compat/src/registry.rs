@@ -98,6 +98,28 @@ pub trait Registry: fmt::Debug {
     ) -> Result<(), RegistryError>;
 }
 
+/// [`RegistryError::UntrustedCertificate`] when `error` is a TLS certificate rejection (rustls:
+/// "invalid peer certificate"), otherwise [`RegistryError::Request`].
+#[cfg(feature = "registry")]
+pub(crate) fn transport_error(
+    operation: &'static str,
+    reference: &str,
+    registry: &str,
+    error: Box<dyn std::error::Error + Send + Sync>,
+) -> RegistryError {
+    let reference = reference.to_owned();
+    if sig_core::message_with_sources(&*error).contains("invalid peer certificate") {
+        let registry = registry.to_owned();
+        return RegistryError::UntrustedCertificate {
+            operation,
+            reference,
+            registry,
+            source: error,
+        };
+    }
+    RegistryError::Request { operation, reference, source: error }
+}
+
 impl<R: Registry + ?Sized> Registry for &R {
     fn resolve_tag(&self, repository: &Repository, tag: &str) -> Result<Digest, RegistryError> {
         (**self).resolve_tag(repository, tag)

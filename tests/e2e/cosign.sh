@@ -14,6 +14,8 @@
 #      mismatch, failing signer (nothing pushed)
 #   e) a registry with basic authentication: credentials from the docker config file; without
 #      them or with a wrong password, a refusal that names `docker login` and nothing pushed
+#   f) an HTTPS registry (127.0.0.2) with a certificate from a private CA: refused while the CA is
+#      unknown, accepted with the CA in SSL_CERT_FILE or with --allow-insecure-registry
 #
 # Everything lives in a temp dir under <repo>/.e2e/ (removed on exit; KEEP_WORKDIR=1 keeps it);
 # HOME, DOCKER_CONFIG and TUF_ROOT point there. Every test image is built here with `crane append`.
@@ -356,5 +358,36 @@ cosign_sign_auth() {
 check "e) cosign sign on the same registry, next to ours" cosign_sign_auth
 check "e) cosign-compat verify accepts cosign's signature there" with_auth cc_verify_key "$W/auth-cosign.pub" "$ref"
 check "e) ... and still ours" with_auth cc_verify_key "$P/leaf.pub" "$ref"
+
+# ====================================================================== f) HTTPS
+phase "f) an HTTPS registry with a private CA (127.0.0.2: TLS for cosign, crane and cosign-compat)"
+T="$W/tls"
+mkdir -p "$T"
+{
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=E2E Registry CA" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -keyout "$T/ca.key" -out "$T/ca.crt" &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.2" \
+      -keyout "$T/server.key" -out "$T/server.csr" &&
+    printf 'subjectAltName=IP:127.0.0.2\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$T/server.ext" &&
+    openssl x509 -req -in "$T/server.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial -days 2 \
+      -extfile "$T/server.ext" -out "$T/server.crt"
+} >"$T/openssl.log" 2>&1 || { cat "$T/openssl.log" >&2; die "setup: the registry's TLS certificate"; }
+TREG=$(start_registry distribution-tls "$W/registry-tls" "$T")
+with_ca() { SSL_CERT_FILE="$T/ca.crt" "$@"; }
+ref=$(with_ca push_test_image "$TREG" tls "$W")
+check_fails_with "f) cosign-compat sign: the registry's CA is unknown, refused, naming the fix" "is not trusted: add the CA" \
+  "$CC" sign --key "$P/leaf.key" "$ref"
+check_fails "f) ... and nothing was pushed" with_ca crane manifest "$(sig_ref "$ref")"
+check "f) cosign-compat sign with the CA in SSL_CERT_FILE" \
+  with_ca "$CC" sign --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref"
+check "f) cosign verify --key accepts it (CA in SSL_CERT_FILE)" with_ca cosign_verify_key "$P/leaf.pub" "$ref"
+check "f) cosign-compat verify --certificate-chain accepts it" with_ca cc_verify_chain "$S" "$ref"
+check "f) cosign-compat sign --allow-insecure-registry, CA unknown" \
+  "$CC" sign --allow-insecure-registry --key "$P/leaf.key" -a run=insecure "$ref"
+check "f) cosign verify --allow-insecure-registry accepts both" \
+  cosign_verify_key "$P/leaf.pub" "$ref" --allow-insecure-registry
+_two_layers() { [[ "$(with_ca crane manifest "$(sig_ref "$ref")" | jq '.layers | length')" == 2 ]]; }
+check "f) both signatures are in the .sig manifest" _two_layers
+check "f) cosign-compat verify --allow-insecure-registry" cc_verify_key "$P/leaf.pub" "$ref" --allow-insecure-registry
 
 finish

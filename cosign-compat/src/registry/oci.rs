@@ -419,11 +419,9 @@ fn map_error(
                 message: message.chars().take(500).collect(),
             }
         }
-        other => RegistryError::Request {
-            operation,
-            reference: reference.to_owned(),
-            source: Box::new(other),
-        },
+        other => {
+            super::transport_error(operation, reference, repository.registry(), Box::new(other))
+        }
     }
 }
 

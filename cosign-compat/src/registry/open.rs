@@ -135,7 +135,8 @@ impl OpenRegistry<'_> {
     ) -> Result<Option<Vec<u8>>, Open> {
         let what = format!("{repository}:{reference}");
         let url = format!("{}/manifests/{reference}", self.base(repository));
-        let response = self.get(&url, Some(&MANIFEST_TYPES.join(", ")), operation, &what).await?;
+        let response =
+            self.get(&url, Some(&MANIFEST_TYPES.join(", ")), operation, &what, repository).await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -153,7 +154,7 @@ impl OpenRegistry<'_> {
         const OPERATION: &str = "fetch blob";
         let what = format!("{repository}@{digest}");
         let url = format!("{}/blobs/{digest}", self.base(repository));
-        let response = self.get(&url, None, OPERATION, &what).await?;
+        let response = self.get(&url, None, OPERATION, &what, repository).await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Err(RegistryError::NotFound { reference: what }.into());
         }
@@ -231,7 +232,9 @@ impl OpenRegistry<'_> {
         accept: Option<&str>,
         operation: &'static str,
         what: &str,
+        repository: &Repository,
     ) -> Result<Response, RegistryError> {
+        let registry = repository.registry();
         let send = |client: &Client, url: &str| {
             let request = client.get(url);
             match accept {
@@ -241,7 +244,8 @@ impl OpenRegistry<'_> {
             .send()
         };
         let client = self.clients.for_scheme(self.plain)?;
-        let response = send(client, url).await.map_err(|e| request_error(operation, what, e))?;
+        let response =
+            send(client, url).await.map_err(|e| request_error(operation, what, registry, e))?;
         if !(self.plain && response.status().is_redirection()) {
             return Ok(response);
         }
@@ -255,7 +259,7 @@ impl OpenRegistry<'_> {
         };
         send(self.clients.tls()?, target.as_str())
             .await
-            .map_err(|e| request_error(operation, what, e))
+            .map_err(|e| request_error(operation, what, registry, e))
     }
 }
 
@@ -271,8 +275,13 @@ fn upload_location(response: &Response, request: &str, digest: &Digest) -> Optio
     Some(url)
 }
 
-fn request_error(operation: &'static str, what: &str, error: reqwest::Error) -> RegistryError {
-    RegistryError::Request { operation, reference: what.to_owned(), source: Box::new(error) }
+fn request_error(
+    operation: &'static str,
+    what: &str,
+    registry: &str,
+    error: reqwest::Error,
+) -> RegistryError {
+    super::transport_error(operation, what, registry, Box::new(error))
 }
 
 /// Sends `request`: the response when its status is a success, otherwise as [`check`].
@@ -282,7 +291,10 @@ async fn send(
     what: &str,
     repository: &Repository,
 ) -> Result<Response, Open> {
-    let response = request.send().await.map_err(|e| request_error(operation, what, e))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| request_error(operation, what, repository.registry(), e))?;
     check(response, operation, what, repository).await
 }
 
@@ -337,7 +349,12 @@ async fn read_bounded(
         return Err(RegistryError::TooLarge { reference: what.to_owned(), max });
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| request_error(operation, what, e))? {
+    let body_error = |e: reqwest::Error| RegistryError::Request {
+        operation,
+        reference: what.to_owned(),
+        source: Box::new(e),
+    };
+    while let Some(chunk) = response.chunk().await.map_err(body_error)? {
         if (body.len() + chunk.len()) as u64 > max {
             return Err(RegistryError::TooLarge { reference: what.to_owned(), max });
         }
