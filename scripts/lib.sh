@@ -263,6 +263,49 @@ wait_http() {
   return 1
 }
 
+# isolate_env W: point HOME, XDG, notation, docker and sigstore configuration into the work dir W
+# (created; an empty docker config) and unset every setting of ours and of the peers that would
+# leak in from the caller's environment.
+isolate_env() {
+  local w="$1"
+  export HOME="$w/home" XDG_CONFIG_HOME="$w/xdg" XDG_CACHE_HOME="$w/xdg-cache"
+  export NOTATION_CONFIG="$w/notation" NOTATION_LIBEXEC="$w/libexec" NOTATION_CACHE="$w/notation-cache"
+  export DOCKER_CONFIG="$w/docker" TUF_ROOT="$w/tuf"
+  mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$NOTATION_CONFIG" "$NOTATION_LIBEXEC" \
+    "$NOTATION_CACHE" "$DOCKER_CONFIG" "$TUF_ROOT"
+  echo '{}' >"$DOCKER_CONFIG/config.json"
+  unset NOTATION_USERNAME NOTATION_PASSWORD NOTATION_EXPERIMENTAL COSIGN_REPOSITORY COSIGN_PASSWORD
+  unset EXTERNAL_SIGNER EXTERNAL_PRIVATE_KEY EXTERNAL_CERT_CHAIN EXTERNAL_SIGNER_TIMEOUT EXTERNAL_SIGNATURE_ENCODING
+  unset EXTERNAL_PRIVATE_KEY_PASSWORD EXTERNAL_PRIVATE_KEY_PASSWORD_FILE
+  unset EXTERNAL_PKCS11_URI EXTERNAL_PKCS11_MODULE EXTERNAL_PKCS11_PIN EXTERNAL_PKCS11_PIN_FILE
+}
+
+# make_pkis DIR ENTRY...: make test PKIs with scripts/certificates.sh, in parallel; ENTRY is
+# NAME[:KEY_SPEC[:CA_NAME]] (KEY_SPEC defaults to NAME), the PKI goes to DIR/NAME (a NAME given twice is made once). Dies with
+# the log of a PKI that failed or lacks one of its files.
+make_pkis() {
+  local dir="$1" entry name spec ca p f
+  shift
+  local -A made=()
+  local pids=()
+  mkdir -p "$dir"
+  for entry in "$@"; do
+    IFS=: read -r name spec ca <<<"$entry"
+    spec=${spec:-$name}
+    [[ -n "${made[$name]:-}" ]] && continue
+    made[$name]=1
+    "$REPO_ROOT/scripts/certificates.sh" --key-spec "$spec" --out "$dir/$name" ${ca:+--name "$ca"} \
+      >"$dir/$name.log" 2>&1 &
+    pids+=("$!:$name")
+  done
+  for p in "${pids[@]}"; do
+    wait "${p%%:*}" || { cat "$dir/${p#*:}.log" >&2; die "scripts/certificates.sh failed for ${p#*:}"; }
+    for f in ca.crt intermediate.crt leaf.crt leaf.key leaf.pub certificate_chain.pem cosign_chain.pem; do
+      [[ -s "$dir/${p#*:}/$f" ]] || die "scripts/certificates.sh did not write $dir/${p#*:}/$f"
+    done
+  done
+}
+
 # need_tools CMD...: die unless every CMD is on PATH, saying how to get it. `docker-registry`
 # also accepts upstream's name, `registry`.
 need_tools() {

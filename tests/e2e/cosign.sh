@@ -66,34 +66,14 @@ fi
 
 W=$(make_workdir "$REPO_ROOT/.e2e" cosign)
 log "work dir: $W"
-export HOME="$W/home" DOCKER_CONFIG="$W/docker" TUF_ROOT="$W/tuf" XDG_CONFIG_HOME="$W/xdg"
-mkdir -p "$HOME" "$DOCKER_CONFIG" "$TUF_ROOT" "$XDG_CONFIG_HOME"
-echo '{}' >"$DOCKER_CONFIG/config.json"
-unset EXTERNAL_SIGNER EXTERNAL_PRIVATE_KEY EXTERNAL_CERT_CHAIN EXTERNAL_SIGNER_TIMEOUT EXTERNAL_SIGNATURE_ENCODING
-unset EXTERNAL_PRIVATE_KEY_PASSWORD EXTERNAL_PRIVATE_KEY_PASSWORD_FILE COSIGN_REPOSITORY COSIGN_PASSWORD
+isolate_env "$W"
 
 # ====================================================================== registry, PKI
 phase "registry (distribution) and PKIs"
 REG=$(start_registry distribution "$W/registry")
 log "registry: $REG (plain HTTP: cosign, crane and cosign-compat all use HTTP for 127.0.0.1)"
 PKI="$W/pki"
-pids=()
-for spec in "${KEY_SPECS[@]}" EC-256; do
-  [[ -d "$PKI/$spec" ]] && continue
-  mkdir -p "$PKI/$spec"
-  scripts/certificates.sh --key-spec "$spec" --out "$PKI/$spec" >"$W/pki-$spec.log" 2>&1 &
-  pids+=("$!:$spec")
-done
-scripts/certificates.sh --key-spec EC-256 --out "$PKI/other" --name "E2E Other CA" >"$W/pki-other.log" 2>&1 &
-pids+=("$!:other")
-for p in "${pids[@]}"; do
-  wait "${p%%:*}" || { cat "$W/pki-${p#*:}.log" >&2; die "scripts/certificates.sh failed for ${p#*:}"; }
-done
-for spec in "${KEY_SPECS[@]}" EC-256 other; do
-  for f in leaf.key leaf.crt leaf.pub certificate_chain.pem cosign_chain.pem ca.crt; do
-    [[ -s "$PKI/$spec/$f" ]] || die "scripts/certificates.sh did not write $PKI/$spec/$f"
-  done
-done
+make_pkis "$PKI" "${KEY_SPECS[@]}" EC-256 "other:EC-256:E2E Other CA"
 
 # new_image REPO: a fresh test image in the registry, printed as REG/REPO@sha256:...
 new_image() { push_test_image "$REG" "$1" "$W"; }

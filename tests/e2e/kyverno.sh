@@ -59,15 +59,8 @@ export GOCACHE GOMODCACHE GOPATH
 
 W=$(make_workdir "$REPO_ROOT/.e2e" kyverno)
 log "work dir: $W"
-export HOME="$W/home" XDG_CONFIG_HOME="$W/xdg" XDG_CACHE_HOME="$W/xdg-cache"
-export NOTATION_CONFIG="$W/notation" NOTATION_LIBEXEC="$W/libexec" NOTATION_CACHE="$W/notation-cache"
-export DOCKER_CONFIG="$W/docker" TUF_ROOT="$W/tuf" KUBECONFIG="$W/no-kubeconfig"
-mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$NOTATION_CONFIG" "$NOTATION_LIBEXEC" \
-  "$NOTATION_CACHE" "$DOCKER_CONFIG" "$TUF_ROOT"
-echo '{}' >"$DOCKER_CONFIG/config.json"
-unset NOTATION_USERNAME NOTATION_PASSWORD NOTATION_EXPERIMENTAL COSIGN_REPOSITORY
-unset EXTERNAL_SIGNER EXTERNAL_PRIVATE_KEY EXTERNAL_CERT_CHAIN EXTERNAL_SIGNER_TIMEOUT EXTERNAL_SIGNATURE_ENCODING
-unset EXTERNAL_PRIVATE_KEY_PASSWORD EXTERNAL_PRIVATE_KEY_PASSWORD_FILE
+isolate_env "$W"
+export KUBECONFIG="$W/no-kubeconfig"
 
 # ====================================================================== registries, plugin, PKIs
 phase "registries, notation plugin, PKIs"
@@ -80,16 +73,8 @@ log "distribution (no Referrers API): $REG_DIST; olareg (Referrers API): $REG_RE
 check "notation plugin install --file $(basename "$PLUGIN_BIN")" notation plugin install --file "$PLUGIN_BIN"
 
 PKI="$W/pki"
-declare -A PKI_SPEC=([rsa]=RSA-3072 [ec]=EC-256 [chainonly]=EC-256 [other]=EC-256)
-declare -A PKI_NAME=([rsa]="E2E Kyverno RSA" [ec]="E2E Kyverno EC" [chainonly]="E2E Kyverno Chain-only" [other]="E2E Other CA")
-pids=()
-for p in "${!PKI_SPEC[@]}"; do
-  scripts/certificates.sh --key-spec "${PKI_SPEC[$p]}" --out "$PKI/$p" --name "${PKI_NAME[$p]}" >"$W/pki-$p.log" 2>&1 &
-  pids+=("$!:$p")
-done
-for x in "${pids[@]}"; do
-  wait "${x%%:*}" || { cat "$W/pki-${x#*:}.log" >&2; die "scripts/certificates.sh failed for ${x#*:}"; }
-done
+make_pkis "$PKI" "rsa:RSA-3072:E2E Kyverno RSA" "ec:EC-256:E2E Kyverno EC" \
+  "chainonly:EC-256:E2E Kyverno Chain-only" "other:EC-256:E2E Other CA"
 
 # ====================================================================== images and signatures
 phase "test images and signatures (notation + plugin, cosign-compat)"

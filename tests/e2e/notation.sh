@@ -60,13 +60,7 @@ log "plugin: $PLUGIN_BIN"
 
 W=$(make_workdir "$REPO_ROOT/.e2e" run)
 log "work dir: $W"
-export HOME="$W/home" XDG_CONFIG_HOME="$W/xdg" XDG_CACHE_HOME="$W/xdg-cache"
-export NOTATION_CONFIG="$W/notation" NOTATION_LIBEXEC="$W/libexec" NOTATION_CACHE="$W/notation-cache"
-export DOCKER_CONFIG="$W/docker"
-mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$NOTATION_CONFIG" "$NOTATION_LIBEXEC" "$NOTATION_CACHE" "$DOCKER_CONFIG"
-echo '{}' >"$DOCKER_CONFIG/config.json"
-unset NOTATION_USERNAME NOTATION_PASSWORD NOTATION_EXPERIMENTAL
-unset EXTERNAL_SIGNER EXTERNAL_PRIVATE_KEY EXTERNAL_CERT_CHAIN EXTERNAL_SIGNER_TIMEOUT EXTERNAL_SIGNATURE_ENCODING
+isolate_env "$W"
 
 # ====================================================================== registries
 phase "registries"
@@ -124,24 +118,7 @@ log "$(notation plugin list 2>&1)"
 # ====================================================================== PKI, trust store, policy
 phase "PKI (certificates.sh x $((${#KEY_SPECS[@]} + 1)))"
 PKI="$W/pki"
-pids=()
-for spec in "${KEY_SPECS[@]}"; do
-  scripts/certificates.sh --key-spec "$spec" --out "$PKI/$spec" >"$W/pki-$spec.log" 2>&1 &
-  pids+=("$!:$spec")
-done
-scripts/certificates.sh --key-spec EC-256 --out "$PKI/other" --name "E2E Other CA" >"$W/pki-other.log" 2>&1 &
-pids+=("$!:other")
-for p in "${pids[@]}"; do
-  if ! wait "${p%%:*}"; then
-    cat "$W/pki-${p#*:}.log" >&2
-    die "scripts/certificates.sh failed for ${p#*:}"
-  fi
-done
-for spec in "${KEY_SPECS[@]}" other; do
-  for f in ca.crt intermediate.crt leaf.crt leaf.key certificate_chain.pem; do
-    [[ -s "$PKI/$spec/$f" ]] || die "scripts/certificates.sh did not write $PKI/$spec/$f"
-  done
-done
+make_pkis "$PKI" "${KEY_SPECS[@]}" "other:EC-256:E2E Other CA"
 
 phase "trust store and trust policy"
 for spec in "${KEY_SPECS[@]}"; do

@@ -40,14 +40,7 @@ log "notation $(notation version 2>/dev/null | awk '/^Version:/ {print $2}'), pl
 
 W=$(make_workdir "$REPO_ROOT/.e2e" pkcs11)
 log "work dir: $W"
-export HOME="$W/home" XDG_CONFIG_HOME="$W/xdg" XDG_CACHE_HOME="$W/xdg-cache"
-export NOTATION_CONFIG="$W/notation" NOTATION_LIBEXEC="$W/libexec" NOTATION_CACHE="$W/notation-cache"
-export DOCKER_CONFIG="$W/docker"
-mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$NOTATION_CONFIG" "$NOTATION_LIBEXEC" "$NOTATION_CACHE" "$DOCKER_CONFIG"
-echo '{}' >"$DOCKER_CONFIG/config.json"
-unset NOTATION_USERNAME NOTATION_PASSWORD NOTATION_EXPERIMENTAL
-unset EXTERNAL_SIGNER EXTERNAL_PRIVATE_KEY EXTERNAL_CERT_CHAIN EXTERNAL_SIGNER_TIMEOUT EXTERNAL_SIGNATURE_ENCODING
-unset EXTERNAL_PKCS11_URI EXTERNAL_PKCS11_MODULE EXTERNAL_PKCS11_PIN EXTERNAL_PKCS11_PIN_FILE
+isolate_env "$W"
 
 # ====================================================================== token and PKI
 phase "SoftHSM2 token: ${#KEY_SPECS[@]} keys generated in it, certified by a test CA"
