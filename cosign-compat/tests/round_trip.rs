@@ -159,33 +159,27 @@ fn appends_new_signatures_and_skips_duplicates() {
     }
 }
 
-/// A registry where another signer overwrites the signature tag just before some of our
-/// manifest reads, with the manifest it computed from what it read before our first push (a
-/// lost update by a concurrent read–modify–write).
-#[derive(Debug)]
-struct RacingRegistry {
+type FetchHook =
+    dyn Fn(&MemoryRegistry, usize, &Repository, &str) -> Result<(), RegistryError> + Send + Sync;
+type PushHook = dyn Fn(&MemoryRegistry, &Repository, &str) + Send + Sync;
+
+/// A memory registry that misbehaves around manifest reads and writes: `before_fetch` runs
+/// before each manifest read (numbered from 1) and fails it with its error, `before_push` runs
+/// before each manifest push.
+struct HookedRegistry {
     inner: MemoryRegistry,
-    competitor: SignatureLayer,
-    /// Our manifest reads (1-based) before which the competitor writes.
-    race_before_fetch: Vec<usize>,
     fetches: AtomicUsize,
-    /// What the competitor read: the state before our first push.
-    stale: std::sync::Mutex<Option<Option<Vec<u8>>>>,
+    before_fetch: Box<FetchHook>,
+    before_push: Box<PushHook>,
 }
 
-impl RacingRegistry {
-    fn new(competitor: SignatureLayer, race_before_fetch: Vec<usize>) -> Self {
-        Self {
-            inner: MemoryRegistry::new(),
-            competitor,
-            race_before_fetch,
-            fetches: AtomicUsize::new(0),
-            stale: std::sync::Mutex::new(None),
-        }
+impl core::fmt::Debug for HookedRegistry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HookedRegistry").field("inner", &self.inner).finish_non_exhaustive()
     }
 }
 
-impl Registry for RacingRegistry {
+impl Registry for HookedRegistry {
     fn resolve_tag(&self, repository: &Repository, tag: &str) -> Result<Digest, RegistryError> {
         self.inner.resolve_tag(repository, tag)
     }
@@ -196,21 +190,7 @@ impl Registry for RacingRegistry {
         reference: &str,
     ) -> Result<Option<Vec<u8>>, RegistryError> {
         let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
-        let stale = self.stale.lock().unwrap().clone();
-        if let Some(stale) = stale
-            && self.race_before_fetch.contains(&n)
-        {
-            let existing = stale.map(|m| SignatureManifest::parse(&m).unwrap());
-            let image = attach::append(existing.as_ref(), &self.competitor.descriptor()).unwrap();
-            self.inner.put_blob(repository, self.competitor.payload());
-            self.inner.put_blob(repository, &image.config);
-            self.inner.put_manifest(
-                repository,
-                Some(reference),
-                media_type::OCI_MANIFEST,
-                &image.manifest,
-            );
-        }
+        (self.before_fetch)(&self.inner, n, repository, reference)?;
         self.inner.fetch_manifest(repository, reference)
     }
 
@@ -239,17 +219,51 @@ impl Registry for RacingRegistry {
         media: &str,
         manifest: &[u8],
     ) -> Result<(), RegistryError> {
-        let before = self.inner.manifest(repository, tag);
-        self.stale.lock().unwrap().get_or_insert(before);
+        (self.before_push)(&self.inner, repository, tag);
         self.inner.push_manifest(repository, tag, media, manifest)
     }
 }
 
-fn race(race_before_fetch: Vec<usize>) -> (RacingRegistry, Digest, SignatureLayer, SignatureLayer) {
+/// A registry where another signer overwrites the signature tag just before some of our
+/// manifest reads (1-based, `race_before_fetch`), with the manifest it computed from what it
+/// read before our first push (a lost update by a concurrent read–modify–write).
+fn racing_registry(competitor: SignatureLayer, race_before_fetch: Vec<usize>) -> HookedRegistry {
+    // What the competitor read: the state before our first push.
+    let stale = std::sync::Arc::new(std::sync::Mutex::new(None::<Option<Vec<u8>>>));
+    let read = std::sync::Arc::clone(&stale);
+    HookedRegistry {
+        inner: MemoryRegistry::new(),
+        fetches: AtomicUsize::new(0),
+        before_fetch: Box::new(move |inner, n, repository, reference| {
+            let stale = read.lock().unwrap().clone();
+            if let Some(stale) = stale
+                && race_before_fetch.contains(&n)
+            {
+                let existing = stale.map(|m| SignatureManifest::parse(&m).unwrap());
+                let image = attach::append(existing.as_ref(), &competitor.descriptor()).unwrap();
+                inner.put_blob(repository, competitor.payload());
+                inner.put_blob(repository, &image.config);
+                inner.put_manifest(
+                    repository,
+                    Some(reference),
+                    media_type::OCI_MANIFEST,
+                    &image.manifest,
+                );
+            }
+            Ok(())
+        }),
+        before_push: Box::new(move |inner, repository, tag| {
+            let before = inner.manifest(repository, tag);
+            stale.lock().unwrap().get_or_insert(before);
+        }),
+    }
+}
+
+fn race(race_before_fetch: Vec<usize>) -> (HookedRegistry, Digest, SignatureLayer, SignatureLayer) {
     let image = new_image(&MemoryRegistry::new(), &repo(), "race");
     let ours = sign_layer(&key_file_signer("rsa-2048"), "rsa-2048", &image, &[]);
     let theirs = sign_layer(&key_file_signer("ec-256"), "ec-256", &image, &[]);
-    (RacingRegistry::new(theirs.clone(), race_before_fetch), image, ours, theirs)
+    (racing_registry(theirs.clone(), race_before_fetch), image, ours, theirs)
 }
 
 #[test]
@@ -330,61 +344,22 @@ fn tags_resolve_to_digests() {
 
 /// A registry whose manifest reads fail with HTTP 500 at the given read numbers, as distribution
 /// does for a tag caught mid-rewrite.
-#[derive(Debug, Default)]
-struct FlakyRegistry {
-    inner: MemoryRegistry,
-    fail_fetches: Vec<usize>,
-    fetches: AtomicUsize,
-}
-
-impl Registry for FlakyRegistry {
-    fn resolve_tag(&self, repository: &Repository, tag: &str) -> Result<Digest, RegistryError> {
-        self.inner.resolve_tag(repository, tag)
-    }
-
-    fn fetch_manifest(
-        &self,
-        repository: &Repository,
-        reference: &str,
-    ) -> Result<Option<Vec<u8>>, RegistryError> {
-        let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.fail_fetches.contains(&n) {
-            return Err(RegistryError::Server {
+fn flaky_registry(fail_fetches: Vec<usize>) -> HookedRegistry {
+    HookedRegistry {
+        inner: MemoryRegistry::new(),
+        fetches: AtomicUsize::new(0),
+        before_fetch: Box::new(move |_, n, _, reference| {
+            if !fail_fetches.contains(&n) {
+                return Ok(());
+            }
+            Err(RegistryError::Server {
                 operation: "fetch manifest",
                 reference: reference.to_owned(),
                 status: 500,
                 message: "unknown error".to_owned(),
-            });
-        }
-        self.inner.fetch_manifest(repository, reference)
-    }
-
-    fn fetch_blob(
-        &self,
-        repository: &Repository,
-        digest: &Digest,
-        max_len: u64,
-    ) -> Result<Vec<u8>, RegistryError> {
-        self.inner.fetch_blob(repository, digest, max_len)
-    }
-
-    fn push_blob(
-        &self,
-        repository: &Repository,
-        digest: &Digest,
-        data: &[u8],
-    ) -> Result<(), RegistryError> {
-        self.inner.push_blob(repository, digest, data)
-    }
-
-    fn push_manifest(
-        &self,
-        repository: &Repository,
-        tag: &str,
-        media: &str,
-        manifest: &[u8],
-    ) -> Result<(), RegistryError> {
-        self.inner.push_manifest(repository, tag, media, manifest)
+            })
+        }),
+        before_push: Box::new(|_, _, _| {}),
     }
 }
 
@@ -393,10 +368,10 @@ fn server_errors_while_attaching_are_retried() {
     let image = new_image(&MemoryRegistry::new(), &repo(), "flaky");
     let ours = sign_layer(&key_file_signer("ec-256"), "ec-256", &image, &[]);
     // Read 1 fails; attempt 2 reads (2), checks (3, fails), attempt 3 reads (4), checks (5, 6).
-    let registry = FlakyRegistry { fail_fetches: vec![1, 3], ..FlakyRegistry::default() };
+    let registry = flaky_registry(vec![1, 3]);
     let outcome = remote::attach_signature(&registry, &repo(), &image, &ours).unwrap();
     assert!(matches!(outcome, AttachOutcome::Attached { layers: 1, .. }), "{outcome:?}");
-    let always = FlakyRegistry { fail_fetches: (1..100).collect(), ..FlakyRegistry::default() };
+    let always = flaky_registry((1..100).collect());
     let err = remote::attach_signature(&always, &repo(), &image, &ours).unwrap_err();
     assert!(err.to_string().contains("HTTP 500"), "{err}");
 }

@@ -15,7 +15,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use crate::support::{
-    SPECS, Spec, describe_request, generate_request, path_value, pem_ders, plugin, spec,
+    SPECS, Spec, describe_request, generate_request, path_value, pem_ders, plugin, response_chain,
+    spec,
 };
 
 #[path = "../../tests/support/softhsm.rs"]
@@ -85,12 +86,7 @@ fn generate(spec: Spec, config: Value, env: &[(&str, &Path)]) -> crate::support:
 fn check_response(spec: Spec, response: &Value) {
     assert_eq!(response["keyId"], "token-key");
     assert_eq!(response["signingAlgorithm"], spec.algorithm, "{}", spec.key_spec);
-    let chain: Vec<Vec<u8>> = response["certificateChain"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| STANDARD.decode(c.as_str().unwrap()).unwrap())
-        .collect();
+    let chain = response_chain(response);
     assert_eq!(chain, pem_ders(&file(spec, "certificate_chain.pem")), "{}", spec.dir);
     let signature = STANDARD.decode(response["signature"].as_str().unwrap()).unwrap();
     assert_eq!(signature.len(), spec.signature_len, "{}", spec.key_spec);

@@ -357,6 +357,16 @@ fn key_material() -> &'static [String] {
     })
 }
 
+/// The DER certificates of a response's `certificateChain` (base64), in order.
+pub(crate) fn response_chain(response: &Value) -> Vec<Vec<u8>> {
+    response["certificateChain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| STANDARD.decode(c.as_str().unwrap()).unwrap())
+        .collect()
+}
+
 /// Checks a `generate-signature` response against the fixtures: key id echoed, algorithm name,
 /// signature length, chain = leaf, intermediate, root as base64 DER equal to the fixture files,
 /// and the signature verified by the openssl CLI. Returns the raw signature.
@@ -374,12 +384,7 @@ pub(crate) fn check_signature_response(
     assert_eq!(response["signingAlgorithm"], spec.algorithm, "{}", spec.key_spec);
     let signature = STANDARD.decode(response["signature"].as_str().unwrap()).unwrap();
     assert_eq!(signature.len(), spec.signature_len, "{}", spec.key_spec);
-    let chain: Vec<Vec<u8>> = response["certificateChain"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| STANDARD.decode(c.as_str().unwrap()).unwrap())
-        .collect();
+    let chain = response_chain(response);
     let expected: Vec<Vec<u8>> = ["leaf.crt", "intermediate.crt", "ca.crt"]
         .iter()
         .map(|f| pem_ders(&spec.file(f)).remove(0))

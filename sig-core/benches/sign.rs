@@ -5,28 +5,16 @@
 #![allow(clippy::expect_used)]
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use openssl::hash::MessageDigest;
 use openssl::pkey::PKey;
 use openssl::rsa::Padding;
 use openssl::sign::{RsaPssSaltlen, Signer as OpenSslSigner};
 use sig_core::{CertificateChain, KeySpec, PrivateKey};
 
-fn pki(spec: KeySpec) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/data/pki")
-        .join(spec.as_str().to_ascii_lowercase())
-}
-
-fn digest(spec: KeySpec) -> MessageDigest {
-    match spec.hash() {
-        sig_core::HashAlgorithm::Sha256 => MessageDigest::sha256(),
-        sig_core::HashAlgorithm::Sha384 => MessageDigest::sha384(),
-        _ => MessageDigest::sha512(),
-    }
-}
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::{digest, pki};
 
 fn bench_sign(c: &mut Criterion) {
     // A JWS signing input of realistic size (protected header + payload, base64url).
