@@ -9,6 +9,7 @@
 //! | `signature_encoding` | `EXTERNAL_SIGNATURE_ENCODING` | `raw` (default), `base64` or `hex`         |
 //! | `pkcs11_uri`         | `EXTERNAL_PKCS11_URI`         | RFC 7512 URI of a key in a PKCS#11 token   |
 //! | `pkcs11_module`      | `EXTERNAL_PKCS11_MODULE`      | PKCS#11 module (or the URI's module-path)  |
+//! | `signer_env`         | `EXTERNAL_SIGNER_ENV`         | secrets the signer may see (see below)     |
 //!
 //! A key is one of: a PKCS#11 token key (`pkcs11_uri`), a key file (`private_key`), or a signer
 //! program (`signer`, optionally with `private_key`). `pkcs11_uri` cannot be combined with
@@ -20,6 +21,11 @@
 //! `EXTERNAL_PRIVATE_KEY_PASSWORD` or a file named by `EXTERNAL_PRIVATE_KEY_PASSWORD_FILE`; the
 //! token PIN from `EXTERNAL_PKCS11_PIN` or a file named by `EXTERNAL_PKCS11_PIN_FILE` (else the
 //! file named by the URI's `pin-source`). A URI with `pin-value` is refused.
+//!
+//! These four variables are the plugin's secrets and are not passed to a signer program, unless
+//! `signer_env` names them (comma-separated), e.g. `signer_env=EXTERNAL_PRIVATE_KEY_PASSWORD_FILE`
+//! for a program that decrypts the key itself. The signer program is an absolute path or a bare
+//! name looked up in the absolute entries of `PATH`; a relative path is refused.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,8 +54,17 @@ const TIMEOUT: Setting = Setting { key: "signer_timeout", env: "EXTERNAL_SIGNER_
 const ENCODING: Setting = Setting { key: "signature_encoding", env: "EXTERNAL_SIGNATURE_ENCODING" };
 const PKCS11_URI: Setting = Setting { key: "pkcs11_uri", env: "EXTERNAL_PKCS11_URI" };
 const PKCS11_MODULE: Setting = Setting { key: "pkcs11_module", env: "EXTERNAL_PKCS11_MODULE" };
-const SETTINGS: [&Setting; 7] =
-    [&SIGNER, &PRIVATE_KEY, &CERT_CHAIN, &TIMEOUT, &ENCODING, &PKCS11_URI, &PKCS11_MODULE];
+const SIGNER_ENV: Setting = Setting { key: "signer_env", env: "EXTERNAL_SIGNER_ENV" };
+const SETTINGS: [&Setting; 8] = [
+    &SIGNER,
+    &PRIVATE_KEY,
+    &CERT_CHAIN,
+    &TIMEOUT,
+    &ENCODING,
+    &PKCS11_URI,
+    &PKCS11_MODULE,
+    &SIGNER_ENV,
+];
 
 /// Environment variable holding the password of an encrypted private key.
 pub const PASSWORD_ENV: &str = "EXTERNAL_PRIVATE_KEY_PASSWORD";
@@ -78,6 +93,9 @@ pub struct Config {
     /// The PKCS#11 token key, if that is the signer (then `signer` and `private_key` are
     /// `None`).
     pub pkcs11: Option<Pkcs11Config>,
+    /// The plugin's secret variables ([`sig_core::signer::SECRET_ENV`]) that the signer program
+    /// may see (`signer_env`); the others are removed from its environment.
+    pub signer_env: Vec<String>,
 }
 
 /// A key in a PKCS#11 token.
@@ -166,7 +184,19 @@ impl Config {
             None => OutputEncoding::Raw,
             Some(text) => text.parse().map_err(PluginError::validation)?,
         };
-        Ok(Self { signer, private_key, cert_chain, signer_timeout, signature_encoding, pkcs11 })
+        let signer_env = match get(&SIGNER_ENV) {
+            None => Vec::new(),
+            Some(text) => parse_signer_env(&text)?,
+        };
+        Ok(Self {
+            signer,
+            private_key,
+            cert_chain,
+            signer_timeout,
+            signature_encoding,
+            pkcs11,
+            signer_env,
+        })
     }
 
     /// Where the token PIN would come from, without reading it.
@@ -257,6 +287,13 @@ impl Config {
         if let Some(signer) = self.pkcs11_signer(env, now)? {
             return Ok(Box::new(signer));
         }
+        if let Some(program) = &self.signer {
+            // Before the chain: a relative path is a configuration mistake, whatever the chain.
+            let path = env("PATH").map(std::ffi::OsString::from);
+            sig_core::signer::resolve_program(program, path.as_deref()).map_err(|reason| {
+                PluginError::validation(format!("signer program {}: {reason}", program.display()))
+            })?;
+        }
         let chain = self.chain(now)?;
         if let Some(program) = &self.signer {
             let mut signer = CommandSigner::new(program, chain)
@@ -267,6 +304,11 @@ impl Config {
                 .env(CERT_CHAIN.env, &self.cert_chain);
             if let Some(key) = &self.private_key {
                 signer = signer.env(PRIVATE_KEY.env, key);
+            }
+            for name in &self.signer_env {
+                if let Some(value) = env(name) {
+                    signer = signer.env(name, value);
+                }
             }
             return Ok(Box::new(signer));
         }
@@ -338,6 +380,24 @@ fn resolve_pkcs11(
     let module =
         in_config(&PKCS11_MODULE).cloned().or_else(|| in_env(&PKCS11_MODULE)).map(PathBuf::from);
     Ok(Some(Pkcs11Config { uri, module }))
+}
+
+/// `signer_env`: names from [`sig_core::signer::SECRET_ENV`], separated by commas or spaces.
+fn parse_signer_env(text: &str) -> Result<Vec<String>, PluginError> {
+    let secrets = sig_core::signer::SECRET_ENV;
+    text.split([',', ' ', '\t'])
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            if secrets.contains(&name) {
+                Ok(name.to_owned())
+            } else {
+                Err(PluginError::validation(format!(
+                    "signer_env names {name:?}, which is not one of the plugin's secret variables; the signer program sees the rest of the environment anyway, and signer_env takes only {}",
+                    secrets.join(", ")
+                )))
+            }
+        })
+        .collect()
 }
 
 fn parse_timeout(text: &str) -> Option<Duration> {

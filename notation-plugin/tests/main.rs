@@ -6,6 +6,8 @@
 //!   chain encoding and configuration source, signer programs, `version`.
 //! - `refusals`: one table of everything that must be refused, with its error code and message.
 //! - `crosscheck`: every signature verified by `openssl dgst -verify`; concurrency.
+//! - `signer_process`: the signer program dies with the plugin, gets the terminal, does not see
+//!   the plugin's secrets; the log file is private.
 //! - `pkcs11`: signing with keys generated in a `SoftHSM2` token (`pkcs11_uri`), and its refusals.
 
 // clippy's allow-unwrap-in-tests covers only `#[test]` bodies; in the helpers here a panic is
@@ -16,4 +18,5 @@ mod commands;
 mod crosscheck;
 mod pkcs11;
 mod refusals;
+mod signer_process;
 mod support;

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::support::{
     SPECS, Spec, describe_request, example, fail_fixtures, generate_request, key_file_config,
-    path_value, pki, plugin, spec, toy_signer,
+    path_value, pki, plugin, process_gone, spec, toy_signer,
 };
 
 const GENERATE: &str = "generate-signature";
@@ -369,6 +369,47 @@ fn config_rows(tmp: &Path) -> Vec<Row> {
             "unknown pluginConfig key \"chain\"",
         ),
         row(
+            "chain file is a FIFO",
+            DESCRIBE,
+            describe(files(tmp.join("fifo"), &key)),
+            VALIDATION,
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        row(
+            "key file is a FIFO",
+            GENERATE,
+            generate(ec, files(&chain, tmp.join("fifo"))),
+            VALIDATION,
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        row(
+            "password file is a FIFO",
+            DESCRIBE,
+            describe(files(rsa.file("chain.pem"), rsa.file("leaf.enc.pem"))),
+            VALIDATION,
+            "is a FIFO (named pipe), not a regular file",
+        )
+        .env("EXTERNAL_PRIVATE_KEY_PASSWORD_FILE", tmp.join("fifo")),
+        row(
+            "PIN file is a FIFO",
+            DESCRIBE,
+            describe(json!({
+                "cert_chain": path_value(&chain),
+                "pkcs11_uri": "pkcs11:token=t;object=k",
+                "pkcs11_module": "/nonexistent/module.so",
+            })),
+            VALIDATION,
+            "is a FIFO (named pipe), not a regular file",
+        )
+        .env("EXTERNAL_PKCS11_PIN_FILE", tmp.join("fifo")),
+        row(
+            "signer_env names a variable that is not a secret",
+            GENERATE,
+            generate(ec, program(ec, &exit_1, &[("signer_env", "HOME")])),
+            VALIDATION,
+            "signer_env names \"HOME\"",
+        ),
+        row(
             "bad signer_timeout",
             GENERATE,
             generate(ec, program(ec, &exit_1, &[("signer_timeout", "soon")])),
@@ -402,6 +443,21 @@ fn program_rows(tmp: &Path) -> Vec<Row> {
             ERROR,
             "cannot run signer program /nonexistent/signer.sh: not found",
         ),
+        row(
+            "signer program is a relative path",
+            GENERATE,
+            generate(ec, program(ec, Path::new("./sign.sh"), &[])),
+            VALIDATION,
+            "is a relative path, which would run whatever the working directory holds",
+        ),
+        row(
+            "signer program only in a relative PATH entry",
+            GENERATE,
+            generate(ec, program(ec, Path::new("exit_1.sh"), &[])),
+            VALIDATION,
+            "not found in PATH",
+        )
+        .env("PATH", "../tests/data/commands:.:/usr/bin:/bin"),
         row(
             "signer program not executable",
             GENERATE,
@@ -574,6 +630,8 @@ fn setup_tmp(tmp: &Path) {
     let program = tmp.join("not-executable.sh");
     std::fs::write(&program, b"#!/bin/sh\ncat >/dev/null\nexit 0\n").unwrap();
     std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let fifo = tmp.join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
 }
 
 /// Runs `row` and checks it; returns the message the plugin gave.
@@ -703,27 +761,7 @@ fn hanging_signer_times_out_and_leaves_no_process_behind() {
         .collect();
     assert_eq!(pids.len(), 2, "script pid and child pid");
     for pid in pids {
-        assert!(process_gone(pid), "process {pid} survived the timeout");
-    }
-}
-
-/// Whether `pid` has exited: absent, or a zombie (killed, waiting for a reaper that is not this
-/// test). Polls for up to 2 s.
-fn process_gone(pid: u32) -> bool {
-    let deadline = std::time::Instant::now() + Duration::from_secs(2);
-    loop {
-        let gone = match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            Err(_) => true,
-            Ok(stat) => {
-                // "pid (comm) S ...": the state follows the last ')'.
-                let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
-                state.is_some_and(|s| s.starts_with('Z') || s.starts_with('X'))
-            }
-        };
-        if gone || std::time::Instant::now() > deadline {
-            return gone;
-        }
-        std::thread::sleep(Duration::from_millis(50));
+        assert!(process_gone(pid, Duration::from_secs(2)), "process {pid} survived the timeout");
     }
 }
 

@@ -408,3 +408,23 @@ pub(crate) fn sign_and_check(spec: Spec, config: Value, env: &[(&str, &str)]) ->
     let response = invocation.run().success();
     check_signature_response(spec, &response, &key_id, &payload)
 }
+
+/// Whether `pid` has exited: absent, or a zombie (killed, waiting for a reaper that is not this
+/// test). Polls for up to `limit`.
+pub(crate) fn process_gone(pid: u32, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        let gone = match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            Ok(stat) => {
+                // "pid (comm) S ...": the state follows the last ')'.
+                let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+                state.is_some_and(|s| s.starts_with('Z') || s.starts_with('X'))
+            }
+        };
+        if gone || Instant::now() > deadline {
+            return gone;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

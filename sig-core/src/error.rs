@@ -781,9 +781,15 @@ pub enum Pkcs11Error {
 #[cfg(feature = "pkcs11")]
 impl Pkcs11Error {
     /// Whether the failure is about authentication: a missing, wrong, locked or expired PIN, a
-    /// PIN file that cannot be read, or a session that is no longer logged in. A caller maps
-    /// these to "access denied".
+    /// PIN file that cannot be read (but not one that is not a regular file or is too large: a
+    /// configuration mistake), or a session that is no longer logged in. A caller maps these to
+    /// "access denied".
     pub fn is_access_denied(&self) -> bool {
-        matches!(self, Self::PinRequired { .. } | Self::AccessDenied { .. } | Self::PinFile { .. })
+        match self {
+            // A PIN file that is not a regular file (a FIFO) or is too large is a configuration
+            // mistake, not a credential problem.
+            Self::PinFile { source, .. } => source.kind() != std::io::ErrorKind::InvalidData,
+            _ => matches!(self, Self::PinRequired { .. } | Self::AccessDenied { .. }),
+        }
     }
 }

@@ -8,14 +8,24 @@ pub const MAX_FILE_LEN: u64 = 1 << 20;
 
 /// Reads at most `max` bytes of `path`; a longer file is an `InvalidData` error.
 ///
+/// The file is opened without blocking (`O_NONBLOCK`) and must be a regular file: opening a FIFO
+/// for reading would otherwise wait for a writer forever, and a device can be read forever.
+///
 /// # Errors
 ///
 /// Any I/O error, or `InvalidData` when the file is longer than `max` or is not a regular file.
 pub fn read_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
-    let file = std::fs::File::open(path)?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::File::options()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+        .open(path)?;
     let meta = file.metadata()?;
-    if meta.is_dir() {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "is a directory, not a file"));
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}, not a regular file", file_kind(&meta)),
+        ));
     }
     let mut buf = Vec::new();
     file.take(max + 1).read_to_end(&mut buf)?;
@@ -26,6 +36,51 @@ pub fn read_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
         ));
     }
     Ok(buf)
+}
+
+/// Opens `path` for appending, creating it `0600`; an existing file that its group or others may
+/// read is made `0600`. Opened without blocking; anything but a regular file is refused.
+///
+/// # Errors
+///
+/// Any I/O error (including a failed `chmod` of a file owned by another user), or `InvalidData`
+/// when `path` is not a regular file.
+pub fn open_private_append(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}, not a regular file", file_kind(&meta)),
+        ));
+    }
+    if meta.permissions().mode() & 0o077 != 0 {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
+}
+
+/// "is a directory", "is a FIFO (named pipe)", ... for a file that is not a regular file.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        "is a directory"
+    } else if kind.is_fifo() {
+        "is a FIFO (named pipe)"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "is a device"
+    } else if kind.is_socket() {
+        "is a socket"
+    } else {
+        "is not a file"
+    }
 }
 
 /// Whether `path` is readable by its group or by others (a private key should not be).

@@ -10,11 +10,15 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
     out
 }
 
-/// Decodes hex (either case, surrounding whitespace ignored).
+/// Decodes hex (either case, surrounding whitespace ignored; only `[0-9a-fA-F]` between).
 pub(crate) fn decode(text: &str) -> Result<Vec<u8>, String> {
     let text = text.trim();
     if !text.is_ascii() {
         return Err("non-ASCII characters".to_owned());
+    }
+    if let Some(i) = text.bytes().position(|b| !b.is_ascii_hexdigit()) {
+        let c = text[i..].chars().next().unwrap_or_default();
+        return Err(format!("{c:?} at offset {i} is not a hex digit"));
     }
     if !text.len().is_multiple_of(2) {
         return Err(format!("odd number of hex digits ({})", text.len()));

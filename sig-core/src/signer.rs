@@ -15,7 +15,10 @@ mod pkcs11;
 
 use core::fmt;
 
-pub use command::{CommandSigner, DEFAULT_TIMEOUT, MAX_STDERR, MAX_STDOUT, OutputEncoding};
+pub use command::{
+    CommandSigner, DEFAULT_TIMEOUT, MAX_STDERR, MAX_STDOUT, OutputEncoding, SECRET_ENV,
+    resolve_program,
+};
 pub use key_file::{KeyFileSigner, open_private_key};
 #[cfg(feature = "pkcs11")]
 pub use pkcs11::{Pkcs11Pin, Pkcs11Signer, Pkcs11SignerBuilder, Pkcs11Uri};

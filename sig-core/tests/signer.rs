@@ -440,3 +440,138 @@ fn command_signer_exports_the_contract_environment() {
         }
     }
 }
+
+/// Lowercase hex of `bytes`.
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A signer program that prints `text` (prepared by the test) for the chain of `dir`.
+fn printing(tmp: &Path, dir: &str, text: &[u8]) -> CommandSigner {
+    let file = tmp.join(format!("print-{}", text.len()));
+    std::fs::write(&file, text).unwrap();
+    command(&toy_signer("print"), dir).env("PRINT_FILE", &file)
+}
+
+/// Issue 14, item 11: hex wrapped over lines (`xxd -p` wraps at 60 columns, `od` separates
+/// bytes with spaces) is accepted, as the contract says whitespace is ignored; anything but
+/// `[0-9a-fA-F]` is refused (`u8::from_str_radix` alone takes `"+f"`).
+#[test]
+fn command_signer_hex_ignores_all_whitespace_and_only_takes_hex_digits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let algorithm = SignatureAlgorithm::EcdsaSha256;
+    let expected = key_file_signer("ec-256").sign(algorithm, b"payload").unwrap();
+    let hex = to_hex(&expected);
+    let wrapped = |width: usize, eol: &str| {
+        hex.as_bytes()
+            .chunks(width)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join(eol)
+            + eol
+    };
+    let od_style: String = expected.iter().map(|b| format!(" {b:02x}")).collect();
+    let layouts = [
+        wrapped(60, "\n"),
+        wrapped(32, "\r\n"),
+        od_style,
+        format!("\t{}\x0b\x0c\n", hex.to_ascii_uppercase()),
+    ];
+    for text in layouts {
+        let signer = printing(tmp.path(), "ec-256", text.as_bytes()).encoding(OutputEncoding::Hex);
+        let signature = sign_verified(&signer, algorithm, b"payload")
+            .unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        assert_eq!(signature, expected, "{text:?}");
+    }
+    for bad in ["+f".repeat(64), format!("{}0x", &hex[2..]), format!("{}g0", &hex[2..])] {
+        let signer = printing(tmp.path(), "ec-256", bad.as_bytes()).encoding(OutputEncoding::Hex);
+        let err = signer.sign(algorithm, b"payload").unwrap_err();
+        assert!(matches!(err, SignError::Encoding { encoding: "hex", .. }), "{bad:?}: {err:?}");
+        assert!(err.to_string().contains("not a hex digit"), "{err}");
+    }
+}
+
+/// Issue 14, item 12: a helper the signer started in a session of its own keeps stdout open
+/// after the signer exited 0; the signature the signer printed before is kept, not lost.
+#[test]
+fn command_signer_keeps_a_printed_signature_when_a_helper_holds_stdout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let algorithm = SignatureAlgorithm::EcdsaSha256;
+    let expected = key_file_signer("ec-256").sign(algorithm, b"payload").unwrap();
+    let print = tmp.path().join("signature");
+    std::fs::write(&print, &expected).unwrap();
+    let helper_pid = tmp.path().join("helper.pid");
+    let signer = command(&toy_signer("lingering_helper"), "ec-256")
+        .env("PRINT_FILE", &print)
+        .env("HELPER_PID_FILE", &helper_pid);
+    let result = sign_verified(&signer, algorithm, b"payload");
+    // The helper escaped the signer's process group on purpose: stop it here, by its pid.
+    let pid: i32 = std::fs::read_to_string(&helper_pid).unwrap().trim().parse().unwrap();
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
+    assert_eq!(result.unwrap(), expected);
+}
+
+/// Issue 14, item 10: a relative program path would run whatever the working directory holds;
+/// it is refused before anything runs. A bare name is looked up in `PATH`, skipping empty, `.`
+/// and other relative entries.
+#[test]
+fn command_signer_refuses_relative_paths_and_relative_path_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dump = tmp.path().join("env");
+    // Tests run in sig-core/, so this relative path names a real program.
+    let relative = Path::new("../tests/data/commands/env_dump.sh");
+    assert!(relative.is_file());
+    let ec = |program: &Path| command(program, "ec-256").env("ENV_DUMP_FILE", &dump);
+    let err = ec(relative).sign(SignatureAlgorithm::EcdsaSha256, b"p").unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("relative path"), "{message}");
+    assert!(message.contains("absolute path"), "{message}");
+    assert!(!dump.exists(), "the program must not run");
+
+    let commands = toy_signer("env_dump").parent().unwrap().canonicalize().unwrap();
+    let bare = Path::new("env_dump.sh");
+    for path in ["../tests/data/commands:/usr/bin:/bin", ":/usr/bin:/bin", ".:/usr/bin:/bin"] {
+        let err = ec(bare).env("PATH", path).sign(SignatureAlgorithm::EcdsaSha256, b"p");
+        let message = err.unwrap_err().to_string();
+        assert!(message.contains("not found in PATH"), "{path}: {message}");
+        assert!(message.contains("relative"), "{path}: {message}");
+        assert!(!dump.exists(), "{path}: the program must not run");
+    }
+    let path = format!(".::{}:/usr/bin:/bin", commands.display());
+    sign_verified(&ec(bare).env("PATH", &path), SignatureAlgorithm::EcdsaSha256, b"p").unwrap();
+    assert!(dump.exists());
+}
+
+/// Issue 14, item 13: a FIFO (or any file that is not a regular file) given as chain, key or
+/// PIN file is refused at once; opening a FIFO for reading would block until a writer comes.
+#[test]
+fn files_that_are_not_regular_files_are_refused_without_blocking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let full = |e: &dyn std::error::Error| sig_core::message_with_sources(e);
+        let messages = vec![
+            full(&CertificateChain::open(&path).unwrap_err()),
+            full(&KeyFileSigner::open(&path, None, &pki("ec-256", "chain.pem")).unwrap_err()),
+            full(&sig_core::fs::read_bounded(&path, 1024).unwrap_err()),
+            #[cfg(feature = "pkcs11")]
+            full(&sig_core::Pkcs11Pin::from_file(&path).unwrap_err()),
+            full(&sig_core::fs::read_bounded(Path::new("/dev/null"), 1024).unwrap_err()),
+        ];
+        let _ = tx.send(messages);
+    });
+    let messages = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("reading a FIFO blocked: it must be refused without waiting for a writer");
+    for message in &messages[..messages.len() - 1] {
+        assert!(message.contains("is a FIFO"), "{message}");
+        assert!(message.contains("not a regular file"), "{message}");
+    }
+    assert!(messages.last().unwrap().contains("not a regular file"), "{messages:?}");
+    for message in &messages[..2] {
+        assert!(message.contains(fifo.to_str().unwrap()), "names the path: {message}");
+    }
+}

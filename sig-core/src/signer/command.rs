@@ -20,19 +20,41 @@
 //!         plus whatever the caller adds (EXTERNAL_PRIVATE_KEY, EXTERNAL_CERT_CHAIN)
 //! ```
 //!
-//! The program runs in its own process group. On timeout the whole group is killed, and so is
-//! anything the program left running after it exited, so no helper outlives the call and no
-//! grandchild can hold the output pipe open. stdout is capped at 64 KiB, stderr keeps 8 KiB.
+//! The program is an absolute path, or a bare name looked up in `PATH` (skipping empty, `.` and
+//! other relative entries); a relative path such as `./sign.sh` is refused, since it would run
+//! whatever the working directory holds. The program does not see the caller's secrets
+//! ([`SECRET_ENV`]) unless they are set explicitly with [`CommandSigner::env`].
+//!
+//! The program runs in its own process group, with a watchdog (`/bin/sh`, in the same group) that
+//! holds the read end of a pipe whose only writer is this process. However this process ends
+//! (normal exit, SIGTERM from CI, SIGINT from Ctrl-C, SIGHUP, or SIGKILL from notation), the pipe
+//! closes and the watchdog sends SIGTERM to the group, then SIGKILL 2 s later: the program and
+//! every helper it started in its group die with the caller, on Linux and macOS alike. On return
+//! (success, failure or timeout) the group is killed at once, so no helper outlives the call and
+//! no grandchild in the group can hold the output pipes open. A helper that left the group (its
+//! own session) is out of reach; if it holds stdout open after the program exited, what the
+//! program printed is used after a 2 s grace period.
+//!
+//! When this process is the terminal's foreground job, the program's group is made the
+//! foreground group while it runs (and the terminal given back after), so a program may prompt
+//! on `/dev/tty` (pinentry-tty, openssl's passphrase prompt). When this process is a background
+//! job, a program that uses the terminal is stopped by SIGTTIN or SIGTTOU; that is reported at
+//! once instead of waiting for the timeout. stdout is capped at 64 KiB, stderr keeps 8 KiB.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
 use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::PathBuf;
-use std::process::{Command, ExitStatus, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, killpg, pthread_sigmask};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
 
 use super::Signer;
 use crate::algorithm::{KeySpec, SignatureAlgorithm, SignatureScheme};
@@ -82,6 +104,22 @@ pub const MAX_STDOUT: usize = 64 * 1024;
 pub const MAX_STDERR: usize = 8 * 1024;
 /// Default time a signer program may take.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Environment variables holding the plugin's (and cosign-compat's) own secrets. They are not
+/// part of the program contract and are removed from the program's environment, unless set
+/// explicitly with [`CommandSigner::env`].
+pub const SECRET_ENV: [&str; 4] = [
+    "EXTERNAL_PRIVATE_KEY_PASSWORD",
+    "EXTERNAL_PRIVATE_KEY_PASSWORD_FILE",
+    "EXTERNAL_PKCS11_PIN",
+    "EXTERNAL_PKCS11_PIN_FILE",
+];
+/// How long the pipes may stay open after the program exited (a helper outside its group).
+const GRACE: Duration = Duration::from_secs(2);
+/// The watchdog: waits for EOF on stdin (the caller is gone, or dropped the pipe), then stops
+/// its own process group, which is the program's. It ignores the terminal's signals, so Ctrl-C
+/// given to the program's group while it has the terminal reaches only the program.
+const WATCHDOG: &str =
+    "trap '' HUP INT QUIT TERM; read -r line; kill -TERM 0; sleep 2; kill -KILL 0";
 
 /// Signs by running an external program.
 #[derive(Debug, Clone)]
@@ -128,7 +166,8 @@ impl CommandSigner {
         self
     }
 
-    /// Sets an environment variable for the program.
+    /// Sets an environment variable for the program. This is also how one of [`SECRET_ENV`] is
+    /// passed, when the configuration says so.
     #[must_use]
     pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
         self.env.push((key.into(), value.into()));
@@ -164,12 +203,26 @@ impl CommandSigner {
     }
 
     /// The program.
-    pub fn program(&self) -> &std::path::Path {
+    pub fn program(&self) -> &Path {
         &self.program
     }
 
-    fn command(&self, algorithm: SignatureAlgorithm) -> Command {
-        let mut cmd = Command::new(&self.program);
+    /// The `PATH` the program is looked up in: the one set with [`env`](Self::env), else this
+    /// process's.
+    fn path_var(&self) -> Option<OsString> {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var_os("PATH"))
+    }
+
+    fn command(&self, program: &Path, algorithm: SignatureAlgorithm, pgid: Pid) -> Command {
+        let mut cmd = Command::new(program);
+        for secret in SECRET_ENV {
+            cmd.env_remove(secret);
+        }
         cmd.args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("EXTERNAL_SIGNER_KEY_SPEC", self.key_spec.as_str())
@@ -185,7 +238,7 @@ impl CommandSigner {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .process_group(0);
+            .process_group(pgid.as_raw());
         if algorithm.scheme() == SignatureScheme::RsaPss {
             cmd.env("EXTERNAL_SIGNER_PSS_SALT_LENGTH", algorithm.hash().output_len().to_string());
         }
@@ -194,18 +247,31 @@ impl CommandSigner {
 
     fn run(&self, algorithm: SignatureAlgorithm, payload: &[u8]) -> Result<Vec<u8>, SignError> {
         let program = self.program.clone();
-        let mut child = self.command(algorithm).spawn().map_err(|source| SignError::Spawn {
+        let path =
+            resolve_program(&self.program, self.path_var().as_deref()).map_err(|reason| {
+                SignError::Spawn {
+                    program: program.clone(),
+                    reason,
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "refused before running anything",
+                    ),
+                }
+            })?;
+        let spawn_error = |source: std::io::Error| SignError::Spawn {
             program: program.clone(),
             reason: spawn_remedy(&source),
             source,
-        })?;
-        let pgid = i32::try_from(child.id()).unwrap_or(i32::MAX);
-        let kill_group = || {
-            let _ = nix::sys::signal::killpg(
-                nix::unistd::Pid::from_raw(pgid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
         };
+        let mut group = Group::start().map_err(|source| SignError::Spawn {
+            program: program.clone(),
+            reason: "cannot start the watchdog /bin/sh that stops the signer program if this process dies".into(),
+            source,
+        })?;
+        let mut child = self.command(&path, algorithm, group.pgid).spawn().map_err(spawn_error)?;
+        // Before anything waits for the program: a stop (SIGTTIN) that happened before it had
+        // the terminal is undone by the SIGCONT, and never reported.
+        group.give_terminal();
 
         let (tx, rx) = mpsc::channel::<Event>();
         // Each pipe has its own thread so that a program that fills one pipe while we block on
@@ -219,14 +285,9 @@ impl CommandSigner {
         }
         if let Some(stdout) = child.stdout.take() {
             let tx = tx.clone();
-            std::thread::spawn(move || {
-                let mut buf = Vec::new();
-                let result = stdout.take(MAX_STDOUT as u64 + 1).read_to_end(&mut buf);
-                let _ = tx.send(match result {
-                    Ok(_) if buf.len() > MAX_STDOUT => Event::StdoutOverflow,
-                    _ => Event::Stdout(buf),
-                });
-            });
+            // Sent as it comes, so that what was printed is kept even when a helper keeps the
+            // pipe open after the program exited.
+            std::thread::spawn(move || read_chunks(stdout, &tx));
         }
         if let Some(mut stderr) = child.stderr.take() {
             let tx = tx.clone();
@@ -240,58 +301,67 @@ impl CommandSigner {
         }
         {
             let tx = tx.clone();
-            std::thread::spawn(move || {
-                let _ = tx.send(Event::Exited(child.wait()));
-            });
+            let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+            std::thread::spawn(move || wait_reporting_stops(pid, &tx));
         }
         drop(tx);
 
         let deadline = Instant::now() + self.timeout;
         let mut status: Option<ExitStatus> = None;
-        let mut stdout: Option<Vec<u8>> = None;
+        let mut stdout: Vec<u8> = Vec::new();
+        let mut stdout_done = false;
         let mut stderr: Option<Vec<u8>> = None;
         let mut grace: Option<Instant> = None;
-        while status.is_none() || stdout.is_none() || stderr.is_none() {
+        while status.is_none() || !stdout_done || stderr.is_none() {
             let limit = grace.unwrap_or(deadline);
             let wait = limit.saturating_duration_since(Instant::now());
             match rx.recv_timeout(wait) {
                 Ok(Event::Exited(Ok(s))) => {
                     status = Some(s);
                     // Helpers the program left behind must not outlive it or hold its pipes.
-                    kill_group();
-                    grace = Some(Instant::now() + Duration::from_secs(2));
+                    group.kill();
+                    grace = Some(Instant::now() + GRACE);
                 }
                 Ok(Event::Exited(Err(source))) => {
-                    kill_group();
                     return Err(SignError::Spawn { program, reason: "wait failed".into(), source });
                 }
-                Ok(Event::Stdout(buf)) => stdout = Some(buf),
-                Ok(Event::StdoutOverflow) => {
-                    kill_group();
-                    return Err(SignError::OutputTooLarge { program, limit: MAX_STDOUT });
+                Ok(Event::Stopped(signal)) if is_terminal_stop(signal) => {
+                    group.kill();
+                    let stderr = collect_stderr(&rx, stderr);
+                    return Err(SignError::Program {
+                        program,
+                        status: format!(
+                            "was stopped by {signal}: it used the terminal (a PIN or passphrase prompt?) while notation is not the terminal's foreground job; run notation in the foreground, or give the signer its secret another way (a file, an agent)"
+                        ),
+                        stderr: clean_stderr(&stderr),
+                    });
                 }
+                // Suspended (Ctrl-Z) or stopped by hand: the deadline still applies.
+                Ok(Event::Stopped(_)) => {}
+                Ok(Event::Stdout(chunk)) => {
+                    stdout.extend_from_slice(&chunk);
+                    if stdout.len() > MAX_STDOUT {
+                        return Err(SignError::OutputTooLarge { program, limit: MAX_STDOUT });
+                    }
+                }
+                Ok(Event::StdoutEnd) => stdout_done = true,
                 Ok(Event::Stderr(buf)) => stderr = Some(buf),
+                // The program exited and a helper outside its group holds a pipe: go on with
+                // what was read.
                 Err(mpsc::RecvTimeoutError::Timeout) if grace.is_some() => break,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    kill_group();
-                    // Collect what the program said before it was stopped.
-                    let until = Instant::now() + Duration::from_millis(500);
-                    while stderr.is_none() {
-                        match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
-                            Ok(Event::Stderr(buf)) => stderr = Some(buf),
-                            Ok(_) => {}
-                            Err(_) => break,
-                        }
-                    }
+                    group.kill();
+                    let stderr = collect_stderr(&rx, stderr);
                     return Err(SignError::Timeout {
                         program,
                         timeout: self.timeout,
-                        stderr: clean_stderr(stderr.as_deref().unwrap_or_default()),
+                        stderr: clean_stderr(&stderr),
                     });
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         }
+        drop(group);
         let stderr = clean_stderr(stderr.as_deref().unwrap_or_default());
         let status = status.ok_or_else(|| SignError::Program {
             program: program.clone(),
@@ -306,7 +376,6 @@ impl CommandSigner {
             };
             return Err(SignError::Program { program, status, stderr });
         }
-        let stdout = stdout.unwrap_or_default();
         let blank = stdout.iter().all(u8::is_ascii_whitespace);
         if stdout.is_empty() || (blank && self.encoding != OutputEncoding::Raw) {
             return Err(SignError::EmptyOutput { program });
@@ -326,9 +395,190 @@ impl CommandSigner {
 
 enum Event {
     Exited(std::io::Result<ExitStatus>),
+    Stopped(Signal),
     Stdout(Vec<u8>),
-    StdoutOverflow,
+    StdoutEnd,
     Stderr(Vec<u8>),
+}
+
+/// Sends what `pipe` gives, chunk by chunk, then [`Event::StdoutEnd`]; stops when nobody
+/// listens any more.
+fn read_chunks(mut pipe: impl Read, tx: &mpsc::Sender<Event>) {
+    let mut buf = [0_u8; 8192];
+    loop {
+        match pipe.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                if tx.send(Event::Stdout(buf[..n].to_vec())).is_err() {
+                    return;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    let _ = tx.send(Event::StdoutEnd);
+}
+
+/// Waits for `pid` to end, reporting each time it is stopped (`WUNTRACED`) on the way.
+fn wait_reporting_stops(pid: Pid, tx: &mpsc::Sender<Event>) {
+    loop {
+        let status = match waitpid(pid, Some(WaitPidFlag::WUNTRACED)) {
+            Ok(WaitStatus::Exited(_, code)) => ExitStatus::from_raw((code & 0xff) << 8),
+            Ok(WaitStatus::Signaled(_, signal, core)) => {
+                ExitStatus::from_raw(signal as i32 | if core { 0x80 } else { 0 })
+            }
+            Ok(WaitStatus::Stopped(_, signal)) => {
+                if tx.send(Event::Stopped(signal)).is_err() {
+                    return;
+                }
+                continue;
+            }
+            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+            Err(errno) => {
+                let _ = tx.send(Event::Exited(Err(std::io::Error::from(errno))));
+                return;
+            }
+        };
+        let _ = tx.send(Event::Exited(Ok(status)));
+        return;
+    }
+}
+
+/// Whether `signal` stops a background job that uses the terminal.
+fn is_terminal_stop(signal: Signal) -> bool {
+    matches!(signal, Signal::SIGTTIN | Signal::SIGTTOU)
+}
+
+/// What the program wrote to stderr, waiting briefly for the pipe after its group was killed.
+fn collect_stderr(rx: &mpsc::Receiver<Event>, mut stderr: Option<Vec<u8>>) -> Vec<u8> {
+    let until = Instant::now() + Duration::from_millis(500);
+    while stderr.is_none() {
+        match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            Ok(Event::Stderr(buf)) => stderr = Some(buf),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    stderr.unwrap_or_default()
+}
+
+/// The program's process group: led by the watchdog, killed when dropped, with the terminal
+/// while the program runs if this process had it.
+struct Group {
+    pgid: Pid,
+    watchdog: Child,
+    /// Only this process writes to the watchdog's stdin; it closes when this process ends.
+    _lifeline: std::io::PipeWriter,
+    terminal: Option<Foreground>,
+}
+
+impl Group {
+    /// Starts the watchdog as the leader of a new process group. The group id stays reserved
+    /// until the watchdog is reaped (in `drop`), so killing the group never hits another one.
+    fn start() -> std::io::Result<Self> {
+        let (reader, writer) = std::io::pipe()?;
+        let watchdog = Command::new("/bin/sh")
+            .args(["-c", WATCHDOG])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .stdin(reader)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()?;
+        let pgid = Pid::from_raw(i32::try_from(watchdog.id()).unwrap_or(i32::MAX));
+        Ok(Self { pgid, watchdog, _lifeline: writer, terminal: None })
+    }
+
+    /// Makes the group the terminal's foreground group when this process's group is (and
+    /// continues the program, in case it was stopped reading the terminal before).
+    fn give_terminal(&mut self) {
+        self.terminal = Foreground::give(self.pgid);
+        if self.terminal.is_some() {
+            let _ = killpg(self.pgid, Signal::SIGCONT);
+        }
+    }
+
+    /// Kills every process of the group, the watchdog included.
+    fn kill(&self) {
+        let _ = killpg(self.pgid, Signal::SIGKILL);
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.kill();
+        self.terminal = None;
+        let _ = self.watchdog.wait();
+    }
+}
+
+/// The terminal, given to the program's group; given back to ours when dropped.
+struct Foreground {
+    tty: File,
+    ours: Pid,
+}
+
+impl Foreground {
+    fn give(pgid: Pid) -> Option<Self> {
+        let tty = File::options().read(true).write(true).open("/dev/tty").ok()?;
+        let ours = nix::unistd::getpgrp();
+        // A background job leaves the terminal to the foreground job.
+        if nix::unistd::tcgetpgrp(&tty).ok()? != ours {
+            return None;
+        }
+        nix::unistd::tcsetpgrp(&tty, pgid).ok()?;
+        Some(Self { tty, ours })
+    }
+}
+
+impl Drop for Foreground {
+    fn drop(&mut self) {
+        // This process is now a background job of the terminal: tcsetpgrp would stop it with
+        // SIGTTOU unless that is blocked. Blocked in this thread only, and only for the call.
+        let mut ttou = SigSet::empty();
+        ttou.add(Signal::SIGTTOU);
+        let mut previous = SigSet::empty();
+        if pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&ttou), Some(&mut previous)).is_ok() {
+            let _ = nix::unistd::tcsetpgrp(&self.tty, self.ours);
+            let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&previous), None);
+        }
+    }
+}
+
+/// Where `program` is: an absolute path as it is, a bare name (no `/`) in the absolute entries of
+/// `path_var` (`PATH`). A relative path is refused, and so are empty, `.` and other relative
+/// `PATH` entries: they would run whatever the working directory holds.
+///
+/// # Errors
+///
+/// A message naming the rule and what to give instead.
+pub fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> Result<PathBuf, String> {
+    use std::os::unix::ffi::OsStrExt as _;
+    if program.is_absolute() {
+        return Ok(program.to_owned());
+    }
+    let name = program.as_os_str();
+    if name.is_empty() {
+        return Err("no program given: give an absolute path such as /usr/local/bin/sign.sh".into());
+    }
+    if name.as_bytes().contains(&b'/') {
+        return Err("is a relative path, which would run whatever the working directory holds; give an absolute path (such as /usr/local/bin/sign.sh), or a bare program name that is looked up in PATH".into());
+    }
+    let found = path_var
+        .map(std::env::split_paths)
+        .into_iter()
+        .flatten()
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join(program))
+        .find(|candidate| {
+            std::fs::metadata(candidate)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        });
+    found.ok_or_else(|| {
+        "not found in PATH (empty, `.` and other relative PATH entries are skipped, so nothing in the working directory is run); give an absolute path, or install the program in a directory of PATH".into()
+    })
 }
 
 impl Signer for CommandSigner {
@@ -348,7 +598,7 @@ impl Signer for CommandSigner {
 fn spawn_remedy(err: &std::io::Error) -> String {
     match err.kind() {
         std::io::ErrorKind::NotFound => {
-            "not found: check the path (relative paths are resolved from the working directory of notation, or searched in PATH when there is no slash)".into()
+            "not found: check the path (and, for a script, the interpreter on its #! line)".into()
         }
         std::io::ErrorKind::PermissionDenied => {
             "permission denied: make it executable (chmod +x) and readable".into()
@@ -390,7 +640,9 @@ fn decode_output(encoding: OutputEncoding, out: &[u8]) -> Result<Vec<u8>, String
                 .ok_or_else(|| "not base64".to_owned())
         }
         OutputEncoding::Hex => {
-            let text = std::str::from_utf8(out).map_err(|_| "not text".to_owned())?;
+            // `xxd -p` wraps at 60 columns, `od` separates bytes: all ASCII whitespace goes.
+            let text: Vec<u8> = out.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+            let text = std::str::from_utf8(&text).map_err(|_| "not text".to_owned())?;
             crate::hex::decode(text)
         }
     }
