@@ -17,7 +17,8 @@
 //!         EXTERNAL_SIGNER_OUTPUT_ENCODING  raw | base64 | hex
 //!         EXTERNAL_SIGNER_TIMEOUT_SECONDS  the deadline enforced on the program
 //!         EXTERNAL_SIGNER_CONTRACT         1
-//!         plus whatever the caller adds (EXTERNAL_PRIVATE_KEY, EXTERNAL_CERT_CHAIN)
+//!         plus whatever the caller adds (EXTERNAL_PRIVATE_KEY, EXTERNAL_CERT_CHAIN), and
+//!         the rest of the environment except SECRET_ENV
 //! ```
 //!
 //! The program is an absolute path, or a bare name looked up in `PATH` (skipping empty, `.` and

@@ -9,5 +9,6 @@ set -euo pipefail
 : "${HELPER_PID_FILE:?HELPER_PID_FILE is not set}"
 cat >/dev/null
 cat "$PRINT_FILE"
+# shellcheck disable=SC2016 # expanded by the inner sh
 setsid sh -c 'echo $$ >"$HELPER_PID_FILE.tmp" && mv "$HELPER_PID_FILE.tmp" "$HELPER_PID_FILE" && exec sleep 300' &
 while [[ ! -s $HELPER_PID_FILE ]]; do sleep 0.05; done
