@@ -252,6 +252,27 @@ fn failing_signers_are_refused_before_anything_is_pushed() {
     assert_eq!(registry.manifest_pushes() + registry.blob_pushes(), 0);
 }
 
+/// Issue 14, item 13: a docker config that is a FIFO is refused at once, naming the file (it
+/// goes through `sig_core::fs::read_bounded`, which opens without blocking).
+#[test]
+fn docker_config_that_is_a_fifo_is_refused_without_blocking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("config.json");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let result = cosign_compat::registry::credentials::Credentials::open(&path);
+        let _ = tx.send(result.map(|_| ()).map_err(|e| sig_core::message_with_sources(&e)));
+    });
+    let result = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("reading a FIFO docker config blocked");
+    let message = result.unwrap_err();
+    assert!(message.contains("is a FIFO (named pipe), not a regular file"), "{message}");
+    assert!(message.contains(fifo.to_str().unwrap()), "{message}");
+}
+
 #[test]
 fn p384_and_p521_need_an_explicit_hash() {
     for spec in ["ec-384", "ec-521"] {
