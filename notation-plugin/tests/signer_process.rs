@@ -80,8 +80,11 @@ fn signer_and_its_helpers_die_with_the_plugin() {
     for signal in ["TERM", "INT", "HUP", "KILL"] {
         let tmp = tempfile::tempdir().unwrap();
         let pid_file = tmp.path().join("pids");
-        let mut child = Command::new(PLUGIN)
-            .arg("generate-signature")
+        // `env --default-signal` (coreutils): a test run in the background of a shell inherits
+        // SIGINT ignored, which the plugin would keep; notation's users press Ctrl-C in the
+        // foreground. env execs the plugin, so the pid is the plugin's.
+        let mut child = Command::new("env")
+            .args(["--default-signal=INT,TERM,HUP", PLUGIN, "generate-signature"])
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()))
             .env("HANG_PID_FILE", &pid_file)
