@@ -464,7 +464,7 @@ pub enum RegistryError {
     /// The registry is reached over plain HTTP and asks for the credentials the docker config
     /// holds for it, which are not sent in clear without `--allow-http-registry`.
     #[error(
-        "{registry} asks for credentials, and it answers only over plain HTTP: the credentials for it in {config} are not sent in clear. Serve the registry over HTTPS, or pass --allow-http-registry to send them anyway"
+        "{registry} asks for credentials over plain HTTP: the credentials for it in {config} are not sent in clear. Serve the registry over HTTPS, or pass --allow-http-registry to send them anyway"
     )]
     CredentialsOverHttp {
         /// The registry.

@@ -218,8 +218,9 @@ impl OciRegistry {
     }
 
     /// Runs `request` on `registry` as an open registry: `None` when there are credentials for
-    /// it, or it challenged an earlier request or this one (then the caller goes through
-    /// oci-client).
+    /// it that may be sent, or it challenged an earlier request or this one (then the caller
+    /// goes through oci-client). Withheld credentials ([`Auth::Withheld`]) make a challenge
+    /// [`RegistryError::CredentialsOverHttp`].
     fn via_open<'s, T, F>(
         &'s self,
         registry: &str,
