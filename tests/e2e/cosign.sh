@@ -12,10 +12,12 @@
 #   c) tags, annotations, appending next to cosign's signatures, concurrent signers
 #   d) refusals: wrong key, tampered payload, payload of another image, unsigned image, annotation
 #      mismatch, failing signer (nothing pushed)
-#   e) a registry with basic authentication: credentials from the docker config file; without
-#      them or with a wrong password, a refusal that names `docker login` and nothing pushed
+#   e) a registry with basic authentication: credentials from the docker config file, sent over
+#      its plain HTTP only with --allow-http-registry; without them or with a wrong password, a
+#      refusal that names `docker login` and nothing pushed
 #   f) an HTTPS registry (127.0.0.2) with a certificate from a private CA: refused while the CA is
-#      unknown, accepted with the CA in SSL_CERT_FILE or with --allow-insecure-registry
+#      unknown, accepted with the CA in SSL_CERT_FILE or with --allow-insecure-registry; with
+#      --allow-http-registry it stays HTTPS, certificate checked
 #
 # Everything lives in a temp dir under <repo>/.e2e/ (removed on exit; KEEP_WORKDIR=1 keeps it);
 # HOME, DOCKER_CONFIG and TUF_ROOT point there. Every test image is built here with `crane append`.
