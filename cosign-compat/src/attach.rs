@@ -17,10 +17,11 @@
 
 use serde::Serialize;
 
+use crate::error::AttachError;
 use crate::go_json;
 use crate::media_type::{OCI_CONFIG, OCI_MANIFEST};
 use crate::reference::Digest;
-use crate::signature::{Descriptor, SignatureManifest};
+use crate::signature::{Descriptor, MAX_LAYERS, SignatureManifest};
 
 /// Go's zero `time.Time`, which go-containerregistry writes for images without a timestamp.
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -100,13 +101,26 @@ pub fn signature_image(layers: Vec<Descriptor>) -> SignatureImage {
 
 /// The image to push to add `layer` to `existing` (the current signature manifest, if any), or
 /// `None` when the same signature is already there.
-pub fn append(existing: Option<&SignatureManifest>, layer: &Descriptor) -> Option<SignatureImage> {
+///
+/// # Errors
+///
+/// [`AttachError::TooManySignatures`] when `existing` already has [`MAX_LAYERS`] layers: cosign
+/// (and [`SignatureManifest::parse`]) refuse a manifest with more, and so every signature of the
+/// image. `tag` names the manifest in the error.
+pub fn append(
+    existing: Option<&SignatureManifest>,
+    layer: &Descriptor,
+    tag: &str,
+) -> Result<Option<SignatureImage>, AttachError> {
     let mut layers = existing.map(|m| m.layers().to_vec()).unwrap_or_default();
     if layers.iter().any(|l| l.same_signature(layer)) {
-        return None;
+        return Ok(None);
+    }
+    if layers.len() >= MAX_LAYERS {
+        return Err(AttachError::TooManySignatures { tag: tag.to_owned(), max: MAX_LAYERS });
     }
     layers.push(layer.clone());
-    Some(signature_image(layers))
+    Ok(Some(signature_image(layers)))
 }
 
 #[cfg(test)]
@@ -136,16 +150,35 @@ mod tests {
         let a = SignatureLayer::new(b"a".to_vec(), b"1").descriptor();
         let b = SignatureLayer::new(b"b".to_vec(), b"2").descriptor();
         let same_payload_other_sig = SignatureLayer::new(b"a".to_vec(), b"3").descriptor();
-        let first = append(None, &a).unwrap();
+        let first = append(None, &a, "t").unwrap().unwrap();
         assert_eq!(first.layers.len(), 1);
         assert_eq!(first.layers[0], a);
         let existing = SignatureManifest::parse(&first.manifest).unwrap();
-        assert!(append(Some(&existing), &a).is_none());
-        let second = append(Some(&existing), &b).unwrap();
+        assert!(append(Some(&existing), &a, "t").unwrap().is_none());
+        let second = append(Some(&existing), &b, "t").unwrap().unwrap();
         assert_eq!(second.layers, [a, b]);
-        let third = append(Some(&existing), &same_payload_other_sig).unwrap();
+        let third = append(Some(&existing), &same_payload_other_sig, "t").unwrap().unwrap();
         assert_eq!(third.layers.len(), 2);
         let config = String::from_utf8(second.config).unwrap();
         assert_eq!(config.matches(r#"{"created":"0001-01-01T00:00:00Z"}"#).count(), 2);
+    }
+
+    /// Issue 14, item 5: a 1001st layer made cosign and cosign-compat refuse every signature.
+    #[test]
+    fn append_refuses_a_layer_past_the_limit_and_still_finds_duplicates() {
+        let layer = |n: usize| SignatureLayer::new(n.to_string().into_bytes(), b"s").descriptor();
+        let full = SignatureManifest::from_layers((0..MAX_LAYERS).map(layer).collect());
+        let err = append(Some(&full), &layer(MAX_LAYERS), "r/app:sha256-ab.sig").unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, AttachError::TooManySignatures { max: MAX_LAYERS, .. }), "{text}");
+        assert!(text.contains("r/app:sha256-ab.sig already holds 1000 signatures"), "{text}");
+        assert!(text.contains("one more would make cosign"), "{text}");
+        assert!(text.contains("delete r/app:sha256-ab.sig"), "{text}");
+        // The same signature again is still "already there", not an error.
+        assert!(append(Some(&full), &layer(7), "t").unwrap().is_none());
+        let almost = SignatureManifest::from_layers((0..MAX_LAYERS - 1).map(layer).collect());
+        let last = append(Some(&almost), &layer(MAX_LAYERS), "t").unwrap().unwrap();
+        assert_eq!(last.layers.len(), MAX_LAYERS);
+        assert!(SignatureManifest::parse(&last.manifest).is_ok(), "cosign reads 1000 layers");
     }
 }

@@ -233,6 +233,17 @@ pub enum AttachError {
         /// How many times we pushed.
         attempts: usize,
     },
+    /// The signature manifest already holds as many layers as cosign reads: one more and cosign
+    /// and cosign-compat refuse every signature of the image.
+    #[error(
+        "{tag} already holds {max} signatures, the most cosign reads: one more would make cosign and cosign-compat refuse every signature of this image, so nothing was pushed. Signing the same image again adds a layer each time (ECDSA signatures differ on every run), so sign an image once per key and annotations; to start over, delete {tag} (e.g. `crane delete` or `cosign clean --type signature`) and sign again"
+    )]
+    TooManySignatures {
+        /// The signature tag (`repository:sha256-<hex>.sig`).
+        tag: String,
+        /// The limit ([`crate::signature::MAX_LAYERS`]).
+        max: usize,
+    },
     /// The signature is empty or not decodable.
     #[error("invalid signature: {reason}")]
     Signature {
@@ -450,6 +461,17 @@ pub enum RegistryError {
     /// The async runtime could not be started.
     #[error("cannot start the registry client runtime")]
     Runtime(#[source] std::io::Error),
+    /// The registry is reached over plain HTTP and asks for the credentials the docker config
+    /// holds for it, which are not sent in clear without `--allow-http-registry`.
+    #[error(
+        "{registry} asks for credentials over plain HTTP: the credentials for it in {config} are not sent in clear. Serve the registry over HTTPS, or pass --allow-http-registry to send them anyway"
+    )]
+    CredentialsOverHttp {
+        /// The registry.
+        registry: String,
+        /// The docker config file the credentials come from.
+        config: String,
+    },
     /// The docker config file is unreadable or malformed.
     #[error("cannot read registry credentials from {path}: {reason}")]
     Credentials {

@@ -61,7 +61,8 @@ pub use error::{
 };
 pub use payload::{Annotations, ParsedPayload, SimpleSigningPayload};
 pub use reference::{
-    DOCKER_HUB, Digest, Identifier, ImageReference, Repository, registry_is_local,
+    DOCKER_HUB, Digest, Identifier, ImageReference, Repository, Transport, TransportPolicy,
+    registry_is_local, registry_is_loopback, registry_is_private, transport_policy,
 };
 pub use registry::{MemoryRegistry, Registry};
 #[cfg(feature = "registry")]

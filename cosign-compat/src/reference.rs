@@ -143,8 +143,9 @@ impl Repository {
         format!("{}/{}", self.registry, self.path)
     }
 
-    /// Whether go-containerregistry talks plain HTTP to this registry without being told to:
-    /// `localhost:PORT`, `*.localhost`, `127.0.0.1`, `::1` and RFC 1918 addresses.
+    /// Whether go-containerregistry may talk plain HTTP to this registry without being told to:
+    /// `localhost:PORT`, `*.localhost`, `127.0.0.1`, `::1`, `*.local` and RFC 1918 addresses
+    /// (see [`transport_policy`] for what cosign-compat does).
     pub fn is_local(&self) -> bool {
         registry_is_local(&self.registry)
     }
@@ -156,13 +157,17 @@ impl fmt::Display for Repository {
     }
 }
 
-/// Whether go-containerregistry uses plain HTTP for `registry` by default
-/// (`pkg/name/registry.go Scheme`).
+/// Whether go-containerregistry may use plain HTTP for `registry` without being told to
+/// (`pkg/name/registry.go Scheme`): a loopback registry ([`registry_is_loopback`]) or a private
+/// one ([`registry_is_private`]). cosign-compat speaks HTTP to the first directly and to the
+/// second only when HTTPS fails ([`transport_policy`]).
 pub fn registry_is_local(registry: &str) -> bool {
-    let host = registry.split(':').next().unwrap_or_default();
-    if host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_private()) {
-        return true;
-    }
+    registry_is_loopback(registry) || registry_is_private(registry)
+}
+
+/// A registry on this host: `localhost:PORT`, `*.localhost[:PORT]`, `127.0.0.1[:PORT]`, `::1`,
+/// `[::1][:PORT]` (go-containerregistry's loopback forms, matched exactly).
+pub fn registry_is_loopback(registry: &str) -> bool {
     // `name` optionally followed by `:PORT` (1–5 digits).
     let with_port = |name: &str| {
         registry.strip_prefix(name).is_some_and(|rest| rest.is_empty() || is_port_suffix(rest))
@@ -174,6 +179,67 @@ pub fn registry_is_local(registry: &str) -> bool {
         || with_port("127.0.0.1")
         || registry == "::1"
         || with_port("[::1]")
+}
+
+/// A registry on the local network: an RFC 1918 address (`10/8`, `172.16/12`, `192.168/16`) or
+/// an mDNS name (`*.local[:PORT]`), optionally with a port, as go-containerregistry's `Scheme`
+/// recognises them.
+pub fn registry_is_private(registry: &str) -> bool {
+    let host = registry.split(':').next().unwrap_or_default();
+    host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_private())
+        || registry.rsplit_once(".local").is_some_and(|(name, rest)| {
+            !name.is_empty() && (rest.is_empty() || is_port_suffix(rest))
+        })
+}
+
+/// Which schemes are tried for a registry, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transport {
+    /// HTTPS only: every public registry.
+    Https,
+    /// HTTPS, then plain HTTP when no TLS connection can be made (nothing listens for HTTPS,
+    /// or what answers does not speak TLS); an untrusted certificate is an error, not a reason
+    /// to go plain. go-containerregistry's `ping` does this for the registries its `Scheme`
+    /// calls insecure.
+    HttpsThenHttp,
+    /// Plain HTTP only: a loopback registry.
+    Http,
+}
+
+/// How cosign-compat talks to a registry: [`transport_policy`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransportPolicy {
+    /// The schemes tried.
+    pub transport: Transport,
+    /// Whether docker-config credentials and bearer tokens may be sent when the registry is
+    /// reached over plain HTTP.
+    pub credentials_over_http: bool,
+}
+
+/// The transport for `registry` (`host[:port]`), with `allow_http` for `--allow-http-registry`:
+///
+/// ```text
+/// registry                               transport        credentials over HTTP
+/// loopback (127.0.0.1, localhost:5000)   HTTP             only with allow_http
+/// private (10.1.2.3:5000, nas.local)     HTTPS then HTTP  only with allow_http
+/// any other, allow_http                  HTTPS then HTTP  yes
+/// any other                              HTTPS            (never plain)
+/// ```
+///
+/// go-containerregistry (cosign) also sends credentials in clear to the registries it reaches
+/// over HTTP; cosign-compat does so only when told, since whatever answers on a LAN address
+/// (or on a loopback port another user opened first) would get them.
+pub fn transport_policy(registry: &str, allow_http: bool) -> TransportPolicy {
+    let transport = if registry_is_loopback(registry) {
+        Transport::Http
+    } else if allow_http || registry_is_private(registry) {
+        Transport::HttpsThenHttp
+    } else {
+        Transport::Https
+    };
+    TransportPolicy { transport, credentials_over_http: allow_http }
 }
 
 /// `:` followed by 1–5 digits.
@@ -405,6 +471,47 @@ mod tests {
         }
         for remote in ["localhost", "ghcr.io", "index.docker.io", "127.0.0.2:5000", "8.8.8.8"] {
             assert!(!registry_is_local(remote), "{remote}");
+        }
+    }
+
+    /// Issue 14, item 3: private addresses were always plain HTTP, with credentials. Addresses
+    /// here are data only: nothing connects to them.
+    #[test]
+    fn transport_policy_tries_https_first_off_loopback_and_guards_credentials() {
+        use Transport::{Http, Https, HttpsThenHttp};
+        let cases: [(&str, bool, Transport, bool); 22] = [
+            // loopback: plain HTTP as today; credentials only when allowed
+            ("127.0.0.1:5000", false, Http, false),
+            ("127.0.0.1:5000", true, Http, true),
+            ("localhost:5000", false, Http, false),
+            ("reg.localhost", false, Http, false),
+            ("[::1]:5000", false, Http, false),
+            ("::1", true, Http, true),
+            // private: HTTPS first (Harbor on 10.x), HTTP only if no TLS connection
+            ("10.1.2.3", false, HttpsThenHttp, false),
+            ("10.1.2.3:5000", false, HttpsThenHttp, false),
+            ("172.16.4.4:443", false, HttpsThenHttp, false),
+            ("172.31.255.255", false, HttpsThenHttp, false),
+            ("192.168.0.1:5000", false, HttpsThenHttp, false),
+            ("192.168.0.1:5000", true, HttpsThenHttp, true),
+            ("nas.local:5000", false, HttpsThenHttp, false),
+            // public: HTTPS only, unless --allow-http-registry (cosign's fallback)
+            ("ghcr.io", false, Https, false),
+            ("172.32.0.1", false, Https, false),
+            ("11.0.0.1:5000", false, Https, false),
+            ("8.8.8.8", false, Https, false),
+            ("127.0.0.2:5000", false, Https, false),
+            ("localhost", false, Https, false),
+            ("127.0.0.1.example.com", false, Https, false),
+            ("ghcr.io", true, HttpsThenHttp, true),
+            ("127.0.0.2:5000", true, HttpsThenHttp, true),
+        ];
+        for (registry, allow_http, transport, credentials_over_http) in cases {
+            assert_eq!(
+                transport_policy(registry, allow_http),
+                TransportPolicy { transport, credentials_over_http },
+                "{registry} allow_http={allow_http}"
+            );
         }
     }
 }

@@ -50,6 +50,44 @@ pub enum AttachOutcome {
         /// The signature tag.
         tag: String,
     },
+    /// A layer with the same payload, certificate, chain and annotations, whose signature
+    /// verifies with the same key, was already there ([`AttachOptions::signed_by`]); nothing was
+    /// pushed. ECDSA signatures differ on every run, so re-signing would otherwise add a layer
+    /// each time.
+    Equivalent {
+        /// The signature tag.
+        tag: String,
+        /// The index of the equivalent layer in the manifest.
+        layer: usize,
+    },
+}
+
+/// How [`attach_signature_with`] treats the signatures already in the manifest.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct AttachOptions {
+    /// The key (and algorithm) of the new signature: an existing layer with the same payload,
+    /// certificate, chain and annotations whose signature verifies with it is reused.
+    pub signed_by: Option<(sig_core::PublicKey, sig_core::SignatureAlgorithm)>,
+}
+
+impl AttachOptions {
+    /// No reuse: only the exact same signature counts as already present.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reuses an existing layer equivalent to the new one and signed by `key` with `algorithm`
+    /// (see [`AttachOutcome::Equivalent`]).
+    #[must_use]
+    pub fn signed_by(
+        mut self,
+        key: sig_core::PublicKey,
+        algorithm: sig_core::SignatureAlgorithm,
+    ) -> Self {
+        self.signed_by = Some((key, algorithm));
+        self
+    }
 }
 
 /// Fetches and parses the signature manifest of `image`, `None` when there is none.
@@ -81,19 +119,37 @@ pub fn fetch_signature_manifest(
 /// about the same. If our layer is gone, it starts over from a fresh read, at most
 /// [`MAX_ATTACH_ATTEMPTS`] times.
 ///
+/// A manifest that already holds [`crate::signature::MAX_LAYERS`] signatures gets no more
+/// ([`AttachError::TooManySignatures`], before anything is pushed).
+///
 /// # Errors
 ///
 /// Registry and manifest errors (server errors are retried), [`AttachError::Conflict`] when
-/// the attempts run out.
+/// the attempts run out, [`AttachError::TooManySignatures`].
 pub fn attach_signature(
     registry: &dyn Registry,
     repository: &Repository,
     image: &Digest,
     layer: &SignatureLayer,
 ) -> Result<AttachOutcome, Error> {
+    attach_signature_with(registry, repository, image, layer, &AttachOptions::new())
+}
+
+/// [`attach_signature`], reusing an equivalent layer as `options` say.
+///
+/// # Errors
+///
+/// As [`attach_signature`].
+pub fn attach_signature_with(
+    registry: &dyn Registry,
+    repository: &Repository,
+    image: &Digest,
+    layer: &SignatureLayer,
+    options: &AttachOptions,
+) -> Result<AttachOutcome, Error> {
     let tag = image.signature_tag();
     for attempt in 1..=MAX_ATTACH_ATTEMPTS {
-        match attach_attempt(registry, repository, image, layer, &tag, attempt) {
+        match attach_attempt(registry, repository, image, layer, options, &tag, attempt) {
             Ok(Some(outcome)) => return Ok(outcome),
             Ok(None) => {}
             // Registries can fail reads of a tag that is being rewritten (distribution answers
@@ -113,13 +169,21 @@ fn attach_attempt(
     repository: &Repository,
     image: &Digest,
     layer: &SignatureLayer,
+    options: &AttachOptions,
     tag: &str,
     attempt: usize,
 ) -> Result<Option<AttachOutcome>, Error> {
     let descriptor = layer.descriptor();
     let existing = fetch_signature_manifest(registry, repository, image)?;
     let read = Instant::now();
-    let Some(new_image) = attach::append(existing.as_ref(), &descriptor) else {
+    if let (Some(manifest), Some((key, algorithm))) = (&existing, &options.signed_by)
+        && let Some(index) = equivalent_layer(manifest, layer, key, *algorithm)
+    {
+        return Ok(Some(AttachOutcome::Equivalent { tag: tag.to_owned(), layer: index }));
+    }
+    let Some(new_image) =
+        attach::append(existing.as_ref(), &descriptor, &format!("{repository}:{tag}"))?
+    else {
         let tag = tag.to_owned();
         return Ok(Some(if attempt == 1 {
             AttachOutcome::AlreadyPresent { tag }
@@ -143,6 +207,39 @@ fn attach_attempt(
         return Ok(Some(AttachOutcome::Attached { tag, layers, attempts: attempt }));
     }
     Ok(None)
+}
+
+/// The index of a layer of `manifest` with the payload digest and every annotation of `layer`
+/// but the signature, whose signature verifies over `layer`'s payload with `key`. Each
+/// candidate costs one signature check, and there are at most [`crate::signature::MAX_LAYERS`].
+fn equivalent_layer(
+    manifest: &SignatureManifest,
+    layer: &SignatureLayer,
+    key: &sig_core::PublicKey,
+    algorithm: sig_core::SignatureAlgorithm,
+) -> Option<usize> {
+    let ours = layer.descriptor();
+    let without_signature = |d: &crate::signature::Descriptor| {
+        let mut annotations = d.annotations.clone();
+        annotations.remove(crate::media_type::ANNOTATION_SIGNATURE);
+        (d.media_type.clone(), d.size, d.digest.clone(), annotations)
+    };
+    let wanted = without_signature(&ours);
+    manifest.layers().iter().position(|candidate| {
+        if without_signature(candidate) != wanted {
+            return false;
+        }
+        // Same digest, so the payload is ours: no blob to fetch.
+        let Ok(existing) = SignatureLayer::from_fetched(candidate, layer.payload().to_vec()) else {
+            return false;
+        };
+        let Ok(signature) = existing.signature_bytes() else { return false };
+        if algorithm.scheme() == sig_core::SignatureScheme::Ecdsa {
+            key.verify_ecdsa_der(algorithm.hash(), layer.payload(), &signature)
+        } else {
+            key.verify(algorithm, layer.payload(), &signature)
+        }
+    })
 }
 
 /// Shortest pause before the second check of [`attach_signature`].

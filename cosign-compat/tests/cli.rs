@@ -144,3 +144,63 @@ fn bad_references_and_annotations_are_reported() {
     let out = run(&["generate", "-a", "novalue", &digest_ref()]);
     assert!(stderr(&out).contains("unable to parse annotation \"novalue\""), "{}", stderr(&out));
 }
+
+/// Issue 14, item 4: a docker-config token with a line break made oci-client panic (exit 101)
+/// when it built the `Authorization` header; it is now refused when the file is read, naming the
+/// registry and the file.
+#[test]
+fn a_token_with_a_line_break_is_an_error_naming_the_registry_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, br#"{"auths":{"127.0.0.1:1":{"registrytoken":"abc\ndef"}}}"#).unwrap();
+    for args in [
+        vec!["verify", "--key", &path("pki/ec-256/leaf.pub")],
+        vec!["sign", "--key", &path("pki/ec-256/leaf.key")],
+    ] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cosign-compat"));
+        cmd.env("DOCKER_CONFIG", dir.path()).env_remove("EXTERNAL_SIGNER");
+        let out = cmd.args(&args).arg(digest_ref()).output().unwrap();
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(!text.contains("panicked"), "{text}");
+        assert!(text.contains(&*config.to_string_lossy()), "{text}");
+        assert!(
+            text.contains(r#"auths."127.0.0.1:1".registrytoken contains a line break"#),
+            "{text}"
+        );
+    }
+}
+
+/// Issue 14, item 6: the lock was a predictable file in the temp directory, waited for forever.
+/// It is now in the user's runtime directory, and a held lock is given up on after
+/// `--lock-timeout` with an error naming the holder.
+#[test]
+fn a_held_signing_lock_is_reported_and_given_up_on() {
+    let runtime = tempfile::tempdir().unwrap();
+    let dir = runtime.path().join("cosign-compat");
+    std::fs::create_dir(&dir).unwrap();
+    let digest = String::from_utf8(data("cosign/image-digest")).unwrap();
+    let key = cosign_compat::Digest::of(format!("127.0.0.1:1/app@{}", digest.trim()).as_bytes());
+    let lock_file = dir.join(format!("{}.lock", &key.hex()[..32]));
+    let held = std::fs::File::create(&lock_file).unwrap();
+    held.lock().unwrap();
+    std::fs::write(&lock_file, "4242\n").unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cosign-compat"));
+    cmd.env("DOCKER_CONFIG", data_path("does-not-exist"))
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env_remove("EXTERNAL_SIGNER");
+    let out = cmd
+        .args(["sign", "--lock-timeout", "0", "--key", &path("pki/ec-256/leaf.key")])
+        .arg(digest_ref())
+        .output()
+        .unwrap();
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("waiting for the signing lock"), "{text}");
+    assert!(
+        text.contains(&*lock_file.to_string_lossy()) && text.contains("held by process 4242"),
+        "{text}"
+    );
+    assert!(text.contains("--lock-timeout"), "{text}");
+    drop(held);
+}

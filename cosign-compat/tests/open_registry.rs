@@ -62,7 +62,13 @@ struct Server {
 
 impl Server {
     fn start(handler: impl Fn(&Seen, &str) -> Answer + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on("127.0.0.1", handler)
+    }
+
+    /// On another loopback address (`127.0.0.2` is not one cosign-compat talks plain HTTP to
+    /// by default).
+    fn start_on(ip: &str, handler: impl Fn(&Seen, &str) -> Answer + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind((ip, 0)).unwrap();
         let address = listener.local_addr().unwrap().to_string();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Handler> = Arc::new(handler);
@@ -88,6 +94,12 @@ impl Server {
 
 /// Serves one keep-alive connection.
 fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Seen>>, address: &str) {
+    // A TLS handshake (record type 22) is not HTTP: close, as a plain-HTTP registry's TLS
+    // error would end the attempt.
+    let mut first = [0_u8; 1];
+    if stream.peek(&mut first).unwrap_or(0) == 0 || first[0] == 0x16 {
+        return;
+    }
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
     loop {
@@ -356,4 +368,74 @@ fn push_blobs_uploads_concurrently() {
         seen.iter().filter(|s| s.method == "PUT").map(|s| s.body.clone()).collect();
     put_bodies.sort();
     assert_eq!(put_bodies, [b.to_vec(), a.to_vec()]);
+}
+
+/// A docker config in a temporary directory with basic credentials for `registry`.
+fn docker_config(registry: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.json");
+    // base64("user:secret")
+    let json = format!(r#"{{"auths":{{"{registry}":{{"auth":"dXNlcjpzZWNyZXQ="}}}}}}"#);
+    std::fs::write(&path, json).unwrap();
+    (dir, path)
+}
+
+/// A registry that wants basic credentials.
+fn basic_auth_server(ip: &str) -> Server {
+    Server::start_on(ip, |seen, _| {
+        if seen.header("authorization") == Some("Basic dXNlcjpzZWNyZXQ=") {
+            return Answer::new(200).body(r#"{"schemaVersion":2}"#);
+        }
+        Answer::new(401).header("WWW-Authenticate", r#"Basic realm="test""#)
+    })
+}
+
+/// Issue 14, item 3: docker-config credentials went to any plain-HTTP registry. Without
+/// `--allow-http-registry` they are not sent (the registry is tried anonymously), and its
+/// challenge is an error naming the registry, the config file and the flag.
+#[test]
+fn credentials_are_not_sent_over_plain_http_unless_allowed() {
+    let server = basic_auth_server("127.0.0.1");
+    let (_dir, config) = docker_config(&server.address);
+    let credentials = cosign_compat::registry::credentials::Credentials::open(&config).unwrap();
+    let registry =
+        OciRegistry::new(RegistryOptions::new().credentials(credentials.clone())).unwrap();
+    let err = registry.fetch_manifest(&server.repository(), "v1").unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, RegistryError::CredentialsOverHttp { .. }), "{text}");
+    assert!(text.contains(&server.address) && text.contains(&*config.to_string_lossy()), "{text}");
+    assert!(text.contains("--allow-http-registry"), "{text}");
+    let seen = server.seen();
+    assert!(
+        !seen.is_empty() && seen.iter().all(|s| s.header("authorization").is_none()),
+        "{seen:?}"
+    );
+
+    let allowed =
+        OciRegistry::new(RegistryOptions::new().allow_http(true).credentials(credentials)).unwrap();
+    let bytes = allowed.fetch_manifest(&server.repository(), "v1").unwrap().unwrap();
+    assert_eq!(bytes, br#"{"schemaVersion":2}"#);
+}
+
+/// Issue 14, item 3, end to end on loopback only: a registry that may fall back (here
+/// `127.0.0.2` with `--allow-http-registry`; a private address without it) is tried over HTTPS
+/// first; a plain-HTTP server there does not speak TLS, so the requests then go plain. Without
+/// the flag `127.0.0.2` is HTTPS only and no plain request reaches it.
+#[test]
+fn https_is_tried_first_and_plain_http_only_where_allowed() {
+    let server =
+        Server::start_on("127.0.0.2", |_, _| Answer::new(200).body(r#"{"schemaVersion":2}"#));
+    let https_only = client();
+    assert!(!https_only.uses_http(&server.address).unwrap());
+    assert!(https_only.fetch_manifest(&server.repository(), "v1").is_err());
+    assert!(server.seen().is_empty(), "no plain request: {:?}", server.seen());
+
+    let fallback = OciRegistry::new(RegistryOptions::new().allow_http(true)).unwrap();
+    assert!(fallback.uses_http(&server.address).unwrap());
+    let bytes = fallback.fetch_manifest(&server.repository(), "v1").unwrap().unwrap();
+    assert_eq!(bytes, br#"{"schemaVersion":2}"#);
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1, "the probe was TLS, then one plain GET: {seen:?}");
+    // Loopback (127.0.0.1) is plain HTTP without a probe, as before.
+    assert!(client().uses_http("127.0.0.1:5000").unwrap());
 }

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cosign_compat::remote::{self, AttachOutcome};
+use cosign_compat::remote::{self, AttachOptions, AttachOutcome};
 use cosign_compat::sign::{SigningKey, sign_payload};
 use cosign_compat::{
     Digest, Error, MemoryRegistry, Registry, RegistryError, Repository, SignatureLayer,
@@ -240,7 +240,9 @@ fn racing_registry(competitor: SignatureLayer, race_before_fetch: Vec<usize>) ->
                 && race_before_fetch.contains(&n)
             {
                 let existing = stale.map(|m| SignatureManifest::parse(&m).unwrap());
-                let image = attach::append(existing.as_ref(), &competitor.descriptor()).unwrap();
+                let image = attach::append(existing.as_ref(), &competitor.descriptor(), "t")
+                    .unwrap()
+                    .unwrap();
                 inner.put_blob(repository, competitor.payload());
                 inner.put_blob(repository, &image.config);
                 inner.put_manifest(
@@ -374,4 +376,91 @@ fn server_errors_while_attaching_are_retried() {
     let always = flaky_registry((1..100).collect());
     let err = remote::attach_signature(&always, &repo(), &image, &ours).unwrap_err();
     assert!(err.to_string().contains("HTTP 500"), "{err}");
+}
+
+/// The signature manifest of `image` in `registry`.
+fn layers_of(registry: &MemoryRegistry, image: &Digest) -> Vec<cosign_compat::Descriptor> {
+    let bytes = registry.manifest(&repo(), &image.signature_tag()).unwrap();
+    SignatureManifest::parse(&bytes).unwrap().layers().to_vec()
+}
+
+/// Issue 14, item 5: re-signing an image with the same key, certificate and annotations added a
+/// layer every time (ECDSA signatures are randomized) until the 1000-layer limit broke the image.
+#[test]
+fn resigning_with_the_same_key_and_annotations_reuses_the_layer() {
+    for spec in ["ec-256", "rsa-2048"] {
+        let registry = MemoryRegistry::new();
+        let image = new_image(&registry, &repo(), spec);
+        let signer = key_file_signer(spec);
+        let key = signer.certificate_chain().leaf().public_key().unwrap();
+        let algorithm =
+            cosign_compat::sign::cosign_algorithm(signer.key_spec(), digest_for(spec)).unwrap();
+        let options = AttachOptions::new().signed_by(key, algorithm);
+        let first = sign_layer(&signer, spec, &image, &[("env", "prod")]);
+        remote::attach_signature_with(&registry, &repo(), &image, &first, &options).unwrap();
+        let pushes = (registry.manifest_pushes(), registry.blob_pushes());
+        let again = sign_layer(&signer, spec, &image, &[("env", "prod")]);
+        if spec == "ec-256" {
+            assert_ne!(again.signature_base64(), first.signature_base64(), "ECDSA is randomized");
+        }
+        let outcome =
+            remote::attach_signature_with(&registry, &repo(), &image, &again, &options).unwrap();
+        assert!(matches!(outcome, AttachOutcome::Equivalent { layer: 0, .. }), "{outcome:?}");
+        assert_eq!((registry.manifest_pushes(), registry.blob_pushes()), pushes, "nothing pushed");
+        assert_eq!(layers_of(&registry, &image).len(), 1);
+        // Other annotations: another payload, another layer.
+        let other = sign_layer(&signer, spec, &image, &[("env", "test")]);
+        let outcome =
+            remote::attach_signature_with(&registry, &repo(), &image, &other, &options).unwrap();
+        assert!(matches!(outcome, AttachOutcome::Attached { layers: 2, .. }), "{outcome:?}");
+    }
+}
+
+/// A layer that looks the same (payload, certificate, chain) but whose signature is not by our
+/// key, or no longer verifies, is not a reason to skip ours.
+#[test]
+fn a_lookalike_layer_not_signed_by_the_key_is_not_reused() {
+    let registry = MemoryRegistry::new();
+    let image = new_image(&registry, &repo(), "lookalike");
+    let signer = key_file_signer("ec-256");
+    let key = signer.certificate_chain().leaf().public_key().unwrap();
+    let algorithm = cosign_compat::sign::cosign_algorithm(signer.key_spec(), None).unwrap();
+    let options = AttachOptions::new().signed_by(key, algorithm);
+    let ours = sign_layer(&signer, "ec-256", &image, &[]);
+    // Same payload and certificates, a signature that does not verify with the key.
+    let mut bad = ours.signature_bytes().unwrap();
+    let last = bad.len() - 2;
+    bad[last] ^= 1;
+    let lookalike = material("ec-256").annotate(SignatureLayer::new(ours.payload().to_vec(), &bad));
+    remote::attach_signature(&registry, &repo(), &image, &lookalike).unwrap();
+    let outcome =
+        remote::attach_signature_with(&registry, &repo(), &image, &ours, &options).unwrap();
+    assert!(matches!(outcome, AttachOutcome::Attached { layers: 2, .. }), "{outcome:?}");
+}
+
+/// Issue 14, item 5: the 1001st layer is refused before anything is pushed.
+#[test]
+fn a_full_signature_manifest_gets_no_more_layers() {
+    let registry = MemoryRegistry::new();
+    let image = new_image(&registry, &repo(), "full");
+    let layers: Vec<_> = (0..cosign_compat::signature::MAX_LAYERS)
+        .map(|n| SignatureLayer::new(format!("{{\"n\":{n}}}").into_bytes(), b"s").descriptor())
+        .collect();
+    let full = attach::signature_image(layers);
+    registry.put_manifest(
+        &repo(),
+        Some(&image.signature_tag()),
+        media_type::OCI_MANIFEST,
+        &full.manifest,
+    );
+    let pushes = (registry.manifest_pushes(), registry.blob_pushes());
+    let layer = sign_layer(&key_file_signer("ec-256"), "ec-256", &image, &[]);
+    let err = remote::attach_signature(&registry, &repo(), &image, &layer).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, Error::Attach(cosign_compat::AttachError::TooManySignatures { .. })),
+        "{text}"
+    );
+    assert!(text.contains("already holds 1000 signatures") && text.contains("delete"), "{text}");
+    assert_eq!((registry.manifest_pushes(), registry.blob_pushes()), pushes, "nothing pushed");
 }

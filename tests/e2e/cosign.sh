@@ -12,10 +12,12 @@
 #   c) tags, annotations, appending next to cosign's signatures, concurrent signers
 #   d) refusals: wrong key, tampered payload, payload of another image, unsigned image, annotation
 #      mismatch, failing signer (nothing pushed)
-#   e) a registry with basic authentication: credentials from the docker config file; without
-#      them or with a wrong password, a refusal that names `docker login` and nothing pushed
+#   e) a registry with basic authentication: credentials from the docker config file, sent over
+#      its plain HTTP only with --allow-http-registry; without them or with a wrong password, a
+#      refusal that names `docker login` and nothing pushed
 #   f) an HTTPS registry (127.0.0.2) with a certificate from a private CA: refused while the CA is
-#      unknown, accepted with the CA in SSL_CERT_FILE or with --allow-insecure-registry
+#      unknown, accepted with the CA in SSL_CERT_FILE or with --allow-insecure-registry; with
+#      --allow-http-registry it stays HTTPS, certificate checked
 #
 # Everything lives in a temp dir under <repo>/.e2e/ (removed on exit; KEEP_WORKDIR=1 keeps it);
 # HOME, DOCKER_CONFIG and TUF_ROOT point there. Every test image is built here with `crane append`.
@@ -220,6 +222,9 @@ check "c) cosign attach signature appends to cosign-compat's manifest" \
 check "c) cosign-compat sign again (new ECDSA signature) appends" "$CC" sign --key "$P/leaf.key" "$ref"
 _three_layers() { crane manifest "$(sig_ref "$ref")" | jq -e '.layers | length == 3'; }
 check "c) the .sig manifest has 3 layers" _three_layers
+check_output_contains "c) the same signing once more (same key, payload, no certificate): no new layer" \
+  "already has this signature" "$CC" sign --key "$P/leaf.key" "$ref"
+check "c) ... still 3 layers" _three_layers
 _count() { # PUB EXPECTED
   local n
   n=$("$CC" verify --key "$1" "$ref" 2>/dev/null | jq length)
@@ -319,14 +324,18 @@ with_auth() { DOCKER_CONFIG="$W/docker-auth" "$@"; }
 with_wrong_password() { DOCKER_CONFIG="$W/docker-wrong" "$@"; }
 check_fails_with "e) cosign-compat sign without credentials: refused, names docker login" "docker login $AREG" \
   "$CC" sign --key "$P/leaf.key" "$ref"
+# AREG is plain HTTP (127.0.0.1): cosign-compat sends credentials there only with
+# --allow-http-registry (cosign sends them anyway).
+check_fails_with "e) cosign-compat sign with credentials over plain HTTP, no --allow-http-registry: not sent" \
+  "are not sent in clear" with_auth "$CC" sign --key "$P/leaf.key" "$ref"
 check_fails_with "e) cosign-compat sign with a wrong password: refused" "not authorized" \
-  with_wrong_password "$CC" sign --key "$P/leaf.key" "$ref"
+  with_wrong_password "$CC" sign --allow-http-registry --key "$P/leaf.key" "$ref"
 check_fails "e) ... and nothing was pushed" with_auth crane manifest "$(sig_ref "$ref")"
-check "e) cosign-compat sign with credentials from the docker config" \
-  with_auth "$CC" sign --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref"
+check "e) cosign-compat sign --allow-http-registry with credentials from the docker config" \
+  with_auth "$CC" sign --allow-http-registry --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref"
 check "e) cosign verify --key accepts it" with_auth cosign_verify_key "$P/leaf.pub" "$ref"
 check "e) cosign verify --certificate-chain accepts it" with_auth cosign_verify_chain "$S" "$ref"
-check "e) cosign-compat verify accepts it" with_auth cc_verify_key "$P/leaf.pub" "$ref"
+check "e) cosign-compat verify accepts it" with_auth cc_verify_key "$P/leaf.pub" "$ref" --allow-http-registry
 check_fails_with "e) cosign-compat verify without credentials: refused" "docker login $AREG" \
   cc_verify_key "$P/leaf.pub" "$ref"
 (cd "$W" && COSIGN_PASSWORD=e2e "$COSIGN" generate-key-pair --output-key-prefix auth-cosign >/dev/null 2>&1) ||
@@ -336,8 +345,9 @@ cosign_sign_auth() {
     --new-bundle-format=false --use-signing-config=false -y "$ref"
 }
 check "e) cosign sign on the same registry, next to ours" cosign_sign_auth
-check "e) cosign-compat verify accepts cosign's signature there" with_auth cc_verify_key "$W/auth-cosign.pub" "$ref"
-check "e) ... and still ours" with_auth cc_verify_key "$P/leaf.pub" "$ref"
+check "e) cosign-compat verify accepts cosign's signature there" \
+  with_auth cc_verify_key "$W/auth-cosign.pub" "$ref" --allow-http-registry
+check "e) ... and still ours" with_auth cc_verify_key "$P/leaf.pub" "$ref" --allow-http-registry
 
 # ====================================================================== f) HTTPS
 phase "f) an HTTPS registry with a private CA (127.0.0.2: TLS for cosign, crane and cosign-compat)"
@@ -369,5 +379,11 @@ check "f) cosign verify --allow-insecure-registry accepts both" \
 _two_layers() { [[ "$(with_ca crane manifest "$(sig_ref "$ref")" | jq '.layers | length')" == 2 ]]; }
 check "f) both signatures are in the .sig manifest" _two_layers
 check "f) cosign-compat verify --allow-insecure-registry" cc_verify_key "$P/leaf.pub" "$ref" --allow-insecure-registry
+# --allow-http-registry tries HTTPS first: this registry answers it, so it stays HTTPS, and an
+# untrusted certificate is still an error rather than a reason to go plain.
+check_fails_with "f) cosign-compat verify --allow-http-registry, CA unknown: still refused" "is not trusted: add the CA" \
+  cc_verify_key "$P/leaf.pub" "$ref" --allow-http-registry
+check "f) cosign-compat verify --allow-http-registry with the CA: HTTPS" \
+  with_ca cc_verify_key "$P/leaf.pub" "$ref" --allow-http-registry
 
 finish

@@ -52,6 +52,8 @@ impl fmt::Debug for Credential {
 #[derive(Clone, Debug, Default)]
 pub struct Credentials {
     by_host: HashMap<String, Credential>,
+    /// The file they were read from.
+    path: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -108,8 +110,15 @@ impl Credentials {
                 });
             }
         };
-        Self::from_json(&bytes)
-            .map_err(|reason| RegistryError::Credentials { path: path.to_owned(), reason })
+        let mut credentials = Self::from_json(&bytes)
+            .map_err(|reason| RegistryError::Credentials { path: path.to_owned(), reason })?;
+        credentials.path = Some(path.to_owned());
+        Ok(credentials)
+    }
+
+    /// The docker config file these credentials were read from, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// Parses the contents of a docker config file.
@@ -123,6 +132,7 @@ impl Credentials {
         let mut by_host = HashMap::new();
         for (key, entry) in config.auths {
             let credential = if let Some(token) = entry.registrytoken {
+                check_token(&key, &token)?;
                 Credential::Bearer(Zeroizing::new(token))
             } else if let Some(auth) = entry.auth.map(Zeroizing::new).filter(|a| !a.is_empty()) {
                 let decoded = Zeroizing::new(
@@ -135,23 +145,78 @@ impl Credentials {
                 let (user, password) = text
                     .split_once(':')
                     .ok_or_else(|| format!("auths.{key:?}.auth is not user:password"))?;
+                check_basic(&key, "auth", user, password)?;
                 Credential::Basic {
                     username: user.to_owned(),
                     password: Zeroizing::new(password.to_owned()),
                 }
             } else if let (Some(username), Some(password)) = (entry.username, entry.password) {
-                Credential::Basic { username, password: Zeroizing::new(password) }
+                let password = Zeroizing::new(password);
+                check_basic(&key, "username/password", &username, &password)?;
+                Credential::Basic { username, password }
             } else {
                 continue;
             };
             by_host.insert(normalize_host(&key), credential);
         }
-        Ok(Self { by_host })
+        Ok(Self { by_host, path: None })
     }
 
     /// The credentials for `registry` (`host[:port]`), if any.
     pub fn for_registry(&self, registry: &str) -> Option<&Credential> {
         self.by_host.get(&normalize_host(registry))
+    }
+}
+
+/// Refuses a `registrytoken` that cannot be sent as `Authorization: Bearer <token>`: HTTP
+/// clients panic on a header value with a line break or another control character, and a
+/// space or non-ASCII byte would be sent as something else than the token. RFC 6750 tokens
+/// are visible ASCII.
+fn check_token(key: &str, token: &str) -> Result<(), String> {
+    if token.is_empty() {
+        return Err(format!("auths.{key:?}.registrytoken is empty"));
+    }
+    if let Some(bad) = token.chars().find(|c| !c.is_ascii_graphic()) {
+        return Err(format!(
+            "auths.{key:?}.registrytoken contains {}; a bearer token is visible ASCII only (copy the token again, without the line break, e.g. with `printf %s` instead of `echo`)",
+            describe(bad)
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses user names and passwords with control characters (a password that ends with the
+/// line break of `echo user:password | base64` never authenticates, and header values cannot
+/// carry one) and a user name with `:` (basic authentication cannot express it, RFC 7617).
+fn check_basic(key: &str, field: &str, username: &str, password: &str) -> Result<(), String> {
+    let advice = "make it again without the line break, e.g. `printf %s user:password | base64`";
+    if let Some(bad) = username.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "auths.{key:?}.{field}: the user name contains {}; {advice}",
+            describe(bad)
+        ));
+    }
+    if username.contains(':') {
+        return Err(format!(
+            "auths.{key:?}.{field}: the user name contains ':', which HTTP basic authentication cannot carry"
+        ));
+    }
+    if let Some(bad) = password.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "auths.{key:?}.{field}: the password contains {}; {advice}",
+            describe(bad)
+        ));
+    }
+    Ok(())
+}
+
+/// `a line break`, `a control character (U+0007)`, `a space`, `a non-ASCII character`.
+fn describe(c: char) -> String {
+    match c {
+        '\n' | '\r' => "a line break".to_owned(),
+        ' ' => "a space".to_owned(),
+        c if c.is_control() => format!("a control character (U+{:04X})", u32::from(c)),
+        _ => "a non-ASCII character".to_owned(),
     }
 }
 
@@ -202,6 +267,42 @@ mod tests {
         assert!(Credentials::from_json(b"not json").is_err());
         assert!(Credentials::from_json(br#"{"auths":{"h":{"auth":"***"}}}"#).is_err());
         assert!(Credentials::from_json(br#"{"auths":{"h":{"auth":"bm9jb2xvbg=="}}}"#).is_err());
+    }
+
+    #[test]
+    fn refuses_credentials_that_cannot_be_sent_as_a_header() {
+        // "tok\nen", "tok en", "tok\u{7f}", "tøk", user:"pw\n" (echo | base64), user "a\tb".
+        let cases: [(&[u8], &str); 7] = [
+            (br#"{"auths":{"ghcr.io":{"registrytoken":"tok\nen"}}}"#, "a line break"),
+            (br#"{"auths":{"ghcr.io":{"registrytoken":"tok en"}}}"#, "a space"),
+            (br#"{"auths":{"ghcr.io":{"registrytoken":"tok\u007f"}}}"#, "U+007F"),
+            (br#"{"auths":{"ghcr.io":{"registrytoken":"t\u00f8k"}}}"#, "non-ASCII"),
+            (br#"{"auths":{"ghcr.io":{"registrytoken":""}}}"#, "empty"),
+            (
+                br#"{"auths":{"ghcr.io":{"auth":"dXNlcjpwdwo="}}}"#,
+                "the password contains a line break",
+            ),
+            (br#"{"auths":{"ghcr.io":{"username":"a\tb","password":"p"}}}"#, "U+0009"),
+        ];
+        for (json, expected) in cases {
+            let err = Credentials::from_json(json).unwrap_err();
+            assert!(err.contains(r#"auths."ghcr.io""#) && err.contains(expected), "{err}");
+        }
+        let err = Credentials::from_json(br#"{"auths":{"h":{"username":"a:b","password":"p"}}}"#)
+            .unwrap_err();
+        assert!(err.contains("':'"), "{err}");
+        // What registries hand out is accepted: JWTs, opaque tokens with `_-.~+/=`.
+        let ok = br#"{"auths":{"ghcr.io":{"registrytoken":"eyJh.eyJz.c2ln-_~+/=="}}}"#;
+        assert!(Credentials::from_json(ok).unwrap().for_registry("ghcr.io").is_some());
+    }
+
+    #[test]
+    fn a_bad_credential_names_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, br#"{"auths":{"r.example":{"registrytoken":"a\nb"}}}"#).unwrap();
+        let err = Credentials::open(&path).unwrap_err().to_string();
+        assert!(err.contains(&*path.to_string_lossy()) && err.contains("r.example"), "{err}");
     }
 
     #[test]

@@ -1,12 +1,16 @@
 //! [`Registry`] on the `oci-client` crate, driven by a tokio current-thread runtime so that the
 //! rest of the crate stays synchronous.
 //!
-//! Scheme selection follows go-containerregistry: HTTPS, except plain HTTP for `localhost:PORT`,
-//! `*.localhost`, `127.0.0.1`, `::1` and RFC 1918 addresses, or for every registry with
-//! [`RegistryOptions::allow_http`] (`--allow-http-registry`). [`RegistryOptions::allow_insecure`]
-//! (`--allow-insecure-registry`) accepts invalid TLS certificates. Credentials
-//! come from the docker config file ([`Credentials`]); the client exchanges basic credentials for
-//! a bearer token when the registry asks for one.
+//! Schemes ([`transport_policy`]): plain HTTP for loopback registries (`localhost:PORT`,
+//! `*.localhost`, `127.0.0.1`, `::1`); HTTPS first for private ones (RFC 1918 addresses,
+//! `*.local`) and, with [`RegistryOptions::allow_http`] (`--allow-http-registry`), for every
+//! registry, falling back to plain HTTP when no TLS connection can be made (checked once per
+//! registry with `GET /v2/`, as go-containerregistry's ping); HTTPS only for the rest.
+//! Credentials from the docker config file ([`Credentials`]) are never sent over plain HTTP
+//! without `allow_http`: such a registry is used anonymously, and asking for credentials is
+//! [`RegistryError::CredentialsOverHttp`]. [`RegistryOptions::allow_insecure`]
+//! (`--allow-insecure-registry`) accepts invalid TLS certificates. The client exchanges basic
+//! credentials for a bearer token when the registry asks for one.
 //!
 //! Open registries: oci-client caches bearer tokens but not "this registry wants no
 //! authentication", so with anonymous credentials it sends `GET /v2/` before every request, and
@@ -36,13 +40,14 @@ use super::open::{Open, OpenClients, OpenRegistry};
 use super::{MAX_MANIFEST_LEN, Registry};
 use crate::error::RegistryError;
 use crate::media_type::MANIFEST_TYPES;
-use crate::reference::{Digest, Repository, registry_is_local};
+use crate::reference::{Digest, Repository, Transport, transport_policy};
 
 /// How to reach registries.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct RegistryOptions {
-    /// Use plain HTTP for every registry (`--allow-http-registry`).
+    /// Fall back to plain HTTP for every registry that has no HTTPS, and send credentials over
+    /// plain HTTP (`--allow-http-registry`; see [`transport_policy`]).
     pub allow_http: bool,
     /// Skip TLS certificate verification (`--allow-insecure-registry`).
     pub allow_insecure: bool,
@@ -51,7 +56,8 @@ pub struct RegistryOptions {
 }
 
 impl RegistryOptions {
-    /// Defaults: HTTPS except for local registries, TLS verified, anonymous.
+    /// Defaults: HTTPS except for loopback registries (and private ones without HTTPS), TLS
+    /// verified, anonymous.
     pub fn new() -> Self {
         Self::default()
     }
@@ -85,6 +91,8 @@ pub struct OciRegistry {
     clients: Mutex<HashMap<String, Arc<Client>>>,
     /// Registries that answered with an authentication challenge; see the module docs.
     closed: Mutex<HashSet<String>>,
+    /// Whether a registry is spoken to over plain HTTP, once known.
+    plain: Mutex<HashMap<String, bool>>,
     /// reqwest clients for open registries.
     open_clients: OpenClients,
 }
@@ -110,14 +118,50 @@ impl OciRegistry {
             runtime,
             clients: Mutex::new(HashMap::new()),
             closed: Mutex::new(HashSet::new()),
+            plain: Mutex::new(HashMap::new()),
             open_clients: OpenClients::new(options.allow_insecure),
             options,
         })
     }
 
-    /// Whether requests to `registry` use plain HTTP.
-    pub fn uses_http(&self, registry: &str) -> bool {
-        self.options.allow_http || registry_is_local(registry)
+    /// Whether requests to `registry` use plain HTTP: [`transport_policy`], and for a registry
+    /// that may fall back, whether `GET https://REGISTRY/v2/` could be made (asked once).
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::UntrustedCertificate`] when the registry has HTTPS with a certificate
+    /// that is not trusted (no fallback to plain HTTP then).
+    pub fn uses_http(&self, registry: &str) -> Result<bool, RegistryError> {
+        match transport_policy(registry, self.options.allow_http).transport {
+            Transport::Http => return Ok(true),
+            Transport::Https => return Ok(false),
+            _ => {}
+        }
+        if let Some(plain) = self.plain.lock().unwrap_or_else(PoisonError::into_inner).get(registry)
+        {
+            return Ok(*plain);
+        }
+        let client = self.open_clients.tls()?;
+        let url = format!("https://{registry}/v2/");
+        // Built inside the runtime: the request's timer needs it.
+        let probe = self
+            .runtime
+            .block_on(async { client.get(&url).timeout(HTTPS_PROBE_TIMEOUT).send().await });
+        let plain = match probe {
+            Ok(_answered) => false,
+            Err(e) => {
+                let error = super::transport_error("connect", &url, registry, Box::new(e));
+                if matches!(error, RegistryError::UntrustedCertificate { .. }) {
+                    return Err(error);
+                }
+                true
+            }
+        };
+        self.plain
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(registry.to_owned(), plain);
+        Ok(plain)
     }
 
     /// The oci-client client for `registry`.
@@ -133,7 +177,7 @@ impl OciRegistry {
         }
         self.open_clients.tls()?;
         let protocol =
-            if self.uses_http(registry) { ClientProtocol::Http } else { ClientProtocol::Https };
+            if self.uses_http(registry)? { ClientProtocol::Http } else { ClientProtocol::Https };
         let client = Arc::new(Client::new(ClientConfig {
             protocol,
             accept_invalid_certificates: self.options.allow_insecure,
@@ -148,19 +192,35 @@ impl OciRegistry {
         Ok(client)
     }
 
-    fn auth(&self, registry: &str) -> RegistryAuth {
-        match self.options.credentials.for_registry(registry) {
+    /// The auth for `registry`: the docker config's credentials, unless the registry is
+    /// reached over plain HTTP without `allow_http` ([`Auth::Withheld`]).
+    fn auth(&self, registry: &str) -> Result<Auth, RegistryError> {
+        let auth = match self.options.credentials.for_registry(registry) {
             Some(Credential::Basic { username, password }) => {
                 RegistryAuth::Basic(username.clone(), password.to_string())
             }
             Some(Credential::Bearer(token)) => RegistryAuth::Bearer(token.to_string()),
-            _ => RegistryAuth::Anonymous,
+            _ => return Ok(Auth::Anonymous),
+        };
+        if !self.options.allow_http && self.uses_http(registry)? {
+            return Ok(Auth::Withheld);
         }
+        Ok(Auth::Use(auth))
+    }
+
+    fn credentials_over_http(&self, registry: &str) -> RegistryError {
+        let config = self
+            .options
+            .credentials
+            .path()
+            .map_or_else(|| "the docker config".to_owned(), |path| path.display().to_string());
+        RegistryError::CredentialsOverHttp { registry: registry.to_owned(), config }
     }
 
     /// Runs `request` on `registry` as an open registry: `None` when there are credentials for
-    /// it, or it challenged an earlier request or this one (then the caller goes through
-    /// oci-client).
+    /// it that may be sent, or it challenged an earlier request or this one (then the caller
+    /// goes through oci-client). Withheld credentials ([`Auth::Withheld`]) make a challenge
+    /// [`RegistryError::CredentialsOverHttp`].
     fn via_open<'s, T, F>(
         &'s self,
         registry: &str,
@@ -169,17 +229,24 @@ impl OciRegistry {
     where
         F: Future<Output = Result<T, Open>>,
     {
-        if !matches!(self.auth(registry), RegistryAuth::Anonymous) {
-            return None;
-        }
+        let withheld = match self.auth(registry) {
+            Ok(Auth::Use(_)) => return None,
+            Ok(auth) => auth == Auth::Withheld,
+            Err(e) => return Some(Err(e)),
+        };
         let closed = |known: &HashSet<String>| known.contains(registry);
         if closed(&self.closed.lock().unwrap_or_else(PoisonError::into_inner)) {
             return None;
         }
-        let open = OpenRegistry { clients: &self.open_clients, plain: self.uses_http(registry) };
+        let plain = match self.uses_http(registry) {
+            Ok(plain) => plain,
+            Err(e) => return Some(Err(e)),
+        };
+        let open = OpenRegistry { clients: &self.open_clients, plain };
         match self.runtime.block_on(request(open)) {
             Ok(value) => Some(Ok(value)),
             Err(Open::Failed(error)) => Some(Err(error)),
+            Err(Open::Challenged) if withheld => Some(Err(self.credentials_over_http(registry))),
             Err(Open::Challenged) => {
                 let mut known = self.closed.lock().unwrap_or_else(PoisonError::into_inner);
                 known.insert(registry.to_owned());
@@ -197,10 +264,29 @@ impl OciRegistry {
     ) -> Result<(Arc<Client>, Reference, RegistryAuth), RegistryError> {
         let reference = reference(repository, identifier);
         let client = self.client(repository.registry())?;
-        let auth = self.auth(repository.registry());
+        let auth = match self.auth(repository.registry())? {
+            Auth::Use(auth) => auth,
+            Auth::Anonymous => RegistryAuth::Anonymous,
+            Auth::Withheld => return Err(self.credentials_over_http(repository.registry())),
+        };
         self.runtime.block_on(client.store_auth_if_needed(reference.resolve_registry(), &auth));
         Ok((client, reference, auth))
     }
+}
+
+/// How long the HTTPS attempt of a registry that may fall back to plain HTTP may take to
+/// answer before plain HTTP is used (a LAN host that drops packets to port 443).
+const HTTPS_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The credentials used for a registry.
+#[derive(Debug, PartialEq)]
+enum Auth {
+    /// None in the docker config.
+    Anonymous,
+    /// These.
+    Use(RegistryAuth),
+    /// Some, not sent: the registry is reached over plain HTTP without `allow_http`.
+    Withheld,
 }
 
 /// oci-client's reference to `repository` at `identifier` (a tag or a digest).

@@ -47,12 +47,25 @@ pub(crate) enum AttachCommand {
 /// Registry access flags, on every command that talks to a registry.
 #[derive(Debug, Args, Clone, Copy)]
 pub(crate) struct RegistryArgs {
-    /// Skip TLS certificate verification of the registry.
+    /// Skip TLS certificate verification of the registry (HTTPS stays HTTPS; see
+    /// --allow-http-registry for plain HTTP).
     #[arg(long)]
     pub(crate) allow_insecure_registry: bool,
-    /// Talk plain HTTP to the registry (localhost, 127.0.0.1 and RFC 1918 addresses always are).
+    /// Allow plain HTTP: fall back to it for any registry without HTTPS, and send docker-config
+    /// credentials over it. Without this flag, only loopback registries (localhost:PORT,
+    /// 127.0.0.1, ::1) are plain HTTP, RFC 1918 and *.local ones fall back to it when they have
+    /// no HTTPS, and no credentials are ever sent in clear.
     #[arg(long)]
     pub(crate) allow_http_registry: bool,
+}
+
+/// The single-host signing lock, on the commands that push a signature.
+#[derive(Debug, Args, Clone, Copy)]
+pub(crate) struct LockArgs {
+    /// Seconds to wait for another cosign-compat of this user that is adding a signature to
+    /// the same image (a lock in $XDG_RUNTIME_DIR, else the cache directory) before giving up.
+    #[arg(long, env = "COSIGN_COMPAT_LOCK_TIMEOUT", value_name = "SECONDS", default_value_t = 60)]
+    pub(crate) lock_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +145,8 @@ pub(crate) struct SignArgs {
     pub(crate) use_signing_config: Option<bool>,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
+    #[command(flatten)]
+    pub(crate) lock: LockArgs,
     /// The image (a tag is resolved to its digest before signing).
     pub(crate) image: String,
 }
@@ -155,6 +170,8 @@ pub(crate) struct AttachSignatureArgs {
     pub(crate) signature_digest_algorithm: Option<DigestName>,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
+    #[command(flatten)]
+    pub(crate) lock: LockArgs,
     /// The image (a tag is resolved to its digest).
     pub(crate) image: String,
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
-use cosign_compat::remote::{self, AttachOutcome};
+use cosign_compat::remote::{self, AttachOptions, AttachOutcome};
 use cosign_compat::sign::{CertificateMaterial, SigningKey, sign_payload};
 use cosign_compat::verify::{
     self, CertificateTrust, IdentityMatcher, Trust, VerificationKey, VerifyOptions,
@@ -19,8 +19,8 @@ use sig_core::{CommandSigner, KeyFileSigner, OutputEncoding, Signer};
 use zeroize::Zeroizing;
 
 use crate::cli::{
-    AttachSignatureArgs, GenerateArgs, OutputFormat, RegistryArgs, SignArgs, TriangulateArgs,
-    TriangulateType, VerifyArgs,
+    AttachSignatureArgs, GenerateArgs, LockArgs, OutputFormat, RegistryArgs, SignArgs,
+    TriangulateArgs, TriangulateType, VerifyArgs,
 };
 
 /// A command failure: the message and cosign's exit code.
@@ -239,7 +239,7 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
         let signer = pkcs11_signer(ctx, uri, material.clone().into_chain())?;
         return sign_and_push(
             ctx,
-            &args.registry,
+            (&args.registry, args.lock),
             &reference,
             annotations,
             digest_algorithm,
@@ -298,7 +298,7 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
         (None, Some(key), None) => {
             return sign_and_push(
                 ctx,
-                &args.registry,
+                (&args.registry, args.lock),
                 &reference,
                 annotations,
                 digest_algorithm,
@@ -313,7 +313,7 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
     };
     sign_and_push(
         ctx,
-        &args.registry,
+        (&args.registry, args.lock),
         &reference,
         annotations,
         digest_algorithm,
@@ -324,7 +324,7 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
 
 fn sign_and_push(
     ctx: &mut Context<'_>,
-    registry_args: &RegistryArgs,
+    (registry_args, lock): (&RegistryArgs, LockArgs),
     reference: &ImageReference,
     annotations: payload::Annotations,
     digest_algorithm: Option<sig_core::HashAlgorithm>,
@@ -332,7 +332,14 @@ fn sign_and_push(
     material: Option<&CertificateMaterial>,
 ) -> Result<(), Failure> {
     // Fail on an unusable key/hash pairing before touching the registry.
-    cosign_compat::sign::cosign_algorithm(key.key_spec(), digest_algorithm)?;
+    let algorithm = cosign_compat::sign::cosign_algorithm(key.key_spec(), digest_algorithm)?;
+    let public_key = match key {
+        SigningKey::Key(private) => private.public_key().clone(),
+        SigningKey::Signer(signer) => {
+            signer.certificate_chain().leaf().public_key().map_err(sig_core::Error::from)?
+        }
+    };
+    let attach = AttachOptions::new().signed_by(public_key, algorithm);
     let registry = registry(ctx, *registry_args)?;
     let digest = remote::resolve(&registry, reference)?;
     let repository = reference.repository();
@@ -344,7 +351,7 @@ fn sign_and_push(
     if let Some(material) = material {
         layer = material.annotate(layer);
     }
-    push(ctx, &registry, repository, &digest, &layer)
+    push(ctx, &registry, repository, &digest, &layer, &attach, lock)
 }
 
 fn push(
@@ -353,14 +360,21 @@ fn push(
     repository: &cosign_compat::Repository,
     digest: &Digest,
     layer: &SignatureLayer,
+    options: &AttachOptions,
+    lock: LockArgs,
 ) -> Result<(), Failure> {
     ctx.note(&format!("Pushing signature to: {repository}:{}", digest.signature_tag()));
     // Signers on this host take turns; the re-reads in attach_signature cover the others.
-    let _lock = lock_signatures(repository, digest);
-    match remote::attach_signature(registry, repository, digest, layer)? {
+    let _lock = lock_signatures(ctx, repository, digest, lock)?;
+    match remote::attach_signature_with(registry, repository, digest, layer, options)? {
         AttachOutcome::AlreadyPresent { tag } => {
             ctx.note(&format!(
                 "The same signature is already in {repository}:{tag}; nothing pushed"
+            ));
+        }
+        AttachOutcome::Equivalent { tag, layer } => {
+            ctx.note(&format!(
+                "{repository}:{tag} already has this signature (layer {layer}: same payload, certificate and annotations, signed by the same key); nothing pushed"
             ));
         }
         AttachOutcome::Attached { attempts, layers, .. } if attempts > 1 => {
@@ -373,20 +387,33 @@ fn push(
     Ok(())
 }
 
-/// An exclusive advisory lock on the signatures of `digest`, shared by every `cosign-compat` on
-/// this host (a file in the temp directory, locked with `flock`). Registries cannot lock a tag;
+/// An exclusive advisory lock on the signatures of `digest`, shared by this user's
+/// `cosign-compat` processes on this host (see [`crate::lock`]). Registries cannot lock a tag;
 /// this serialises the read–modify–write of local concurrent signers, so none of them can drop
-/// another's signature. `None` (no locking) when the lock file cannot be used.
+/// another's signature. `None` (no locking, with a warning) when the lock cannot be used.
 fn lock_signatures(
+    ctx: &mut Context<'_>,
     repository: &cosign_compat::Repository,
     digest: &Digest,
-) -> Option<std::fs::File> {
+    args: LockArgs,
+) -> Result<Option<crate::lock::SignatureLock>, Failure> {
+    let Some(dir) = crate::lock::lock_dir(ctx.env) else {
+        ctx.note(
+            "warning: neither XDG_RUNTIME_DIR nor HOME is set: signing without the single-host lock",
+        );
+        return Ok(None);
+    };
     let key = Digest::of(format!("{repository}@{digest}").as_bytes());
-    let path = std::env::temp_dir().join(format!("cosign-compat-{}.lock", &key.hex()[..32]));
-    let file =
-        std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).ok()?;
-    file.lock().ok()?;
-    Some(file)
+    let name = format!("{}.lock", &key.hex()[..32]);
+    let timeout = Duration::from_secs(args.lock_timeout);
+    match crate::lock::lock(&dir, &name, timeout, &mut |text: &str| ctx.note(text)) {
+        Ok(lock) => Ok(Some(lock)),
+        Err(e @ crate::lock::LockError::Unusable { .. }) => {
+            ctx.note(&format!("warning: {}", e.message()));
+            Ok(None)
+        }
+        Err(e) => Err(Failure::new(e.message())),
+    }
 }
 
 /// A signature file: raw bytes, or base64 (standard, possibly wrapped) which is re-encoded on
@@ -435,8 +462,10 @@ pub(crate) fn attach_signature(
     let parsed = ParsedPayload::parse(&payload)?;
     parsed.check(&digest, &payload::Annotations::new())?;
     let mut layer = SignatureLayer::new(payload, &signature);
+    let mut attach = AttachOptions::new();
     if let Some(material) = &material {
         let key = VerificationKey::from_certificate(material.leaf())?;
+        let public_key = key.public_key().clone();
         let hash =
             args.signature_digest_algorithm.map_or(sig_core::HashAlgorithm::Sha256, |d| d.hash());
         let options = VerifyOptions::new(Trust::Key(key)).with_hash(hash);
@@ -448,8 +477,10 @@ pub(crate) fn attach_signature(
         })?;
         material.check_for_cosign(ctx.now)?;
         layer = material.annotate(layer);
+        let algorithm = cosign_compat::sign::cosign_algorithm(public_key.key_spec(), Some(hash))?;
+        attach = attach.signed_by(public_key, algorithm);
     }
-    push(ctx, &registry, repository, &digest, &layer)
+    push(ctx, &registry, repository, &digest, &layer, &attach, args.lock)
 }
 
 pub(crate) fn verify(ctx: &mut Context<'_>, args: VerifyArgs) -> Result<(), Failure> {
