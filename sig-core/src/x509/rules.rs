@@ -45,7 +45,7 @@ pub(super) fn check_chain(certs: &[Certificate], at: SystemTime) -> Vec<Certific
                 fail(ChainRule::BadSelfSignature);
             } else {
                 match cert.signature_verifies_with(cert) {
-                    Err(alg) => fail(ChainRule::WeakSignatureAlgorithm(alg)),
+                    Err(rule) => fail(rule),
                     Ok(false) => fail(ChainRule::BadSelfSignature),
                     Ok(true) => {}
                 }
@@ -60,7 +60,7 @@ pub(super) fn check_chain(certs: &[Certificate], at: SystemTime) -> Vec<Certific
             }
             let parent = &certs[index + 1];
             match cert.signature_verifies_with(parent) {
-                Err(alg) => fail(ChainRule::WeakSignatureAlgorithm(alg)),
+                Err(rule) => fail(rule),
                 Ok(ok) if !ok || cert.raw_issuer != parent.raw_subject => {
                     fail(ChainRule::BadSignature)
                 }
