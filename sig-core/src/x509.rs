@@ -107,6 +107,16 @@ impl Certificate {
         &self.issuer
     }
 
+    /// DER of the subject name, exactly as encoded (names are compared byte for byte, as Go does).
+    pub fn raw_subject(&self) -> &[u8] {
+        &self.raw_subject
+    }
+
+    /// DER of the issuer name, exactly as encoded.
+    pub fn raw_issuer(&self) -> &[u8] {
+        &self.raw_issuer
+    }
+
     /// Start of the validity period.
     pub fn not_before(&self) -> SystemTime {
         self.cert.tbs_certificate().validity().not_before.to_system_time()
@@ -273,6 +283,7 @@ impl Certificate {
                 return Err(ChainRule::WeakSignatureAlgorithm(algorithm_name(alg)));
             }
         };
+        SIGNATURE_CHECKS.with(|n| n.set(n.get().saturating_add(1)));
         Ok(signature::UnparsedPublicKey::new(params, key).verify(&tbs, sig).is_ok())
     }
 
@@ -292,6 +303,18 @@ impl Certificate {
     pub fn is_ca(&self) -> bool {
         self.basic_constraints().is_some_and(|(_, bc)| bc.ca)
     }
+}
+
+thread_local! {
+    static SIGNATURE_CHECKS: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
+}
+
+/// How many certificate signatures this thread has verified with an issuer's key so far
+/// ([`Certificate::is_signed_by`], [`CertificateChain::validate`], chain searches built on them).
+/// Signature checks are the costly part of path building: tests bound the work of a
+/// verification by reading this before and after it.
+pub fn signature_checks_on_this_thread() -> u64 {
+    SIGNATURE_CHECKS.with(core::cell::Cell::get)
 }
 
 /// Signature algorithms verified besides RSASSA-PSS (whose parameters decide).
