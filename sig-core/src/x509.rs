@@ -7,6 +7,7 @@
 //! checks all of it and names the certificate and the rule on failure.
 
 mod chain;
+mod constraints;
 mod pss;
 mod rules;
 
@@ -25,6 +26,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName};
 
 pub use chain::CertificateChain;
+pub use constraints::SUBJECT_ALT_NAME;
 
 use crate::error::{CertificateError, ChainRule, KeyError};
 use crate::key::PublicKey;

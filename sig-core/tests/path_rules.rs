@@ -88,3 +88,88 @@ fn pss_parameters_go_refuses_are_named() {
         assert!(message.contains("notation and cosign"), "{dir}: {message}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 14, item 2: name constraints of the CAs on the path, unknown critical extensions.
+// ---------------------------------------------------------------------------------------------
+
+const PERMITTED: [&str; 3] = ["ok_email", "ok_all", "ok_other_types"];
+
+const REFUSED: [(&str, &str); 9] = [
+    ("fail_email_teamb", r#"email address "release@teamb.example""#),
+    ("fail_dns_outside", r#"DNS name "build.teamb.example""#),
+    ("fail_uri_outside", r#"URI "https://ci.teamb.example/build""#),
+    ("fail_uri_bare_domain", r#"URI "https://teama.example/build""#),
+    ("fail_ip_outside", r#"IP address "192.0.2.7""#),
+    ("fail_email_excluded", r#"email address "release@blocked.teama.example""#),
+    ("fail_dns_excluded", r#"DNS name "x.blocked.teama.example""#),
+    ("fail_uri_excluded", r#"URI "https://blocked.teama.example/x""#),
+    ("fail_ip_excluded", r#"IP address "10.9.1.1""#),
+];
+
+#[test]
+fn names_inside_the_permitted_subtrees_pass() {
+    for case in PERMITTED {
+        let problems = chain(&format!("name_constraints/chain_{case}.pem")).problems(at());
+        assert!(problems.is_empty(), "{case}: {problems:?}");
+        openssl_verify(
+            "name_constraints/root.crt",
+            "name_constraints/teama_ca.crt",
+            &format!("name_constraints/leaf_{case}.crt"),
+        )
+        .unwrap_or_else(|e| panic!("{case}: openssl: {e}"));
+    }
+}
+
+#[test]
+fn names_outside_the_permitted_or_inside_the_excluded_subtrees_are_refused() {
+    // The issue's case: a sub-CA permitted only teama.example issued release@teamb.example.
+    for (case, name) in REFUSED {
+        let rules = broken(&format!("name_constraints/chain_{case}.pem"));
+        let [(1, rule @ ChainRule::NameConstraint(_))] = rules.as_slice() else {
+            panic!("{case}: expected the Team A CA's name constraint, got {rules:?}");
+        };
+        let message = rule.to_string();
+        assert!(message.contains(name), "{case}: {message}");
+        let why = if case.contains("excluded") { "excluded by" } else { "not permitted" };
+        assert!(message.contains(why), "{case}: {message}");
+        let openssl = openssl_verify(
+            "name_constraints/root.crt",
+            "name_constraints/teama_ca.crt",
+            &format!("name_constraints/leaf_{case}.crt"),
+        )
+        .expect_err(case);
+        assert!(openssl.contains("subtree violation"), "{case}: {openssl}");
+    }
+}
+
+#[test]
+fn unknown_critical_extensions_are_refused_on_any_certificate() {
+    let cases = [
+        ("chain_leaf_unknown_critical.pem", 0, "leaf_unknown_critical.crt", "intermediate.crt"),
+        (
+            "chain_intermediate_unknown_critical.pem",
+            1,
+            "leaf_plain.crt",
+            "intermediate_unknown_critical.crt",
+        ),
+    ];
+    for (file, index, leaf, inter) in cases {
+        let rules = broken(&format!("critical_ext/{file}"));
+        let [(i, rule @ ChainRule::UnhandledCriticalExtension(_))] = rules.as_slice() else {
+            panic!("{file}: expected one unknown critical extension, got {rules:?}");
+        };
+        assert_eq!(*i, index, "{file}");
+        assert!(rule.to_string().contains("1.3.6.1.4.1.55555.1"), "{file}: {rule}");
+        let openssl = openssl_verify(
+            "critical_ext/root.crt",
+            &format!("critical_ext/{inter}"),
+            &format!("critical_ext/{leaf}"),
+        )
+        .expect_err(file);
+        assert!(openssl.contains("unhandled critical extension"), "{file}: {openssl}");
+    }
+    // The same extension, not critical, is ignored (by Go and openssl alike).
+    let problems = chain("critical_ext/chain_leaf_unknown_noncritical.pem").problems(at());
+    assert!(problems.is_empty(), "{problems:?}");
+}

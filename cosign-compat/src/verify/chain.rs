@@ -22,7 +22,8 @@ use std::time::SystemTime;
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5280::{ANY_EXTENDED_KEY_USAGE, ID_KP_CODE_SIGNING};
 use der::Decode;
-use sig_core::Certificate;
+use sig_core::x509::SUBJECT_ALT_NAME;
+use sig_core::{Certificate, ChainRule};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, SubjectAltName};
 
@@ -151,6 +152,16 @@ pub(crate) fn verify_chain_with_budget(
     }
     let at = leaf.not_before();
     valid_at(leaf, at, "the signing certificate")?;
+    // cosign forgives a critical subjectAltName on the leaf (Fulcio's otherName-only SAN).
+    if let Some(oid) =
+        leaf.unhandled_critical_extensions().into_iter().find(|o| *o != SUBJECT_ALT_NAME)
+    {
+        return Err(format!(
+            "the signing certificate {:?} {}",
+            leaf.subject(),
+            ChainRule::UnhandledCriticalExtension(oid.to_string())
+        ));
+    }
     let path = if roots.contains(leaf) {
         vec![leaf.clone()]
     } else {
@@ -215,7 +226,7 @@ impl<'a> Candidate<'a> {
         let same = Extensions::of(cert).and_then(|ext| {
             let tbs = ext.cert.tbs_certificate();
             let spki = der::Encode::to_der(tbs.subject_public_key_info()).ok()?;
-            Some((spki, ext.raw(SUBJECT_ALT_NAME)))
+            Some((spki, ext.raw(&SUBJECT_ALT_NAME.to_string())))
         });
         Self { cert, same }
     }
@@ -231,8 +242,6 @@ impl<'a> Candidate<'a> {
         })
     }
 }
-
-const SUBJECT_ALT_NAME: &str = "2.5.29.17";
 
 /// Depth-first path building with a signature-check budget.
 struct Search<'s, 'c> {
@@ -283,6 +292,22 @@ impl<'c> Search<'_, 'c> {
         found
     }
 
+    /// Go's checks of a CA about to join `path` that are not about time or basic constraints:
+    /// unknown critical extensions, and its name constraints over every certificate below it.
+    fn ca_allowed(&mut self, ca: &Certificate, path: &[Candidate<'c>], what: &str) -> bool {
+        let rule = match ca.unhandled_critical_extensions().first() {
+            Some(oid) => Some(ChainRule::UnhandledCriticalExtension(oid.to_string())),
+            None => ca.check_name_constraints(path.iter().map(|c| c.cert)).err(),
+        };
+        match rule {
+            Some(rule) => {
+                self.failures.push(format!("{what} {:?} {rule}", ca.subject()));
+                false
+            }
+            None => true,
+        }
+    }
+
     /// Completes `path` (leaf first) up to a root, or `None`.
     fn extend(&mut self, path: &mut Vec<Candidate<'c>>) -> Option<Vec<Certificate>> {
         let current = path.last()?.cert;
@@ -306,6 +331,9 @@ impl<'c> Search<'_, 'c> {
             if !path_len_ok(root.cert) {
                 self.failures
                     .push(format!("the root {:?} allows fewer intermediates", root.cert.subject()));
+                continue;
+            }
+            if !self.ca_allowed(root.cert, path, "the root") {
                 continue;
             }
             let mut done: Vec<Certificate> = path.iter().map(|c| c.cert.clone()).collect();
@@ -338,6 +366,9 @@ impl<'c> Search<'_, 'c> {
                     "the intermediate {:?} has a path length constraint that the chain exceeds",
                     inter.cert.subject()
                 ));
+                continue;
+            }
+            if !self.ca_allowed(inter.cert, path, "the intermediate") {
                 continue;
             }
             path.push(Candidate { cert: inter.cert, same: inter.same.clone() });

@@ -77,6 +77,19 @@ pub(super) fn check_chain(certs: &[Certificate], at: SystemTime) -> Vec<Certific
         if at > cert.not_after() {
             fail(ChainRule::Expired { not_after: rfc3339(cert.not_after()), at: rfc3339(at) });
         }
+        // Extensions Go does not process, if critical (cosign forgives the leaf's subjectAltName,
+        // which Fulcio-style leaves mark critical with only an otherName).
+        for oid in cert.unhandled_critical_extensions() {
+            if index != 0 || oid != super::SUBJECT_ALT_NAME {
+                fail(ChainRule::UnhandledCriticalExtension(oid.to_string()));
+            }
+        }
+        // Name constraints of a CA over every certificate below it.
+        if index > 0
+            && let Err(rule) = cert.check_name_constraints(&certs[..index])
+        {
+            fail(rule);
+        }
         // Keys.
         if let Err(reason) = check_key(cert, index == 0) {
             fail(ChainRule::UnsupportedKey(reason));
