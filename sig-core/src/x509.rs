@@ -5,6 +5,15 @@
 //! with a critical keyUsage of digitalSignature and no forbidden usage, CA certificates with
 //! CA:TRUE and keyCertSign, path lengths respected, and no SHA-1. [`CertificateChain::validate`]
 //! checks all of it and names the certificate and the rule on failure.
+//!
+//! It also applies the rules of Go's `crypto/x509` path validation that cosign relies on, so one
+//! chain is judged alike for both tools: RSASSA-PSS certificate signatures only with Go's
+//! parameters (SHA-256/384/512, MGF1 with the same hash, salt = hash length, trailer 1), CA
+//! name constraints (e-mail, DNS, URI, IP; permitted and excluded) over every certificate below
+//! the CA, and no unknown critical extension. Notation itself checks neither of the last two
+//! (notation-core-go verifies each link with `CheckSignatureFrom` only); refusing them here keeps
+//! the plugin from signing with a chain that a verifier following RFC 5280 (cosign, OpenSSL)
+//! rejects.
 
 mod chain;
 mod constraints;

@@ -8,6 +8,11 @@
 //!   EKU extension must list codeSigning or anyExtendedKeyUsage (no extension means any).
 //! - Without a transparency-log or TSA timestamp, everything on the path must also be valid
 //!   **now**; cosign says "expected a signed timestamp to verify an expired certificate".
+//! - Every CA on the path must allow, through its nameConstraints (permitted and excluded; e-mail,
+//!   DNS, URI, IP), every such name in the subjectAltName of the certificates below it, and no
+//!   certificate may carry a critical extension Go does not process (cosign forgives a critical
+//!   subjectAltName on the leaf). RSASSA-PSS certificate signatures count only with Go's
+//!   parameters; a refused algorithm or PSS parameter is named in the error.
 //! - The search is bounded as Go bounds it: at most [`MAX_SIGNATURE_CHECKS`] signature checks per
 //!   verification (`maxChainSignatureChecks`), a candidate issuer is skipped when a certificate
 //!   with the same subject, key and SAN is already on the path (`alreadyInChain`), and at most
