@@ -3,6 +3,7 @@
 #
 #   tests/data/pki/<rsa-2048|...|ec-521>/  positive chains from scripts/certificates.sh + key encodings
 #   tests/data/pki/fail_<reason>/           negative chains, one broken rule each (see its `reason`)
+#   tests/data/x509/                        path-validation fixtures (scripts/testdata-x509.sh)
 #   tests/data/commands/*.sh                hand-written toy signers: checked and made executable here
 #   tests/data/README.md                    the block between the "generated" markers is rewritten
 #
@@ -297,6 +298,9 @@ for c in $commands; do
     bash -n "$f"
 done
 echo "commands: $(wc -w <<<"$commands" | tr -d ' ') scripts ok"
+
+# Path-validation fixtures (tests/data/x509/): their own script, also runnable alone.
+"$repo/scripts/testdata-x509.sh"
 
 # ---------------------------------------------------------------------------------------------
 # README: rewrite the generated block (tool version and date); the rest is hand-written.

@@ -443,4 +443,6 @@ pub fn cosign_output(verified: &[VerifiedSignature]) -> String {
 }
 
 #[cfg(test)]
+mod path_tests;
+#[cfg(test)]
 mod tests;

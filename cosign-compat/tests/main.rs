@@ -8,6 +8,7 @@
 mod cli;
 mod golden;
 mod open_registry;
+mod path_rules;
 mod refusals;
 mod round_trip;
 mod support;

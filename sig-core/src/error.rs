@@ -208,6 +208,23 @@ pub enum ChainRule {
     /// A SHA-1 or unknown signature algorithm.
     #[error("is signed with {0}, which notation does not accept (use SHA-256 or stronger)")]
     WeakSignatureAlgorithm(String),
+    /// An RSASSA-PSS signature whose parameters Go's `crypto/x509` does not verify (it accepts
+    /// only SHA-256/384/512 with MGF1 of the same hash, a salt as long as the hash, trailer 1).
+    #[error(
+        "is signed with RSASSA-PSS using {0}; Go's crypto/x509 (and so notation and cosign) accepts RSASSA-PSS only with SHA-256, SHA-384 or SHA-512, MGF1 with the same hash, a salt as long as the hash and trailer field 1 (openssl: -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest -sigopt rsa_mgf1_md:<hash>)"
+    )]
+    PssParameters(String),
+    /// A CA's nameConstraints refuse a name that a certificate below it claims (Go's
+    /// `crypto/x509`, so cosign, and OpenSSL refuse the chain).
+    #[error(
+        "has nameConstraints that refuse {0}; Go's crypto/x509 (cosign) and openssl refuse such a chain: issue the certificate from a CA whose constraints allow the name, or drop the name"
+    )]
+    NameConstraint(String),
+    /// An extension marked critical that Go's `crypto/x509` does not process.
+    #[error(
+        "has the critical extension {0}, which Go's crypto/x509 (cosign) and openssl do not understand and so refuse (RFC 5280): mark it non-critical or leave it out"
+    )]
+    UnhandledCriticalExtension(String),
     /// A key type or size notation does not accept.
     #[error("has an unsupported public key: {0}")]
     UnsupportedKey(String),

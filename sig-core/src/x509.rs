@@ -5,8 +5,19 @@
 //! with a critical keyUsage of digitalSignature and no forbidden usage, CA certificates with
 //! CA:TRUE and keyCertSign, path lengths respected, and no SHA-1. [`CertificateChain::validate`]
 //! checks all of it and names the certificate and the rule on failure.
+//!
+//! It also applies the rules of Go's `crypto/x509` path validation that cosign relies on, so one
+//! chain is judged alike for both tools: RSASSA-PSS certificate signatures only with Go's
+//! parameters (SHA-256/384/512, MGF1 with the same hash, salt = hash length, trailer 1), CA
+//! name constraints (e-mail, DNS, URI, IP; permitted and excluded) over every certificate below
+//! the CA, and no unknown critical extension. Notation itself checks neither of the last two
+//! (notation-core-go verifies each link with `CheckSignatureFrom` only); refusing them here keeps
+//! the plugin from signing with a chain that a verifier following RFC 5280 (cosign, OpenSSL)
+//! rejects.
 
 mod chain;
+mod constraints;
+mod pss;
 mod rules;
 
 use core::fmt;
@@ -15,8 +26,8 @@ use std::time::SystemTime;
 use aws_lc_rs::signature;
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912::{
-    ECDSA_WITH_SHA_256, ECDSA_WITH_SHA_384, ECDSA_WITH_SHA_512, ID_EC_PUBLIC_KEY, RSA_ENCRYPTION,
-    SECP_256_R_1, SECP_384_R_1, SECP_521_R_1, SHA_256_WITH_RSA_ENCRYPTION,
+    ECDSA_WITH_SHA_256, ECDSA_WITH_SHA_384, ECDSA_WITH_SHA_512, ID_EC_PUBLIC_KEY, ID_RSASSA_PSS,
+    RSA_ENCRYPTION, SECP_256_R_1, SECP_384_R_1, SECP_521_R_1, SHA_256_WITH_RSA_ENCRYPTION,
     SHA_384_WITH_RSA_ENCRYPTION, SHA_512_WITH_RSA_ENCRYPTION,
 };
 use der::{Decode, Encode};
@@ -24,8 +35,9 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName};
 
 pub use chain::CertificateChain;
+pub use constraints::SUBJECT_ALT_NAME;
 
-use crate::error::{CertificateError, KeyError};
+use crate::error::{CertificateError, ChainRule, KeyError};
 use crate::key::PublicKey;
 
 /// Most certificates accepted in one chain file.
@@ -106,6 +118,16 @@ impl Certificate {
         &self.issuer
     }
 
+    /// DER of the subject name, exactly as encoded (names are compared byte for byte, as Go does).
+    pub fn raw_subject(&self) -> &[u8] {
+        &self.raw_subject
+    }
+
+    /// DER of the issuer name, exactly as encoded.
+    pub fn raw_issuer(&self) -> &[u8] {
+        &self.raw_issuer
+    }
+
     /// Start of the validity period.
     pub fn not_before(&self) -> SystemTime {
         self.cert.tbs_certificate().validity().not_before.to_system_time()
@@ -181,9 +203,28 @@ impl Certificate {
             && self.signature_verifies_with(issuer).unwrap_or(false)
     }
 
-    /// Verifies this certificate's signature with `issuer`'s public key. `Err` names an algorithm
-    /// notation does not accept (SHA-1, unknown).
-    fn signature_verifies_with(&self, issuer: &Self) -> Result<bool, String> {
+    /// Whether Go's `crypto/x509` (notation, cosign) can verify this certificate's signature
+    /// algorithm at all: `Err` is [`ChainRule::WeakSignatureAlgorithm`] for SHA-1 or an unknown
+    /// algorithm, [`ChainRule::PssParameters`] for RSASSA-PSS with parameters Go refuses.
+    ///
+    /// # Errors
+    ///
+    /// The rule, naming the algorithm or the PSS parameter.
+    pub fn check_signature_algorithm(&self) -> Result<(), ChainRule> {
+        let alg = self.cert.signature_algorithm();
+        if alg.oid == ID_RSASSA_PSS {
+            return pss::accepted_hash(alg.parameters.as_ref()).map(drop);
+        }
+        if SUPPORTED_SIGNATURE_ALGORITHMS.contains(&alg.oid) {
+            Ok(())
+        } else {
+            Err(ChainRule::WeakSignatureAlgorithm(algorithm_name(alg.oid)))
+        }
+    }
+
+    /// Verifies this certificate's signature with `issuer`'s public key. `Err` is the rule an
+    /// algorithm notation does not accept breaks (SHA-1, unknown, RSASSA-PSS parameters).
+    fn signature_verifies_with(&self, issuer: &Self) -> Result<bool, ChainRule> {
         let alg = self.cert.signature_algorithm().oid;
         let Some(tbs) = self.cert.tbs_certificate().to_der().ok() else {
             return Ok(false);
@@ -199,6 +240,17 @@ impl Certificate {
         let curve =
             spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
         let params: &'static dyn signature::VerificationAlgorithm = match (alg, key_oid, curve) {
+            (ID_RSASSA_PSS, key_oid, _) => {
+                let hash = pss::accepted_hash(self.cert.signature_algorithm().parameters.as_ref())?;
+                if key_oid != RSA_ENCRYPTION {
+                    return Ok(false);
+                }
+                match hash {
+                    crate::HashAlgorithm::Sha256 => &signature::RSA_PSS_2048_8192_SHA256,
+                    crate::HashAlgorithm::Sha384 => &signature::RSA_PSS_2048_8192_SHA384,
+                    crate::HashAlgorithm::Sha512 => &signature::RSA_PSS_2048_8192_SHA512,
+                }
+            }
             (SHA_256_WITH_RSA_ENCRYPTION, RSA_ENCRYPTION, _) => {
                 &signature::RSA_PKCS1_2048_8192_SHA256
             }
@@ -235,29 +287,14 @@ impl Certificate {
             (ECDSA_WITH_SHA_512, ID_EC_PUBLIC_KEY, Some(SECP_521_R_1)) => {
                 &signature::ECDSA_P521_SHA512_ASN1
             }
-            (alg, _, _)
-                if [
-                    SHA_256_WITH_RSA_ENCRYPTION,
-                    SHA_384_WITH_RSA_ENCRYPTION,
-                    SHA_512_WITH_RSA_ENCRYPTION,
-                    ECDSA_WITH_SHA_256,
-                    ECDSA_WITH_SHA_384,
-                    ECDSA_WITH_SHA_512,
-                ]
-                .contains(&alg) =>
-            {
+            (alg, _, _) if SUPPORTED_SIGNATURE_ALGORITHMS.contains(&alg) => {
                 return Ok(false);
             }
             (alg, _, _) => {
-                return Err(match alg.to_string().as_str() {
-                    "1.2.840.10045.4.1" => "ecdsa-with-SHA1".to_owned(),
-                    "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption".to_owned(),
-                    other => const_oid::db::DB
-                        .by_oid(&alg)
-                        .map_or_else(|| other.to_owned(), str::to_owned),
-                });
+                return Err(ChainRule::WeakSignatureAlgorithm(algorithm_name(alg)));
             }
         };
+        SIGNATURE_CHECKS.with(|n| n.set(n.get().saturating_add(1)));
         Ok(signature::UnparsedPublicKey::new(params, key).verify(&tbs, sig).is_ok())
     }
 
@@ -276,6 +313,37 @@ impl Certificate {
     /// Whether basicConstraints says CA:TRUE.
     pub fn is_ca(&self) -> bool {
         self.basic_constraints().is_some_and(|(_, bc)| bc.ca)
+    }
+}
+
+thread_local! {
+    static SIGNATURE_CHECKS: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
+}
+
+/// How many certificate signatures this thread has verified with an issuer's key so far
+/// ([`Certificate::is_signed_by`], [`CertificateChain::validate`], chain searches built on them).
+/// Signature checks are the costly part of path building: tests bound the work of a
+/// verification by reading this before and after it.
+pub fn signature_checks_on_this_thread() -> u64 {
+    SIGNATURE_CHECKS.with(core::cell::Cell::get)
+}
+
+/// Signature algorithms verified besides RSASSA-PSS (whose parameters decide).
+const SUPPORTED_SIGNATURE_ALGORITHMS: [ObjectIdentifier; 6] = [
+    SHA_256_WITH_RSA_ENCRYPTION,
+    SHA_384_WITH_RSA_ENCRYPTION,
+    SHA_512_WITH_RSA_ENCRYPTION,
+    ECDSA_WITH_SHA_256,
+    ECDSA_WITH_SHA_384,
+    ECDSA_WITH_SHA_512,
+];
+
+/// Readable name of a signature algorithm OID.
+fn algorithm_name(alg: ObjectIdentifier) -> String {
+    match alg.to_string().as_str() {
+        "1.2.840.10045.4.1" => "ecdsa-with-SHA1".to_owned(),
+        "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption".to_owned(),
+        other => const_oid::db::DB.by_oid(&alg).map_or_else(|| other.to_owned(), str::to_owned),
     }
 }
 

@@ -12,6 +12,7 @@ mod fixtures;
 mod hostile;
 mod keys;
 mod notation;
+mod path_rules;
 #[cfg(feature = "pkcs11")]
 mod pkcs11;
 mod signer;

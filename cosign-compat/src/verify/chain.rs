@@ -8,6 +8,17 @@
 //!   EKU extension must list codeSigning or anyExtendedKeyUsage (no extension means any).
 //! - Without a transparency-log or TSA timestamp, everything on the path must also be valid
 //!   **now**; cosign says "expected a signed timestamp to verify an expired certificate".
+//! - Every CA on the path must allow, through its nameConstraints (permitted and excluded; e-mail,
+//!   DNS, URI, IP), every such name in the subjectAltName of the certificates below it, and no
+//!   certificate may carry a critical extension Go does not process (cosign forgives a critical
+//!   subjectAltName on the leaf). RSASSA-PSS certificate signatures count only with Go's
+//!   parameters; a refused algorithm or PSS parameter is named in the error.
+//! - The search is bounded as Go bounds it: at most [`MAX_SIGNATURE_CHECKS`] signature checks per
+//!   verification (`maxChainSignatureChecks`), a candidate issuer is skipped when a certificate
+//!   with the same subject, key and SAN is already on the path (`alreadyInChain`), and at most
+//!   [`MAX_CANDIDATES_PER_STEP`] certificates naming the right subject are tried at one step. A
+//!   hostile chain annotation (many CAs with one subject and one key) costs at most 100
+//!   signature checks per layer instead of every ordering of them.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -16,12 +27,19 @@ use std::time::SystemTime;
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5280::{ANY_EXTENDED_KEY_USAGE, ID_KP_CODE_SIGNING};
 use der::Decode;
-use sig_core::Certificate;
+use sig_core::x509::SUBJECT_ALT_NAME;
+use sig_core::{Certificate, ChainRule};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, SubjectAltName};
 
 /// Longest path tried (leaf, intermediates, root).
 const MAX_DEPTH: usize = 8;
+
+/// Most signature checks one verification makes (Go `crypto/x509` `maxChainSignatureChecks`).
+pub(crate) const MAX_SIGNATURE_CHECKS: usize = 100;
+
+/// Most certificates with the right subject tried as the issuer of one certificate.
+pub(crate) const MAX_CANDIDATES_PER_STEP: usize = 16;
 
 /// Fulcio extension OIDs cosign prints in `verify` output, with its readable names.
 const FULCIO_EXTENSIONS: [(&str, &str); 6] = [
@@ -123,29 +141,68 @@ pub(crate) fn verify_chain(
     roots: &[Certificate],
     now: SystemTime,
 ) -> Result<Vec<Certificate>, String> {
+    verify_chain_with_budget(leaf, intermediates, roots, now, MAX_SIGNATURE_CHECKS)
+}
+
+/// [`verify_chain`] with at most `budget` signature checks.
+pub(crate) fn verify_chain_with_budget(
+    leaf: &Certificate,
+    intermediates: &[Certificate],
+    roots: &[Certificate],
+    now: SystemTime,
+    budget: usize,
+) -> Result<Vec<Certificate>, String> {
     if roots.is_empty() {
         return Err("no trusted root certificates".to_owned());
     }
     let at = leaf.not_before();
     valid_at(leaf, at, "the signing certificate")?;
-    let mut failures = Vec::new();
-    let path = if roots.contains(leaf) {
-        Some(vec![leaf.clone()])
-    } else {
-        extend(core::slice::from_ref(leaf), intermediates, roots, at, &mut failures)
-    };
-    let Some(path) = path else {
-        let reason = failures.into_iter().next().unwrap_or_else(|| {
-            format!(
-                "no trusted root or intermediate issued {:?} (issuer {:?}); the chain must contain its issuers up to a trusted root",
-                leaf.subject(),
-                leaf.issuer()
-            )
-        });
+    // cosign forgives a critical subjectAltName on the leaf (Fulcio's otherName-only SAN).
+    if let Some(oid) =
+        leaf.unhandled_critical_extensions().into_iter().find(|o| *o != SUBJECT_ALT_NAME)
+    {
         return Err(format!(
-            "{reason} (chain built at the leaf's notBefore {}, as cosign does)",
-            rfc3339(at)
+            "the signing certificate {:?} {}",
+            leaf.subject(),
+            ChainRule::UnhandledCriticalExtension(oid.to_string())
         ));
+    }
+    let path = if roots.contains(leaf) {
+        vec![leaf.clone()]
+    } else {
+        let roots: Vec<Candidate<'_>> = roots.iter().map(Candidate::new).collect();
+        let intermediates: Vec<Candidate<'_>> = intermediates.iter().map(Candidate::new).collect();
+        let mut search = Search {
+            roots: &roots,
+            intermediates: &intermediates,
+            at,
+            budget,
+            checks: 0,
+            exhausted: false,
+            failures: Vec::new(),
+        };
+        let mut path = vec![Candidate::new(leaf)];
+        let found = search.extend(&mut path);
+        if search.exhausted {
+            return Err(format!(
+                "signature check attempts limit reached ({budget}) while building the chain of {:?}: the chain offers too many candidate issuers; Go's crypto/x509, and so cosign, stops at {MAX_SIGNATURE_CHECKS} as well",
+                leaf.subject()
+            ));
+        }
+        let Some(path) = found else {
+            let reason = search.failures.into_iter().next().unwrap_or_else(|| {
+                format!(
+                    "no trusted root or intermediate issued {:?} (issuer {:?}); the chain must contain its issuers up to a trusted root",
+                    leaf.subject(),
+                    leaf.issuer()
+                )
+            });
+            return Err(format!(
+                "{reason} (chain built at the leaf's notBefore {}, as cosign does)",
+                rfc3339(at)
+            ));
+        };
+        path
     };
     if let Some(cert) = path.iter().find(|c| !allows_code_signing(c)) {
         return Err(format!(
@@ -162,63 +219,174 @@ pub(crate) fn verify_chain(
     Ok(path)
 }
 
-/// Depth-first search for a completed path above `path`'s last certificate.
-fn extend(
-    path: &[Certificate],
-    intermediates: &[Certificate],
-    roots: &[Certificate],
+/// A certificate of the search with what `alreadyInChain` compares: subject, public key and
+/// subjectAltName, as DER.
+struct Candidate<'a> {
+    cert: &'a Certificate,
+    same: Option<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl<'a> Candidate<'a> {
+    fn new(cert: &'a Certificate) -> Self {
+        let same = Extensions::of(cert).and_then(|ext| {
+            let tbs = ext.cert.tbs_certificate();
+            let spki = der::Encode::to_der(tbs.subject_public_key_info()).ok()?;
+            Some((spki, ext.raw(&SUBJECT_ALT_NAME.to_string())))
+        });
+        Self { cert, same }
+    }
+
+    /// Whether a certificate with the same subject, key and SAN is already on `path` (Go
+    /// `alreadyInChain`): trying it again only repeats work (or loops through cross-signatures).
+    fn already_in(&self, path: &[Candidate<'_>]) -> bool {
+        path.iter().any(|other| {
+            other.cert == self.cert
+                || (other.cert.raw_subject() == self.cert.raw_subject()
+                    && self.same.is_some()
+                    && other.same == self.same)
+        })
+    }
+}
+
+/// Depth-first path building with a signature-check budget.
+struct Search<'s, 'c> {
+    roots: &'s [Candidate<'c>],
+    intermediates: &'s [Candidate<'c>],
     at: SystemTime,
-    failures: &mut Vec<String>,
-) -> Option<Vec<Certificate>> {
-    let current = path.last()?;
-    // Intermediates between the leaf and the next certificate up.
-    let below = path.len() - 1;
-    let path_len_ok = |cert: &Certificate| match basic_constraints(cert) {
-        Some(bc) => bc.path_len_constraint.is_none_or(|max| below <= usize::from(max)),
-        None => true,
-    };
-    for root in roots.iter().filter(|r| current.is_signed_by(r)) {
-        if let Err(e) = valid_at(root, at, "the root") {
-            failures.push(e);
-            continue;
+    budget: usize,
+    checks: usize,
+    exhausted: bool,
+    failures: Vec<String>,
+}
+
+impl<'c> Search<'_, 'c> {
+    /// Whether `parent` signed `child`, spending one signature check of the budget.
+    fn signed(&mut self, child: &Certificate, parent: &Certificate) -> bool {
+        if self.checks >= self.budget {
+            self.exhausted = true;
+            return false;
         }
-        if !path_len_ok(root) {
-            failures.push(format!("the root {:?} allows fewer intermediates", root.subject()));
-            continue;
+        self.checks += 1;
+        if let Err(rule) = child.check_signature_algorithm() {
+            self.failures.push(format!("{:?} {rule}", child.subject()));
+            return false;
         }
-        let mut done = path.to_vec();
-        done.push(root.clone());
-        return Some(done);
+        child.is_signed_by(parent)
     }
-    if path.len() >= MAX_DEPTH {
-        return None;
+
+    /// The certificates of `pool` whose subject is `child`'s issuer and which are not already on
+    /// `path`, at most [`MAX_CANDIDATES_PER_STEP`].
+    fn candidates<'s>(
+        &mut self,
+        pool: &'s [Candidate<'c>],
+        path: &[Candidate<'c>],
+    ) -> Vec<&'s Candidate<'c>> {
+        let Some(child) = path.last() else { return Vec::new() };
+        let mut found: Vec<&Candidate<'c>> = pool
+            .iter()
+            .filter(|c| c.cert.raw_subject() == child.cert.raw_issuer() && !c.already_in(path))
+            .collect();
+        if found.len() > MAX_CANDIDATES_PER_STEP {
+            self.failures.push(format!(
+                "{} certificates claim to be the issuer {:?}; only the first {MAX_CANDIDATES_PER_STEP} were tried",
+                found.len(),
+                child.cert.issuer()
+            ));
+            found.truncate(MAX_CANDIDATES_PER_STEP);
+        }
+        found
     }
-    for inter in intermediates.iter().filter(|i| !path.contains(i) && current.is_signed_by(i)) {
-        if let Err(e) = valid_at(inter, at, "the intermediate") {
-            failures.push(e);
-            continue;
+
+    /// Go's checks of a CA about to join `path` that are not about time or basic constraints:
+    /// unknown critical extensions, and its name constraints over every certificate below it.
+    fn ca_allowed(&mut self, ca: &Certificate, path: &[Candidate<'c>], what: &str) -> bool {
+        let rule = match ca.unhandled_critical_extensions().first() {
+            Some(oid) => Some(ChainRule::UnhandledCriticalExtension(oid.to_string())),
+            None => ca.check_name_constraints(path.iter().map(|c| c.cert)).err(),
+        };
+        match rule {
+            Some(rule) => {
+                self.failures.push(format!("{what} {:?} {rule}", ca.subject()));
+                false
+            }
+            None => true,
         }
-        if !basic_constraints(inter).is_some_and(|bc| bc.ca) {
-            failures.push(format!(
-                "the intermediate {:?} is not a CA (basicConstraints CA:TRUE missing)",
-                inter.subject()
-            ));
-            continue;
-        }
-        if !path_len_ok(inter) {
-            failures.push(format!(
-                "the intermediate {:?} has a path length constraint that the chain exceeds",
-                inter.subject()
-            ));
-            continue;
-        }
-        let mut next = path.to_vec();
-        next.push(inter.clone());
-        if let Some(done) = extend(&next, intermediates, roots, at, failures) {
+    }
+
+    /// Completes `path` (leaf first) up to a root, or `None`.
+    fn extend(&mut self, path: &mut Vec<Candidate<'c>>) -> Option<Vec<Certificate>> {
+        let current = path.last()?.cert;
+        // Intermediates between the leaf and the next certificate up.
+        let below = path.len() - 1;
+        let path_len_ok = |cert: &Certificate| match basic_constraints(cert) {
+            Some(bc) => bc.path_len_constraint.is_none_or(|max| below <= usize::from(max)),
+            None => true,
+        };
+        for root in self.candidates(self.roots, path) {
+            if !self.signed(current, root.cert) {
+                if self.exhausted {
+                    return None;
+                }
+                continue;
+            }
+            if let Err(e) = valid_at(root.cert, self.at, "the root") {
+                self.failures.push(e);
+                continue;
+            }
+            if !path_len_ok(root.cert) {
+                self.failures
+                    .push(format!("the root {:?} allows fewer intermediates", root.cert.subject()));
+                continue;
+            }
+            if !self.ca_allowed(root.cert, path, "the root") {
+                continue;
+            }
+            let mut done: Vec<Certificate> = path.iter().map(|c| c.cert.clone()).collect();
+            done.push(root.cert.clone());
             return Some(done);
         }
+        if path.len() >= MAX_DEPTH {
+            return None;
+        }
+        for inter in self.candidates(self.intermediates, path) {
+            if !self.signed(current, inter.cert) {
+                if self.exhausted {
+                    return None;
+                }
+                continue;
+            }
+            if let Err(e) = valid_at(inter.cert, self.at, "the intermediate") {
+                self.failures.push(e);
+                continue;
+            }
+            if !basic_constraints(inter.cert).is_some_and(|bc| bc.ca) {
+                self.failures.push(format!(
+                    "the intermediate {:?} is not a CA (basicConstraints CA:TRUE missing)",
+                    inter.cert.subject()
+                ));
+                continue;
+            }
+            if !path_len_ok(inter.cert) {
+                self.failures.push(format!(
+                    "the intermediate {:?} has a path length constraint that the chain exceeds",
+                    inter.cert.subject()
+                ));
+                continue;
+            }
+            if !self.ca_allowed(inter.cert, path, "the intermediate") {
+                continue;
+            }
+            path.push(Candidate { cert: inter.cert, same: inter.same.clone() });
+            if let Some(done) = self.extend(path) {
+                return Some(done);
+            }
+            path.pop();
+            if self.exhausted {
+                return None;
+            }
+        }
+        None
     }
-    None
 }
 
 /// The subject alternative names in the order cosign lists them (sigstore

@@ -53,7 +53,7 @@ fn chain_rules_reject_what_go_x509_rejects() {
         ("fail_not_yet_valid", "not valid until"),
         ("fail_intermediate_pathlen", "path length"),
         ("fail_self_signed_intermediate", "no trusted root or intermediate issued"),
-        ("fail_sha1_signature", "no trusted root or intermediate issued"),
+        ("fail_sha1_signature", "is signed with ecdsa-with-SHA1"),
     ];
     for (dir, needle) in cases {
         let err = chain::verify_chain(

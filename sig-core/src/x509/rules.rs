@@ -45,7 +45,7 @@ pub(super) fn check_chain(certs: &[Certificate], at: SystemTime) -> Vec<Certific
                 fail(ChainRule::BadSelfSignature);
             } else {
                 match cert.signature_verifies_with(cert) {
-                    Err(alg) => fail(ChainRule::WeakSignatureAlgorithm(alg)),
+                    Err(rule) => fail(rule),
                     Ok(false) => fail(ChainRule::BadSelfSignature),
                     Ok(true) => {}
                 }
@@ -60,7 +60,7 @@ pub(super) fn check_chain(certs: &[Certificate], at: SystemTime) -> Vec<Certific
             }
             let parent = &certs[index + 1];
             match cert.signature_verifies_with(parent) {
-                Err(alg) => fail(ChainRule::WeakSignatureAlgorithm(alg)),
+                Err(rule) => fail(rule),
                 Ok(ok) if !ok || cert.raw_issuer != parent.raw_subject => {
                     fail(ChainRule::BadSignature)
                 }
@@ -76,6 +76,19 @@ pub(super) fn check_chain(certs: &[Certificate], at: SystemTime) -> Vec<Certific
         }
         if at > cert.not_after() {
             fail(ChainRule::Expired { not_after: rfc3339(cert.not_after()), at: rfc3339(at) });
+        }
+        // Extensions Go does not process, if critical (cosign forgives the leaf's subjectAltName,
+        // which Fulcio-style leaves mark critical with only an otherName).
+        for oid in cert.unhandled_critical_extensions() {
+            if index != 0 || oid != super::SUBJECT_ALT_NAME {
+                fail(ChainRule::UnhandledCriticalExtension(oid.to_string()));
+            }
+        }
+        // Name constraints of a CA over every certificate below it.
+        if index > 0
+            && let Err(rule) = cert.check_name_constraints(&certs[..index])
+        {
+            fail(rule);
         }
         // Keys.
         if let Err(reason) = check_key(cert, index == 0) {
