@@ -461,6 +461,22 @@ pub enum RegistryError {
     /// The async runtime could not be started.
     #[error("cannot start the registry client runtime")]
     Runtime(#[source] std::io::Error),
+    /// The registry client (oci-client) gave up on an answer it could not handle (it panicked,
+    /// for example on a token with a line break from the registry's token service); the process
+    /// goes on and reports this instead.
+    #[error(
+        "{operation} {reference}: the registry client failed on an answer from {registry} or its token service that it cannot handle ({detail}); check that {registry} is the registry you meant"
+    )]
+    ClientFailed {
+        /// `"fetch manifest"`, `"push blob"`, ….
+        operation: &'static str,
+        /// What was asked for.
+        reference: String,
+        /// The registry.
+        registry: String,
+        /// The client's own words, bounded.
+        detail: String,
+    },
     /// The registry is reached over plain HTTP and asks for the credentials the docker config
     /// holds for it, which are not sent in clear without `--allow-http-registry`.
     #[error(

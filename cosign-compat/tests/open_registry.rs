@@ -439,3 +439,23 @@ fn https_is_tried_first_and_plain_http_only_where_allowed() {
     // Loopback (127.0.0.1) is plain HTTP without a probe, as before.
     assert!(client().uses_http("127.0.0.1:5000").unwrap());
 }
+
+#[test]
+fn a_token_service_handing_out_an_unusable_token_is_an_error_not_a_panic() {
+    // oci-client turns the token into an Authorization header with an unwrap: a token with a
+    // line break from a hostile token service must end as an error naming the registry.
+    let server = Server::start(|seen, address| {
+        if seen.target.starts_with("/token") {
+            return Answer::new(200).body(r#"{"token":"line\nbreak"}"#);
+        }
+        Answer::new(401).header(
+            "WWW-Authenticate",
+            format!(r#"Bearer realm="http://{address}/token",service="test",scope="repository:app:pull""#),
+        )
+    });
+    let err = client().fetch_manifest(&server.repository(), "v1").unwrap_err();
+    assert!(matches!(err, RegistryError::ClientFailed { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains(&server.address), "names the registry: {text}");
+    assert!(text.contains("fetch manifest"), "names the operation: {text}");
+}

@@ -26,6 +26,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 use futures_util::future::try_join_all;
 use std::collections::{HashMap, HashSet};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -255,6 +256,32 @@ impl OciRegistry {
         }
     }
 
+    /// Runs an oci-client `future` to completion. oci-client unwraps some values that a registry
+    /// or its token service controls (a bearer token with a line break becomes a header value):
+    /// such a panic ends this one operation with [`RegistryError::ClientFailed`], naming the
+    /// registry, instead of ending the process.
+    fn run<T>(
+        &self,
+        operation: &'static str,
+        reference: &str,
+        registry: &str,
+        future: impl Future<Output = T>,
+    ) -> Result<T, RegistryError> {
+        panic::catch_unwind(AssertUnwindSafe(|| self.runtime.block_on(future))).map_err(|payload| {
+            let detail = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "it panicked".to_owned());
+            RegistryError::ClientFailed {
+                operation,
+                reference: reference.to_owned(),
+                registry: registry.to_owned(),
+                detail: detail.chars().take(MAX_PANIC_DETAIL).collect(),
+            }
+        })
+    }
+
     /// The client, the reference and the auth for `repository` at `identifier` (a tag or a
     /// digest), with the auth stored in the client for the operations that do not take it.
     fn prepare(
@@ -269,10 +296,16 @@ impl OciRegistry {
             Auth::Anonymous => RegistryAuth::Anonymous,
             Auth::Withheld => return Err(self.credentials_over_http(repository.registry())),
         };
-        self.runtime.block_on(client.store_auth_if_needed(reference.resolve_registry(), &auth));
+        let what = format!("{repository}:{identifier}");
+        self.run("authenticate", &what, repository.registry(), async {
+            client.store_auth_if_needed(reference.resolve_registry(), &auth).await;
+        })?;
         Ok((client, reference, auth))
     }
 }
+
+/// How much of a panic message [`RegistryError::ClientFailed`] keeps.
+const MAX_PANIC_DETAIL: usize = 200;
 
 /// How long the HTTPS attempt of a registry that may fall back to plain HTTP may take to
 /// answer before plain HTTP is used (a LAN host that drops packets to port 443).
@@ -315,8 +348,12 @@ impl Registry for OciRegistry {
         let (client, reference, auth) = self.prepare(repository, tag)?;
         let what = format!("{repository}:{tag}");
         let digest = self
-            .runtime
-            .block_on(client.fetch_manifest_digest(&reference, &auth))
+            .run(
+                "resolve",
+                &what,
+                repository.registry(),
+                client.fetch_manifest_digest(&reference, &auth),
+            )?
             .map_err(|e| map_error(e, "resolve", &what, repository))?;
         Digest::new(&digest).map_err(|e| RegistryError::Request {
             operation: "resolve",
@@ -337,7 +374,8 @@ impl Registry for OciRegistry {
         }
         let (client, reference, auth) = self.prepare(repository, reference_str)?;
         let what = format!("{repository}:{reference_str}");
-        match self.runtime.block_on(client.pull_manifest_raw(&reference, &auth, &MANIFEST_TYPES)) {
+        let pulled = client.pull_manifest_raw(&reference, &auth, &MANIFEST_TYPES);
+        match self.run("fetch manifest", &what, repository.registry(), pulled)? {
             Ok((bytes, _digest)) => {
                 if bytes.len() as u64 > MAX_MANIFEST_LEN {
                     return Err(RegistryError::TooLarge { reference: what, max: MAX_MANIFEST_LEN });
@@ -366,7 +404,8 @@ impl Registry for OciRegistry {
         let what = format!("{repository}@{digest}");
         let descriptor = OciDescriptor { digest: digest.to_string(), ..OciDescriptor::default() };
         let mut sink = BoundedSink { data: Vec::new(), max: max_len, overflow: false };
-        let result = self.runtime.block_on(client.pull_blob(&reference, &descriptor, &mut sink));
+        let pulled = client.pull_blob(&reference, &descriptor, &mut sink);
+        let result = self.run("fetch blob", &what, repository.registry(), pulled)?;
         if sink.overflow {
             return Err(RegistryError::TooLarge { reference: what, max: max_len });
         }
@@ -387,8 +426,8 @@ impl Registry for OciRegistry {
         }
         let (client, reference, _auth) = self.prepare(repository, digest.as_str())?;
         let what = format!("{repository}@{digest}");
-        self.runtime
-            .block_on(client.push_blob(&reference, data.to_vec(), digest.as_str()))
+        let pushed = client.push_blob(&reference, data.to_vec(), digest.as_str());
+        self.run("push blob", &what, repository.registry(), pushed)?
             .map_err(|e| map_error(e, "push blob", &what, repository))?;
         Ok(())
     }
@@ -420,7 +459,8 @@ impl Registry for OciRegistry {
                 })
             }
         });
-        self.runtime.block_on(try_join_all(uploads)).map(drop)
+        let what = format!("{repository}@{first}");
+        self.run("push blob", &what, repository.registry(), try_join_all(uploads))?.map(drop)
     }
 
     fn push_manifest(
@@ -443,8 +483,8 @@ impl Registry for OciRegistry {
                 reference: what.clone(),
                 source: Box::new(e),
             })?;
-        self.runtime
-            .block_on(client.push_manifest_raw(&reference, manifest.to_vec(), content_type))
+        let pushed = client.push_manifest_raw(&reference, manifest.to_vec(), content_type);
+        self.run("push manifest", &what, repository.registry(), pushed)?
             .map_err(|e| map_error(e, "push manifest", &what, repository))?;
         Ok(())
     }
