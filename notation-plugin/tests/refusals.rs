@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use crate::support::{
-    SPECS, Spec, describe_request, example, fail_fixtures, generate_request, key_file_config,
-    path_value, pki, plugin, process_gone, spec, toy_signer,
+    SPECS, Spec, data_dir, describe_request, example, fail_fixtures, generate_request,
+    key_file_config, path_value, pki, plugin, process_gone, spec, toy_signer,
 };
 
 const GENERATE: &str = "generate-signature";
@@ -606,7 +606,41 @@ fn fixture_rows() -> Vec<Row> {
             rows.push(row(&generate_name, GENERATE, generate(spec, config), VALIDATION, rule));
         }
     }
+    rows.extend(x509_rows());
     rows
+}
+
+/// Go crypto/x509 path rules (`tests/data/x509`, made by `scripts/testdata-x509.sh`): a chain
+/// that cosign and `openssl verify` refuse is refused before anything is signed.
+fn x509_rows() -> Vec<Row> {
+    let x509 = |dir: &str, file: &str| data_dir().join("x509").join(dir).join(file);
+    let cases = [
+        (
+            "leaf SAN outside the sub-CA's nameConstraints",
+            files(
+                x509("name_constraints", "chain_fail_email_teamb.pem"),
+                x509("name_constraints", "leaf_fail_email_teamb.key"),
+            ),
+            "not permitted",
+        ),
+        (
+            "leaf with an unknown critical extension",
+            files(
+                x509("critical_ext", "chain_leaf_unknown_critical.pem"),
+                x509("critical_ext", "leaf_unknown_critical.key"),
+            ),
+            "1.3.6.1.4.1.55555.1",
+        ),
+        (
+            "leaf signed by its CA with RSASSA-PSS and a 20-byte salt",
+            files(x509("pss/fail_salt_20", "chain.pem"), x509("pss/fail_salt_20", "leaf.key")),
+            "salt of 20 bytes",
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, config, rule)| row(name, DESCRIBE, describe(config), VALIDATION, rule))
+        .collect()
 }
 
 /// Deterministic pseudo-random bytes (xorshift64), so a failure reproduces.
