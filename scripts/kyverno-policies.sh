@@ -70,7 +70,7 @@ while (($#)); do
     --out) OUT="${2:?--out needs a directory}"; shift ;;
     --image-ref) IMAGE_REFS+=("${2:?--image-ref needs a glob}"); shift ;;
     --ivpol-api) IVPOL_API="${2:?--ivpol-api needs a version}"; shift ;;
-    --name-prefix) PREFIX="${2:?--name-prefix needs a value}"; shift ;;
+    --name-prefix) PREFIX="${2?--name-prefix needs a value}"; shift ;;
     --no-autogen) AUTOGEN='' ;;
     --cosign-identity) IDENTITIES+=("${2:?--cosign-identity needs a URI or 'any'}"); shift ;;
     --tuf-mirror) TUF_MIRROR="${2:?--tuf-mirror needs a URL}"; shift ;;
