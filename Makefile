@@ -65,7 +65,7 @@ peers-admission: ## build kube-apiserver + kubectl v1.35.4, etcd v3.6.17 and Kyv
 KYVERNO_IMAGE_REFS ?= localhost:*/* 127.0.0.1:*/*
 
 .PHONY: kyverno-policies
-kyverno-policies: ## render the Kyverno policies (Notary, Cosign; ClusterPolicy, IVPOL) from the PKI in CERT_DIR into examples/
+kyverno-policies: ## render the Kyverno policies (Notary, Cosign; ImageValidatingPolicy v1, deprecated ClusterPolicy) from the PKI in CERT_DIR into examples/
 	scripts/kyverno-policies.sh --cert-dir "$(CERT_DIR)" --out examples $(foreach r,$(KYVERNO_IMAGE_REFS),--image-ref '$(r)')
 
 .PHONY: demo
