@@ -164,6 +164,11 @@ for kind in cpol-notary ivpol-notary; do
   unsigned_case unsigned-referrers "$kind" "$REG_REF"
   unsigned_case unsigned-deploy "$kind" "$REG_DIST"
   sign_case n-deploy "$REG_DIST" "$kind" "notation + plugin, RSA-3072, JWS (for a Deployment)" notation_key rsa jws
+  # Two images in one repository on olareg: the first signed, its Notary signature then moved to
+  # the second (the signature manifest re-pointed at the second image through its subject).
+  sign_case n-moved-from "$REG_REF" "$kind" "notation + plugin, EC-256, JWS (its signature is then moved to another image)" \
+    notation_key ec jws --force-referrers-tag=false
+  IMG[$kind/n-moved-to]=$(new_image "$REG_REF" "$kind/n-moved-from")
 done
 for kind in cpol-cosign ivpol-cosign; do
   sign_case c-rsa-key "$REG_DIST" "$kind" "cosign-compat sign --key, RSA-3072" cc_key rsa
@@ -200,6 +205,26 @@ tamper_signature() {
   curl -sSf -X PUT -H "Content-Type: $(jq -r .mediaType "$m")" --data-binary "@$m" \
     "http://$reg/v2/$repo/manifests/sha256-${d#sha256:}.sig"
 }
+# A Notary signature moved from another image (Referrers API): A's signature manifest with its
+# subject replaced by B's descriptor, put into the same repository (the layers are shared).
+move_notary_signature() { # FROM-REF TO-REF
+  local repo="${1%@*}" from to reg path sig m size
+  reg=${repo%%/*} path=${repo#*/}
+  from=$(digest_of "$1") to=$(digest_of "$2")
+  sig=$(curl -sSf "http://$reg/v2/$path/referrers/$from" | jq -r '.manifests[0].digest // empty')
+  [[ -n "$sig" ]] || { echo "no referrer of $1"; return 1; }
+  size=$(crane manifest "$2" | wc -c)
+  m="$W/moved-${to#sha256:}.json"
+  crane manifest "$repo@$sig" | jq -c --arg d "$to" --argjson s "$size" '.subject.digest = $d | .subject.size = $s' >"$m"
+  curl -sSf -X PUT -H "Content-Type: $(jq -r .mediaType "$m")" --data-binary "@$m" \
+    "http://$reg/v2/$path/manifests/sha256:$(sha256sum "$m" | cut -d' ' -f1)" >/dev/null
+  # B now lists a signature (the moved one).
+  curl -sSf "http://$reg/v2/$path/referrers/$to" | jq -e '.manifests | length == 1' >/dev/null
+}
+for kind in cpol-notary ivpol-notary; do
+  check "move the Notary signature of $kind/n-moved-from to another image (subject rewritten)" \
+    move_notary_signature "${IMG[$kind/n-moved-from]}" "${IMG[$kind/n-moved-to]}"
+done
 for kind in cpol-cosign ivpol-cosign; do
   check "copy the signature of $kind/c-moved-from to $kind/c-moved-to" \
     move_signature "${IMG[$kind/c-moved-from]}" "${IMG[$kind/c-moved-to]}"
@@ -307,6 +332,8 @@ for kind in cpol-notary ivpol-notary; do
   refused "$kind: unsigned image (olareg)" "$pol" "$msg" "${IMG[$kind/unsigned-referrers]}"
   refused "$kind: signed under another CA" "$pol" "$msg" "${IMG[$kind/n-other]}"
   refused "$kind: only a cosign signature" "$pol" "$msg" "${IMG[$kind/n-cosign-only]}"
+  admitted "$kind: the image whose Notary signature is moved away (olareg)" "${IMG[$kind/n-moved-from]}"
+  refused "$kind: a Notary signature moved from another image (subject rewritten, olareg)" "$pol" "$msg" "${IMG[$kind/n-moved-to]}"
   deployment_refused "$kind: Deployment of an unsigned image (autogen: the Deployment itself is refused)" \
     "$pol" "$msg" "${IMG[$kind/unsigned-deploy]}"
   next_name pod
