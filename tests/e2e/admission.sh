@@ -169,6 +169,8 @@ for kind in cpol-notary ivpol-notary; do
   sign_case n-moved-from "$REG_REF" "$kind" "notation + plugin, EC-256, JWS (its signature is then moved to another image)" \
     notation_key ec jws --force-referrers-tag=false
   IMG[$kind/n-moved-to]=$(new_image "$REG_REF" "$kind/n-moved-from")
+  sign_case n-tampered "$REG_REF" "$kind" "notation + plugin, EC-256, JWS (its signature is then tampered with)" \
+    notation_key ec jws --force-referrers-tag=false
 done
 for kind in cpol-cosign ivpol-cosign; do
   sign_case c-rsa-key "$REG_DIST" "$kind" "cosign-compat sign --key, RSA-3072" cc_key rsa
@@ -221,9 +223,44 @@ move_notary_signature() { # FROM-REF TO-REF
   # B now lists a signature (the moved one).
   curl -sSf "http://$reg/v2/$path/referrers/$to" | jq -e '.manifests | length == 1' >/dev/null
 }
+# A tampered Notary signature (Referrers API): the JWS envelope blob with one character of its
+# signature changed, uploaded as a new blob, the signature manifest re-pointed at it, the original
+# signature manifest deleted (so the image carries only the tampered one).
+put_blob() { # REG PATH FILE: upload FILE as a blob (POST, then PUT with the digest)
+  local loc sep
+  loc=$(curl -sSf -X POST -D - -o /dev/null "http://$1/v2/$2/blobs/uploads/" | tr -d '\r' |
+    awk 'tolower($1) == "location:" {print $2}')
+  [[ -n "$loc" ]] || return 1
+  [[ "$loc" == http* ]] || loc="http://$1$loc"
+  sep='?'
+  [[ "$loc" == *\?* ]] && sep='&'
+  curl -sSf -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$3" \
+    "$loc${sep}digest=sha256:$(sha256sum "$3" | cut -d' ' -f1)" >/dev/null
+}
+tamper_notary_signature() { # REF
+  local repo="${1%@*}" d reg path sig m env t
+  reg=${repo%%/*} path=${repo#*/} d=$(digest_of "$1")
+  sig=$(curl -sSf "http://$reg/v2/$path/referrers/$d" | jq -r '.manifests[0].digest // empty')
+  [[ -n "$sig" ]] || { echo "no referrer of $1"; return 1; }
+  m="$W/notary-sig-${d#sha256:}.json" env="$W/notary-env-${d#sha256:}.jws" t="$W/notary-tampered-${d#sha256:}.json"
+  crane manifest "$repo@$sig" >"$m"
+  crane blob "$repo@$(jq -r '.layers[0].digest' "$m")" |
+    jq -c '.signature |= (if startswith("A") then "B" + .[1:] else "A" + .[1:] end)' >"$env"
+  put_blob "$reg" "$path" "$env" || { echo "blob upload failed"; return 1; }
+  jq -c --arg d "sha256:$(sha256sum "$env" | cut -d' ' -f1)" --argjson s "$(wc -c <"$env")" \
+    '.layers[0].digest = $d | .layers[0].size = $s' "$m" >"$t"
+  curl -sSf -X PUT -H "Content-Type: $(jq -r .mediaType "$t")" --data-binary "@$t" \
+    "http://$reg/v2/$path/manifests/sha256:$(sha256sum "$t" | cut -d' ' -f1)" >/dev/null
+  curl -sSf -X DELETE "http://$reg/v2/$path/manifests/$sig" >/dev/null
+  # Exactly one signature left: the tampered one.
+  curl -sSf "http://$reg/v2/$path/referrers/$d" | jq -e --arg t "sha256:$(sha256sum "$t" | cut -d' ' -f1)" \
+    '.manifests | length == 1 and .[0].digest == $t' >/dev/null
+}
 for kind in cpol-notary ivpol-notary; do
   check "move the Notary signature of $kind/n-moved-from to another image (subject rewritten)" \
     move_notary_signature "${IMG[$kind/n-moved-from]}" "${IMG[$kind/n-moved-to]}"
+  check "tamper with the Notary signature of $kind/n-tampered (JWS signature changed, original deleted)" \
+    tamper_notary_signature "${IMG[$kind/n-tampered]}"
 done
 for kind in cpol-cosign ivpol-cosign; do
   check "copy the signature of $kind/c-moved-from to $kind/c-moved-to" \
@@ -334,6 +371,7 @@ for kind in cpol-notary ivpol-notary; do
   refused "$kind: only a cosign signature" "$pol" "$msg" "${IMG[$kind/n-cosign-only]}"
   admitted "$kind: the image whose Notary signature is moved away (olareg)" "${IMG[$kind/n-moved-from]}"
   refused "$kind: a Notary signature moved from another image (subject rewritten, olareg)" "$pol" "$msg" "${IMG[$kind/n-moved-to]}"
+  refused "$kind: a tampered Notary signature (olareg)" "$pol" "$msg" "${IMG[$kind/n-tampered]}"
   deployment_refused "$kind: Deployment of an unsigned image (autogen: the Deployment itself is refused)" \
     "$pol" "$msg" "${IMG[$kind/unsigned-deploy]}"
   next_name pod
