@@ -6,8 +6,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 CARGO ?= cargo
-# Where pinned peer tools (notation, crane, oras, cosign, olareg) are built; never the user's PATH.
-TOOLS_DIR ?= $(CURDIR)/.tools
+# Where the pinned peer tools are built, one directory per tool and version (scripts/peer-versions.sh);
+# outside the clone, so that fresh clones (CI) reuse them; never the user's PATH.
+TOOLS_DIR ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/external-signer/tools
 export TOOLS_DIR
 # `make certificates` output (the test PKI) and its leaf key spec.
 CERT_DIR ?= examples
@@ -49,23 +50,31 @@ testdata: ## regenerate the committed fixtures under tests/data (not run in CI)
 	scripts/testdata.sh
 
 .PHONY: peers
-peers: ## install the pinned peer tools (notation, crane, oras, cosign, olareg) and Debian packages
+peers: ## install the pinned peer tools (notation, crane, oras, cosign v3.1.3, olareg) and Debian packages
 	scripts/install-peers.sh
 
 .PHONY: peers-kyverno
-peers-kyverno: ## build the Kyverno CLI v1.15.2 into .tools/bin (not in `make peers`: minutes of Go build)
-	scripts/install-peers.sh kyverno
+peers-kyverno: ## build the Kyverno CLI + admission controller v1.19.1 into TOOLS_DIR (not in `make peers`: ~10 min of Go build)
+	scripts/install-peers.sh --no-apt kyverno
+
+.PHONY: peers-admission
+peers-admission: ## build kube-apiserver + kubectl v1.35.4, etcd v3.6.17 and Kyverno v1.19.1 into TOOLS_DIR (~25 min cold)
+	scripts/install-peers.sh --no-apt kyverno kube etcd
 
 # Images the rendered Kyverno policies apply to (Kyverno globs: `*` also matches `/` and `:`).
 KYVERNO_IMAGE_REFS ?= localhost:*/* 127.0.0.1:*/*
 
 .PHONY: kyverno-policies
-kyverno-policies: ## render the Kyverno policies (Notary, Cosign; ClusterPolicy, IVPOL) from the PKI in CERT_DIR into examples/
+kyverno-policies: ## render the Kyverno policies (Notary, Cosign; ImageValidatingPolicy v1, deprecated ClusterPolicy) from the PKI in CERT_DIR into examples/
 	scripts/kyverno-policies.sh --cert-dir "$(CERT_DIR)" --out examples $(foreach r,$(KYVERNO_IMAGE_REFS),--image-ref '$(r)')
 
 .PHONY: demo
 demo: ## PKI, local registry, sign with notation through the plugin, verify
 	scripts/demo.sh
+
+.PHONY: demo-admission
+demo-admission: e2e-build peers-admission ## etcd + kube-apiserver + Kyverno admission: a signed Pod admitted, an unsigned one refused
+	scripts/demo-admission.sh
 
 .PHONY: test
 test: test-unit fuzz-corpus e2e ## all tests: unit + integration + fuzz corpora + end-to-end against the real tools
@@ -79,7 +88,7 @@ fuzz-corpus: ## replay every committed fuzz corpus input through its target (sta
 	cd fuzz && $(CARGO) test --locked --target-dir ../target --test corpus
 
 .PHONY: e2e
-e2e: e2e-notation e2e-cosign e2e-pkcs11 e2e-kyverno ## end-to-end against the real notation, cosign, Kyverno CLI and registries
+e2e: e2e-notation e2e-cosign e2e-pkcs11 e2e-kyverno e2e-admission ## end-to-end against the real notation, cosign, Kyverno (CLI and admission) and registries
 
 .PHONY: e2e-build
 e2e-build: peers
@@ -101,6 +110,10 @@ e2e-pkcs11: e2e-build ## notation sign/verify with keys in a SoftHSM2 token
 e2e-kyverno: e2e-build peers-kyverno ## Kyverno CLI (kyverno test/apply, no cluster) against notation- and cosign-compat-signed images
 	tests/e2e/kyverno.sh
 
+.PHONY: e2e-admission
+e2e-admission: e2e-build peers-admission ## Kyverno admission for real: etcd + kube-apiserver + the Kyverno controller, Pods created with kubectl
+	tests/e2e/admission.sh
+
 .PHONY: e2e-kind
 e2e-kind: e2e-build ## the cluster flow: Kind + local registry + Kyverno (Helm); needs Docker, kind, helm, kubectl
 	scripts/kind-cluster.sh
@@ -108,6 +121,10 @@ e2e-kind: e2e-build ## the cluster flow: Kind + local registry + Kyverno (Helm);
 .PHONY: bench
 bench: ## side-by-side benchmarks against OpenSSL, printed as ratios (see BENCHMARKS.md)
 	scripts/bench.sh
+
+.PHONY: bench-admission
+bench-admission: e2e-build peers-admission ## Pod-create latency through Kyverno admission: Notary-, cosign-signed, unmatched (BENCHMARKS.md)
+	scripts/bench-admission.sh
 
 .PHONY: fmt
 fmt: ## format the code
@@ -146,6 +163,10 @@ deny-advisories: ## RustSec advisories too (needs access to GitHub)
 ci: lint test doc deny ## what CI runs
 
 .PHONY: clean
-clean: ## remove build output, tool caches and leftover e2e/demo work dirs
+clean: ## remove build output and leftover e2e/demo work dirs (the peer tools stay in TOOLS_DIR: make clean-tools)
 	$(CARGO) clean
 	rm -rf .tools .e2e .demo
+
+.PHONY: clean-tools
+clean-tools: ## remove the built peer tools (TOOLS_DIR, shared by every clone of this user)
+	rm -rf "$(TOOLS_DIR)"

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Make a test PKI that Notation and cosign both accept: root CA -> intermediate CA (pathlen 0) -> leaf.
 #
-#   scripts/certificates.sh --key-spec SPEC --out DIR [--days N] [--ca-days N] [--name PREFIX]
+#   scripts/certificates.sh --key-spec SPEC --out DIR [--days N] [--ca-days N] [--name PREFIX] [--leaf-uri URI]
 #
 #   --key-spec SPEC  leaf key: RSA-2048 RSA-3072 RSA-4096 EC-256 EC-384 EC-521 (default RSA-4096)
 #   --out DIR        output directory (created; existing outputs are overwritten, other files kept)
 #   --days N         leaf validity in days (default 3650)
 #   --ca-days N      root and intermediate validity in days (default: leaf days + 365)
 #   --name PREFIX    subject prefix (default "External Signer Test"): O=PREFIX, CN=PREFIX Root CA, ...
+#   --leaf-uri URI   the leaf's URI SAN, its signer identity (default https://signer.example.test)
 #
 # Certificate profile: docs in interop-pitfalls.md §3 ("One PKI that serves both tools"):
 #   root          basicConstraints=critical,CA:TRUE             keyUsage=critical,keyCertSign,cRLSign
@@ -130,7 +131,7 @@ authorityKeyIdentifier = keyid:always
 basicConstraints       = critical, CA:FALSE
 keyUsage               = critical, digitalSignature
 extendedKeyUsage       = codeSigning
-subjectAltName         = URI:https://signer.example.test, email:signer@example.test
+subjectAltName         = URI:${PKI_LEAF_URI:-https://signer.example.test}, email:signer@example.test
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 # Fulcio OIDC issuer (v2, DER UTF8String): lets cosign --certificate-oidc-issuer match.
@@ -180,7 +181,7 @@ pki_ca_md() {
 }
 
 pki_usage() {
-    sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 pki_main() {
@@ -197,6 +198,7 @@ pki_main() {
             --ca-days=*) ca_days=${1#*=}; shift ;;
             --name) name=${2:?--name needs a value}; shift 2 ;;
             --name=*) name=${1#*=}; shift ;;
+            --leaf-uri) PKI_LEAF_URI=${2:?--leaf-uri needs a value}; shift 2 ;;
             -h | --help) pki_usage; exit 0 ;;
             *) pki_usage >&2; pki_die "unknown argument '$1'" ;;
         esac
@@ -211,6 +213,8 @@ pki_main() {
     [[ $ca_days =~ ^[1-9][0-9]*$ ]] || pki_die "--ca-days must be a positive integer, got '$ca_days'"
     ((ca_days >= days)) || pki_die "--ca-days ($ca_days) must be >= --days ($days)"
     [[ $name != */* ]] || pki_die "--name must not contain '/'"
+    [[ -z ${PKI_LEAF_URI:-} || $PKI_LEAF_URI =~ ^[A-Za-z][A-Za-z0-9+.-]*:[^[:space:],\\]+$ ]] ||
+        pki_die "--leaf-uri must be a URI without spaces, commas or backslashes, got '$PKI_LEAF_URI'"
     pki_check_openssl
 
     mkdir -p "$out"

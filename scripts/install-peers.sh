@@ -2,17 +2,24 @@
 # Install the peer tools the demo and the end-to-end tests run against:
 #   - Debian packages: docker-registry (CNCF distribution v2), jq, openssl, pkg-config, libssl-dev,
 #     curl, shellcheck, softhsm2, opensc, apache2-utils (htpasswd, for the registry with authentication)
-#   - pinned Go tools built from their upstream modules into $TOOLS_DIR/bin (default <repo>/.tools/bin):
-#     notation v1.3.2, crane v0.22.1, oras v1.3.6, cosign v3.1.2, and olareg v0.1.2 (a registry with
-#     the OCI 1.1 Referrers API)
-#   - on request only (not in the default list: a heavy Kubernetes build, minutes on 2 cores):
-#     the Kyverno CLI v1.15.2 (`scripts/install-peers.sh kyverno`, `make peers-kyverno`)
-# Idempotent: a tool already built at the pinned version (recorded in $TOOLS_DIR/versions) is kept.
+#   - pinned Go tools (versions in scripts/peer-versions.sh) built from their upstream modules, each
+#     into its own $TOOLS_DIR/NAME-VERSION/ (TOOLS_DIR defaults to
+#     ${XDG_CACHE_HOME:-$HOME/.cache}/external-signer/tools: outside the clone, so a fresh clone,
+#     as CI makes on every run, reuses what an earlier run built): notation, crane, oras, cosign and
+#     olareg (a registry with the OCI 1.1 Referrers API): `make peers`
+#   - on request only (heavy Kubernetes builds, minutes each on 2 cores and GBs of RAM):
+#       kyverno  the Kyverno CLI (kyverno) and admission controller (kyverno-controller), built
+#                together from one copy of github.com/kyverno/kyverno (`make peers-kyverno`)
+#       kube     kube-apiserver and kubectl from k8s.io/kubernetes (tests/cluster/kube)
+#       etcd     an etcd v3.6 server (tests/cluster/etcd)          (`make peers-admission`: all three)
+# Idempotent: a tool whose NAME-VERSION directory holds its binaries is kept. Concurrent runs are
+# safe: each tool is built under a lock, so a second run waits for the first and then reuses it.
 #
 # usage: scripts/install-peers.sh [--no-apt] [--force] [TOOL...]
-#   TOOL       notation | crane | oras | cosign | olareg (default: these five) | kyverno (only by name)
+#   TOOL       notation | crane | oras | cosign | olareg (default: these five)
+#              | kyverno (kyverno-controller is the same build) | kube | etcd (only by name)
 #   --no-apt   do not install Debian packages (only report what is missing)
-#   --force    rebuild the Go tools even when the stamp says they are current
+#   --force    rebuild the Go tools even when they are present
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -23,18 +30,17 @@ GO_MIN_MINOR=24 # Go >= 1.24; newer toolchains wanted by a module's go.mod come 
 
 # name | module | version | package | extra -ldflags
 GO_TOOLS=(
-  "notation|github.com/notaryproject/notation|v1.3.2|./cmd/notation|-X github.com/notaryproject/notation/internal/version.BuildMetadata="
-  "crane|github.com/google/go-containerregistry|v0.22.1|./cmd/crane|-X github.com/google/go-containerregistry/cmd/crane/cmd.Version=v0.22.1"
-  "oras|oras.land/oras|v1.3.6|./cmd/oras|-X oras.land/oras/internal/version.GitTreeState=clean"
-  "cosign|github.com/sigstore/cosign/v3|v3.1.2|./cmd/cosign|-X sigs.k8s.io/release-utils/version.gitVersion=v3.1.2"
-  "olareg|github.com/olareg/olareg|v0.1.2|./cmd/olareg|-X github.com/olareg/olareg/internal/version.vcsTag=v0.1.2"
+  "notation|github.com/notaryproject/notation|$NOTATION_VERSION|./cmd/notation|-X github.com/notaryproject/notation/internal/version.BuildMetadata="
+  "crane|github.com/google/go-containerregistry|$CRANE_VERSION|./cmd/crane|-X github.com/google/go-containerregistry/cmd/crane/cmd.Version=$CRANE_VERSION"
+  "oras|oras.land/oras|$ORAS_VERSION|./cmd/oras|-X oras.land/oras/internal/version.GitTreeState=clean"
+  "cosign|github.com/sigstore/cosign/v3|$COSIGN_VERSION|./cmd/cosign|-X sigs.k8s.io/release-utils/version.gitVersion=$COSIGN_VERSION"
+  "olareg|github.com/olareg/olareg|$OLAREG_VERSION|./cmd/olareg|-X github.com/olareg/olareg/internal/version.vcsTag=$OLAREG_VERSION"
 )
-# The Kyverno CLI (kubectl-kyverno), built only when asked for by name. v1.15.2: per-rule
-# failureAction (>= 1.13), ImageValidatingPolicy policies.kyverno.io/v1alpha1 (1.14-1.15), go >= 1.24.6.
+# Kyverno v1.19.1: per-rule failureAction, ImageValidatingPolicy policies.kyverno.io/v1 (>= 1.17),
+# cosign attestors with ctlog.insecureIgnoreTlog offline; go >= 1.26.6 (GOTOOLCHAIN=auto fetches it).
 KYVERNO_MODULE=github.com/kyverno/kyverno
-KYVERNO_VERSION=v1.15.2
 
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 NO_APT=''
 FORCE=''
@@ -44,17 +50,14 @@ while (($#)); do
     --no-apt) NO_APT=1 ;;
     --force) FORCE=1 ;;
     -h | --help) usage; exit 0 ;;
-    notation | crane | oras | cosign | olareg | kyverno) WANT+=("$1") ;;
+    notation | crane | oras | cosign | olareg | kyverno | kube | etcd) WANT+=("$1") ;;
+    kyverno-controller) WANT+=(kyverno) ;;
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
   shift
 done
 ((${#WANT[@]})) || WANT=(notation crane oras cosign olareg)
-
-BIN="$TOOLS_DIR/bin"
-STAMP="$TOOLS_DIR/versions"
-mkdir -p "$BIN"
-touch "$STAMP"
+mkdir -p "$TOOLS_DIR" || die "cannot create TOOLS_DIR $TOOLS_DIR"
 
 # ------------------------------------------------------------------ Debian packages
 apt_step() {
@@ -106,63 +109,161 @@ go_check() {
   log "using $v ($(command -v go))"
 }
 
-stamp_get() { awk -v n="$1" '$1 == n {print $2}' "$STAMP"; }
-stamp_set() {
-  local tmp
-  tmp=$(mktemp "$STAMP.XXXXXX")
-  awk -v n="$1" '$1 != n' "$STAMP" >"$tmp"
-  printf '%s %s\n' "$1" "$2" >>"$tmp"
-  mv "$tmp" "$STAMP"
+# with_lock NAME CMD...: run CMD holding $TOOLS_DIR/.NAME.lock (a concurrent install of the same
+# tool waits, then finds it built).
+with_lock() {
+  local name="$1" fd
+  shift
+  exec {fd}>"$TOOLS_DIR/.$name.lock" || die "cannot create the lock file $TOOLS_DIR/.$name.lock"
+  if ! flock -n "$fd"; then
+    log "$name: another install is building it; waiting for it to finish"
+    flock "$fd"
+  fi
+  local rc=0
+  "$@" || rc=$?
+  exec {fd}>&-
+  return "$rc"
+}
+
+# present DIR BIN...: every BIN is an executable in DIR.
+present() {
+  local dir="$1" b
+  shift
+  for b in "$@"; do [[ -x "$dir/$b" ]] || return 1; done
+}
+
+# install_dir NAME TMPDIR: move a finished build into place ($TOOLS_DIR/NAME-VERSION), atomically
+# for readers (rename of a whole directory).
+install_dir() {
+  local dest old
+  dest=$(peer_tool_dir "$1")
+  if [[ -e "$dest" ]]; then
+    old=$(mktemp -d "$TOOLS_DIR/.old.XXXXXX")
+    mv "$dest" "$old/" && rm -rf "$old"
+  fi
+  mv "$2" "$dest"
+}
+
+# go_build_timed NAME LOGNAME DIR OUT CMD-ARGS...: `go build` in DIR with /usr/bin/time -v when
+# present; prints the duration and peak memory.
+go_build_timed() {
+  local name="$1" dir="$2" start rc=0 tf rss=''
+  shift 2
+  tf=$(mktemp "$TOOLS_DIR/.$name.time.XXXXXX")
+  start=$(date +%s)
+  if [[ -x /usr/bin/time ]]; then
+    (cd "$dir" && CGO_ENABLED=0 /usr/bin/time -v -o "$tf" go build -trimpath -buildvcs=false "$@") || rc=$?
+    rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f GB", $2 / 1048576}' "$tf" 2>/dev/null || true)
+  else
+    (cd "$dir" && CGO_ENABLED=0 go build -trimpath -buildvcs=false "$@") || rc=$?
+  fi
+  rm -f "$tf"
+  ((rc == 0)) || return "$rc"
+  log "$name built in $(($(date +%s) - start))s${rss:+, peak RSS of the largest process $rss}"
+}
+
+# module_dir MODULE VERSION: the read-only module cache directory of MODULE@VERSION.
+module_dir() {
+  local dir
+  dir=$(go mod download -json "$1@$2" | jq -r '.Dir // empty') ||
+    die "go mod download $1@$2 failed (is the Go module proxy reachable?)"
+  [[ -n "$dir" && -d "$dir" ]] || die "go mod download $1@$2 gave no directory"
+  printf '%s\n' "$dir"
 }
 
 build_tool() {
-  local name="$1" module="$2" version="$3" pkg="$4" ldflags="$5" dir out
-  if [[ -z "$FORCE" && -x "$BIN/$name" && "$(stamp_get "$name")" == "$version" ]]; then
-    log "$name $version already in $BIN"
+  local name="$1" module="$2" version="$3" pkg="$4" ldflags="$5" dir tmp dest
+  dest=$(peer_tool_dir "$name")
+  if [[ -z "$FORCE" ]] && present "$dest" "$name"; then
+    log "$name $version already in $dest"
     return 0
   fi
   log "building $name $version from $module"
-  # `go install module/cmd@version` needs the proxy's version list (refused here); downloading the
-  # exact module version and building inside it does not.
-  dir=$(go mod download -json "$module@$version" | jq -r '.Dir // empty') ||
-    die "go mod download $module@$version failed (is the Go module proxy reachable?)"
-  [[ -n "$dir" && -d "$dir" ]] || die "go mod download $module@$version gave no directory"
-  out=$(mktemp "$BIN/.$name.XXXXXX")
-  if ! (cd "$dir" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "-s -w $ldflags" -o "$out" "$pkg"); then
-    rm -f "$out"
+  # `go install module/cmd@version` needs the proxy's version list (refused here for some modules);
+  # downloading the exact module version and building inside it does not.
+  dir=$(module_dir "$module" "$version")
+  tmp=$(mktemp -d "$TOOLS_DIR/.$name-$version.XXXXXX")
+  if ! go_build_timed "$name $version" "$dir" -ldflags "-s -w $ldflags" -o "$tmp/$name" "$pkg"; then
+    rm -rf "$tmp"
     die "building $name $version failed"
   fi
-  chmod 0755 "$out"
-  mv -f "$out" "$BIN/$name"
-  stamp_set "$name" "$version"
+  install_dir "$name" "$tmp"
 }
 
-# The Kyverno CLI: its go.mod has replace directives, so `go install ...@version` is refused; build
-# inside a writable copy of the downloaded module (the module cache is read-only).
+# The Kyverno CLI and admission controller: the module's go.mod has replace directives, so `go
+# install ...@version` is refused; build both from one writable copy of the downloaded module (the
+# module cache is read-only), in one `go build`, so they share every compiled package.
 build_kyverno() {
-  local version="$KYVERNO_VERSION" dir src out start
-  if [[ -z "$FORCE" && -x "$BIN/kyverno" && "$(stamp_get kyverno)" == "$version" ]]; then
-    log "kyverno $version already in $BIN"
+  local version="$KYVERNO_VERSION" dir src tmp dest
+  dest=$(peer_tool_dir kyverno)
+  if [[ -z "$FORCE" ]] && present "$dest" kyverno kyverno-controller; then
+    log "kyverno $version (CLI and controller) already in $dest"
     return 0
   fi
-  log "building kyverno $version from $KYVERNO_MODULE (a heavy build: about 7 minutes with a cold cache on 2 cores, ~2.5 GB of RAM)"
-  dir=$(go mod download -json "$KYVERNO_MODULE@$version" | jq -r '.Dir // empty') ||
-    die "go mod download $KYVERNO_MODULE@$version failed (is the Go module proxy reachable?)"
-  [[ -n "$dir" && -d "$dir/cmd/cli/kubectl-kyverno" ]] ||
+  log "building the Kyverno CLI and admission controller $version (heavy: ~10 min with a cold Go cache on 2 cores, ~3 GB of RAM)"
+  dir=$(module_dir "$KYVERNO_MODULE" "$version")
+  [[ -d "$dir/cmd/kyverno" && -d "$dir/cmd/cli/kubectl-kyverno" ]] ||
     die "go mod download $KYVERNO_MODULE@$version gave no usable directory ('$dir')"
   src=$(make_workdir "${TMPDIR:-/tmp}" kyverno-src) # removed on exit, like every lib.sh work dir
-  out=$(mktemp "$BIN/.kyverno.XXXXXX")
-  { cp -r "$dir/." "$src/" && chmod -R u+w "$src"; } || { rm -f "$out"; die "could not copy $dir to $src"; }
-  start=$(date +%s)
-  if ! (cd "$src" && CGO_ENABLED=0 go build -trimpath -buildvcs=false \
-    -ldflags "-s -w -X $KYVERNO_MODULE/pkg/version.BuildVersion=$version" -o "$out" ./cmd/cli/kubectl-kyverno); then
-    rm -f "$out"
-    die "building kyverno $version failed (go $(go env GOVERSION); it needs go >= 1.24.6 and several GB of free RAM and disk)"
+  { cp -r "$dir/." "$src/" && chmod -R u+w "$src"; } || die "could not copy $dir to $src"
+  tmp=$(mktemp -d "$TOOLS_DIR/.kyverno-$version.XXXXXX")
+  if ! go_build_timed "kyverno $version (CLI + controller)" "$src" \
+    -ldflags "-s -w -X $KYVERNO_MODULE/pkg/version.BuildVersion=$version" -o "$tmp/" ./cmd/kyverno ./cmd/cli/kubectl-kyverno; then
+    rm -rf "$tmp"
+    die "building kyverno $version failed (go $(go env GOVERSION); it needs go >= 1.26.6 through GOTOOLCHAIN=auto, and several GB of free RAM and disk)"
   fi
-  chmod 0755 "$out"
-  mv -f "$out" "$BIN/kyverno"
-  stamp_set kyverno "$version"
-  log "kyverno $version built in $(($(date +%s) - start))s: $("$BIN/kyverno" version 2>/dev/null | awk '/^Version:/ {print $2}')"
+  { mv "$tmp/kyverno" "$tmp/kyverno-controller" && mv "$tmp/kubectl-kyverno" "$tmp/kyverno"; } ||
+    die "kyverno build output missing in $tmp"
+  install_dir kyverno "$tmp"
+  log "kyverno CLI: $("$dest/kyverno" version 2>/dev/null | awk '/^Version:/ {print $2}')"
+}
+
+# kube-apiserver and kubectl from tests/cluster/kube (a module requiring k8s.io/kubernetes with
+# the staging modules pinned to the matching v0.Y.Z), with the version stamped as upstream does.
+build_kube() {
+  local version="$KUBE_VERSION" tmp dest major minor v ld p
+  dest=$(peer_tool_dir kube)
+  if [[ -z "$FORCE" ]] && present "$dest" kube-apiserver kubectl; then
+    log "kube-apiserver and kubectl $version already in $dest"
+    return 0
+  fi
+  grep -q "k8s.io/kubernetes $version\$" "$REPO_ROOT/tests/cluster/kube/go.mod" ||
+    die "tests/cluster/kube/go.mod does not require k8s.io/kubernetes $version (KUBE_VERSION in scripts/peer-versions.sh): update both"
+  [[ "$version" =~ ^v([0-9]+)\.([0-9]+)\. ]] || die "KUBE_VERSION '$version' is not vX.Y.Z"
+  major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]}
+  log "building kube-apiserver and kubectl $version (heavy: ~10 min with a cold Go cache on 2 cores, ~2.5 GB of RAM)"
+  ld="-s -w"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    for v in "gitVersion=$version" "gitMajor=$major" "gitMinor=$minor" "gitTreeState=clean"; do
+      ld+=" -X $p.$v"
+    done
+  done
+  tmp=$(mktemp -d "$TOOLS_DIR/.kube-$version.XXXXXX")
+  if ! go_build_timed "kube-apiserver + kubectl $version" "$REPO_ROOT/tests/cluster/kube" \
+    -ldflags "$ld" -o "$tmp/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl; then
+    rm -rf "$tmp"
+    die "building kube-apiserver/kubectl $version failed (tests/cluster/kube; several GB of free RAM and disk needed)"
+  fi
+  install_dir kube "$tmp"
+  log "kubectl: $("$dest/kubectl" version --client 2>/dev/null | head -n 1)"
+}
+
+build_etcd() {
+  local version="$ETCD_VERSION" tmp dest
+  dest=$(peer_tool_dir etcd)
+  if [[ -z "$FORCE" ]] && present "$dest" etcd; then
+    log "etcd $version already in $dest"
+    return 0
+  fi
+  grep -q "go.etcd.io/etcd/server/v3 $version\$" "$REPO_ROOT/tests/cluster/etcd/go.mod" ||
+    die "tests/cluster/etcd/go.mod does not require go.etcd.io/etcd/server/v3 $version (ETCD_VERSION in scripts/peer-versions.sh): update both"
+  log "building etcd $version"
+  tmp=$(mktemp -d "$TOOLS_DIR/.etcd-$version.XXXXXX")
+  if ! go_build_timed "etcd $version" "$REPO_ROOT/tests/cluster/etcd" -ldflags "-s -w" -o "$tmp/etcd" .; then
+    rm -rf "$tmp"
+    die "building etcd $version failed (tests/cluster/etcd)"
+  fi
+  install_dir etcd "$tmp"
 }
 
 phase "peer tools: Debian packages"
@@ -176,18 +277,19 @@ for spec in "${GO_TOOLS[@]}"; do
   for w in "${WANT[@]}"; do
     if [[ "$w" == "$name" ]]; then
       phase "peer tools: $name $version"
-      build_tool "$name" "$module" "$version" "$pkg" "$ldflags"
+      with_lock "$name" build_tool "$name" "$module" "$version" "$pkg" "$ldflags"
     fi
   done
 done
 
 for w in "${WANT[@]}"; do
-  if [[ "$w" == kyverno ]]; then
-    phase "peer tools: kyverno $KYVERNO_VERSION"
-    build_kyverno
-  fi
+  case "$w" in
+    kyverno) phase "peer tools: kyverno $KYVERNO_VERSION (CLI + admission controller)"; with_lock kyverno build_kyverno ;;
+    kube) phase "peer tools: kube-apiserver + kubectl $KUBE_VERSION"; with_lock kube build_kube ;;
+    etcd) phase "peer tools: etcd $ETCD_VERSION"; with_lock etcd build_etcd ;;
+  esac
 done
 
 phase_end
 phases_summary
-log "peer tools in $BIN: $(cd "$BIN" && echo *)"
+for w in "${WANT[@]}"; do log "$w: $(peer_tool_dir "$w")"; done

@@ -172,9 +172,9 @@ phase "PKI and policies"
 PKI="$W/pki"
 scripts/certificates.sh --key-spec RSA-3072 --out "$PKI" >"$W/pki.log" 2>&1 ||
   { cat "$W/pki.log" >&2; die "scripts/certificates.sh failed"; }
-scripts/kyverno-policies.sh --cert-dir "$PKI" --out "$W/policies-notation" --image-ref "$NODE_REG/notation/*" ||
+scripts/kyverno-policies.sh --no-autogen --cert-dir "$PKI" --out "$W/policies-notation" --image-ref "$NODE_REG/notation/*" ||
   die "scripts/kyverno-policies.sh failed"
-scripts/kyverno-policies.sh --cert-dir "$PKI" --out "$W/policies-cosign" --image-ref "$NODE_REG/cosign/*" ||
+scripts/kyverno-policies.sh --no-autogen --cert-dir "$PKI" --out "$W/policies-cosign" --image-ref "$NODE_REG/cosign/*" ||
   die "scripts/kyverno-policies.sh failed"
 check "kubectl apply the Notary ClusterPolicy" K apply -f "$W/policies-notation/kyverno-policy-notation.yaml"
 check "kubectl apply the Cosign ClusterPolicy" K apply -f "$W/policies-cosign/kyverno-policy-cosign.yaml"

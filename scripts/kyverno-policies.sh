@@ -2,18 +2,22 @@
 # Render the Kyverno admission policies for both signature kinds from a PKI made by
 # scripts/certificates.sh (`make certificates`):
 #
+#   kyverno-ivpol-notation.yaml   ImageValidatingPolicy (policies.kyverno.io/v1, Kyverno >= 1.17; the
+#   kyverno-ivpol-cosign.yaml     default): the same checks as the two ClusterPolicies below, in CEL
 #   kyverno-policy-notation.yaml  ClusterPolicy (kyverno.io/v1), verifyImages type: Notary; trust
 #                                 anchors = the root CA (+ intermediate): what notation signs through
 #                                 notation-external-signer
 #   kyverno-policy-cosign.yaml    ClusterPolicy (kyverno.io/v1), verifyImages type: Cosign; one
 #                                 attestor set, count 1: the leaf public key (SPKI) OR a certificate
 #                                 chaining to the root CA: what `cosign-compat sign` stores (legacy .sig)
-#   kyverno-ivpol-notation.yaml   the same as ImageValidatingPolicy (policies.kyverno.io/v1alpha1,
-#   kyverno-ivpol-cosign.yaml     Kyverno 1.14/1.15; v1beta1 on 1.16, v1 on >= 1.17: --ivpol-api)
+#   The ClusterPolicy forms are DEPRECATED: Kyverno deprecated ClusterPolicy in 1.17 and announced
+#   its removal for 1.20; they are kept for clusters on Kyverno 1.13-1.16.
 #
-# All ClusterPolicy rules: failureAction Enforce per rule (Kyverno >= 1.13), verifyDigest and
-# mutateDigest, required, background false, autogen off (pod-policies.kyverno.io/autogen-controllers:
-# none), transparency log and SCT checks off (private PKI, no Rekor: offline).
+# All policies: Enforce/Deny, verifyDigest and mutateDigest (a tag is rewritten to its digest),
+# required, background off, transparency log and SCT checks off (private PKI, no Rekor: offline),
+# and autogen on: the same check applies to Deployments, StatefulSets, DaemonSets, Jobs, CronJobs
+# and ReplicaSets (Kyverno's pod controllers), so `kubectl create deployment` of an unsigned image is
+# refused itself, not only its Pods later (--no-autogen: Pods only).
 #
 # usage: scripts/kyverno-policies.sh [--cert-dir DIR]... [--ca-dir DIR]... [--out DIR]
 #                                    [--image-ref GLOB]... [--ivpol-api VERSION] [--name-prefix P]
@@ -25,27 +29,38 @@
 #   --image-ref GLOB  images the policies apply to (repeatable; default 'localhost:*/*' and
 #                     '127.0.0.1:*/*'). Kyverno globs: '*' is any run of characters, '/' and ':'
 #                     included; '?' is one character. Images not matched are not checked at all.
-#   --ivpol-api V     ImageValidatingPolicy apiVersion: v1alpha1 (default, Kyverno 1.14-1.15),
-#                     v1beta1 (1.16), v1 (>= 1.17)
+#   --ivpol-api V     ImageValidatingPolicy apiVersion: v1 (default, Kyverno >= 1.17), v1beta1
+#                     (1.16), v1alpha1 (1.14-1.15)
+#   --cosign-identity URI
+#                     the certificate attestor of the cosign ClusterPolicy accepts only leaves whose
+#                     URI SAN is URI (repeatable; default: the URI SANs of the --cert-dir leaf.crt
+#                     files, i.e. the PKI's signer identity; 'any': any leaf chaining to the CAs).
+#                     The ImageValidatingPolicy cannot pin it offline (Kyverno's keyless attestor
+#                     there initialises TUF): its certificate attestor accepts any leaf under the CAs.
+#   --no-autogen      Pods only: no rules for pod controllers (Deployments are then created and
+#                     only the Pods their controllers make are refused)
 #   --name-prefix P   prefix of the policy names (default: none)
 #   --tuf-mirror URL  ImageValidatingPolicy cosign attestors only: the TUF mirror (https://..., or
-#   --tuf-root FILE   file:///dir) and its trusted root.json. Kyverno 1.15 initialises TUF for every
-#                     cosign attestor of an ImageValidatingPolicy, even with a public key (default:
-#                     the public sigstore TUF repository, i.e. network access). Air-gapped: a mirror
-#                     of your own (an air-gapped mirror of sigstore's TUF repository)
+#   --tuf-root FILE   file:///dir) and its trusted root.json. Only for --ivpol-api v1alpha1/v1beta1:
+#                     Kyverno 1.15/1.16 initialise TUF for every cosign attestor of an
+#                     ImageValidatingPolicy, even with a public key (default: the public sigstore TUF
+#                     repository, i.e. network access). On >= 1.17 (v1) the attestors carry
+#                     ctlog.insecureIgnoreTlog and need no TUF.
 # Each file is written to a temp file next to it and moved into place: none is ever half-written.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,36p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,49p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 CERT_DIRS=()
 CA_DIRS=()
 OUT=''
 IMAGE_REFS=()
-IVPOL_API=v1alpha1
+IVPOL_API=v1
+AUTOGEN=1
+IDENTITIES=()
 PREFIX=''
 TUF_MIRROR='' TUF_ROOT_FILE=''
 while (($#)); do
@@ -55,7 +70,9 @@ while (($#)); do
     --out) OUT="${2:?--out needs a directory}"; shift ;;
     --image-ref) IMAGE_REFS+=("${2:?--image-ref needs a glob}"); shift ;;
     --ivpol-api) IVPOL_API="${2:?--ivpol-api needs a version}"; shift ;;
-    --name-prefix) PREFIX="${2:?--name-prefix needs a value}"; shift ;;
+    --name-prefix) PREFIX="${2?--name-prefix needs a value}"; shift ;;
+    --no-autogen) AUTOGEN='' ;;
+    --cosign-identity) IDENTITIES+=("${2:?--cosign-identity needs a URI or 'any'}"); shift ;;
     --tuf-mirror) TUF_MIRROR="${2:?--tuf-mirror needs a URL}"; shift ;;
     --tuf-root) TUF_ROOT_FILE="${2:?--tuf-root needs a file}"; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -68,7 +85,7 @@ OUT="${OUT:-$REPO_ROOT/examples}"
 ((${#IMAGE_REFS[@]})) || IMAGE_REFS=('localhost:*/*' '127.0.0.1:*/*')
 case "$IVPOL_API" in
   v1alpha1 | v1beta1 | v1) ;;
-  *) die "--ivpol-api must be v1alpha1 (Kyverno 1.14-1.15), v1beta1 (1.16) or v1 (>= 1.17), not '$IVPOL_API'" ;;
+  *) die "--ivpol-api must be v1 (Kyverno >= 1.17), v1beta1 (1.16) or v1alpha1 (1.14-1.15), not '$IVPOL_API'" ;;
 esac
 [[ -z "$TUF_MIRROR" && -z "$TUF_ROOT_FILE" ]] || [[ -n "$TUF_MIRROR" && -n "$TUF_ROOT_FILE" ]] ||
   die "--tuf-mirror and --tuf-root go together"
@@ -97,6 +114,25 @@ done
 for d in "${CA_DIRS[@]}"; do
   for f in ca.crt intermediate.crt; do need_pem "$d/$f" CERTIFICATE; done
 done
+# The signer identities (URI SANs) the cosign ClusterPolicy's certificate attestor pins.
+if ((${#IDENTITIES[@]} == 0)); then
+  for d in "${CERT_DIRS[@]}"; do
+    [[ -s "$d/leaf.crt" ]] || continue
+    need_pem "$d/leaf.crt" CERTIFICATE
+    while IFS= read -r u; do
+      [[ -n "$u" ]] && IDENTITIES+=("$u")
+    done < <(openssl x509 -in "$d/leaf.crt" -noout -ext subjectAltName 2>/dev/null | grep -o 'URI:[^,]*' | sed 's/^URI://')
+  done
+  ((${#IDENTITIES[@]})) || warn "no leaf.crt with a URI SAN in the --cert-dir directories: the cosign ClusterPolicy accepts any leaf under the CAs (pass --cosign-identity URI to pin one)"
+elif [[ "${IDENTITIES[*]}" == any ]]; then
+  IDENTITIES=()
+fi
+if ((${#IDENTITIES[@]})); then
+  mapfile -t IDENTITIES < <(printf '%s\n' "${IDENTITIES[@]}" | sort -u)
+  for u in "${IDENTITIES[@]}"; do
+    [[ "$u" =~ ^[A-Za-z][A-Za-z0-9+.-]*:[^\'[:space:]]+$ ]] || die "--cosign-identity '$u' is not a URI (or 'any')"
+  done
+fi
 mkdir -p "$OUT" || die "cannot create $OUT"
 
 # pem_blocks FILE...: only the PEM blocks (BEGIN..END) of the files, nothing else (no comments,
@@ -140,16 +176,25 @@ $ROOT_SUBJECTS
 EOF
 }
 
+# cpol_autogen: the ClusterPolicy autogen annotation (Kyverno's pod controllers, or none).
+cpol_autogen() {
+  if [[ -n "$AUTOGEN" ]]; then
+    echo "    pod-policies.kyverno.io/autogen-controllers: DaemonSet,Deployment,Job,StatefulSet,ReplicaSet,CronJob"
+  else
+    echo "    pod-policies.kyverno.io/autogen-controllers: none"
+  fi
+}
+
 # ------------------------------------------------------------------ ClusterPolicy, Notary
 render_cpol_notation() {
-  header "Kyverno ClusterPolicy (Kyverno >= 1.13): Pods may only run images signed with notation (notation-external-signer) under the CA below."
+  header "DEPRECATED form (ClusterPolicy is deprecated since Kyverno 1.17, removal announced for 1.20; use kyverno-ivpol-notation.yaml). Kyverno ClusterPolicy (Kyverno >= 1.13): Pods may only run images signed with notation (notation-external-signer) under the CA below."
   cat <<EOF
 apiVersion: kyverno.io/v1
 kind: ClusterPolicy
 metadata:
   name: ${PREFIX}verify-notation-signature
   annotations:
-    pod-policies.kyverno.io/autogen-controllers: none
+$(cpol_autogen)
     policies.kyverno.io/title: Notary signatures (notation + notation-external-signer)
     policies.kyverno.io/description: >-
       Every container image matching imageReferences must be referenced by digest (tags are
@@ -188,14 +233,14 @@ EOF
 
 # ------------------------------------------------------------------ ClusterPolicy, Cosign
 render_cpol_cosign() {
-  header "Kyverno ClusterPolicy (Kyverno >= 1.13): Pods may only run images with a cosign (legacy .sig) signature by the key below or by a certificate under the CA below."
+  header "DEPRECATED form (ClusterPolicy is deprecated since Kyverno 1.17, removal announced for 1.20; use kyverno-ivpol-cosign.yaml). Kyverno ClusterPolicy (Kyverno >= 1.13): Pods may only run images with a cosign (legacy .sig) signature by the key below or by a certificate under the CA below."
   cat <<EOF
 apiVersion: kyverno.io/v1
 kind: ClusterPolicy
 metadata:
   name: ${PREFIX}verify-cosign-signature
   annotations:
-    pod-policies.kyverno.io/autogen-controllers: none
+$(cpol_autogen)
     policies.kyverno.io/title: cosign signatures (cosign-compat sign, legacy .sig format)
     policies.kyverno.io/description: >-
       Every container image matching imageReferences must be referenced by digest (tags are
@@ -236,6 +281,18 @@ $(pem_blocks "${KEYS[@]}" | indent 22)
                       ignoreTlog: true
                     ctlog:
                       ignoreSCT: true
+$(cpol_cert_entries)
+EOF
+}
+
+# The certificate entries of the cosign ClusterPolicy: a leaf chaining to the CA certificates (every
+# PEM here is a root for Kyverno; the leaf and its chain come from the signature's annotations),
+# and, with identities, whose URI SAN is one of them (`keyless` with private roots: offline, no
+# Fulcio, no Rekor, no SCT; the subject is matched against the leaf's SANs).
+cpol_cert_entries() {
+  local u
+  if ((${#IDENTITIES[@]} == 0)); then
+    cat <<EOF
                 # or any leaf chaining to these CA certificates (every PEM here is a root for
                 # Kyverno); the leaf comes from the signature's certificate annotation
                 - certificates:
@@ -247,8 +304,26 @@ $(pem_blocks "${ROOTS[@]}" "${INTERS[@]}" | indent 22)
                     ctlog:
                       ignoreSCT: true
 EOF
+    return 0
+  fi
+  for u in "${IDENTITIES[@]}"; do
+    cat <<EOF
+                # or a leaf chaining to these CA certificates whose URI SAN is $u
+                # (the leaf and its chain come from the signature's certificate annotations)
+                - keyless:
+                    subject: '$u'
+                    roots: |-
+$(pem_blocks "${ROOTS[@]}" "${INTERS[@]}" | indent 22)
+                    rekor:
+                      url: https://rekor.sigstore.dev
+                      ignoreTlog: true
+                    ctlog:
+                      ignoreSCT: true
+EOF
+  done
 }
 
+ivpol_autogen() { [[ -z "$AUTOGEN" ]] || echo "daemonsets, deployments, jobs, statefulsets, replicasets, cronjobs"; }
 ivpol_common() { # NAME TITLE
   cat <<EOF
 apiVersion: policies.kyverno.io/$IVPOL_API
@@ -268,7 +343,7 @@ spec:
       enabled: false
   autogen:
     podControllers:
-      controllers: []
+      controllers: [$(ivpol_autogen)]
   matchConstraints:
     resourceRules:
       - apiGroups: [""]
@@ -303,15 +378,15 @@ EOF
 }
 
 # ------------------------------------------------------------------ ImageValidatingPolicy, Cosign
-# The transparency-log block of every cosign attestor: url is required by Kyverno 1.15 whenever
-# ctlog is set (the Rekor/CT keys then come from TUF), the checks themselves are off.
+# The transparency-log block of every cosign attestor, checks off. v1 (Kyverno >= 1.17): nothing
+# else, and no TUF is initialised. Older: url is required by Kyverno 1.15 whenever ctlog is set (the
+# Rekor/CT keys then come from TUF).
 ivpol_ctlog() {
-  cat <<EOF
-        ctlog:
-          url: https://rekor.sigstore.dev
-          insecureIgnoreTlog: true
-          insecureIgnoreSCT: true
-EOF
+  if [[ "$IVPOL_API" == v1 ]]; then
+    printf '        ctlog:\n          insecureIgnoreTlog: true\n          insecureIgnoreSCT: true\n'
+  else
+    printf '        ctlog:\n          url: https://rekor.sigstore.dev\n          insecureIgnoreTlog: true\n          insecureIgnoreSCT: true\n'
+  fi
   [[ -z "$TUF_MIRROR" ]] || cat <<EOF
         tuf:
           mirror: '$TUF_MIRROR'

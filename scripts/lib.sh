@@ -4,7 +4,9 @@
 #   source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 #
 # What it gives:
-#   REPO_ROOT, TOOLS_DIR (default $REPO_ROOT/.tools), PATH with $TOOLS_DIR/bin first
+#   REPO_ROOT, TOOLS_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/external-signer/tools: outside
+#   the clone, so that fresh clones reuse the builds), PATH with each pinned tool's directory
+#   $TOOLS_DIR/NAME-VERSION first (versions in scripts/peer-versions.sh)
 #   log / warn / die                  messages on stderr
 #   phase NAME / phase_end            timed phases; phases_summary prints them all
 #                                     (LIB_PHASES_ON_EXIT=1: also on any exit, e.g. a failure)
@@ -36,12 +38,18 @@ fi
 _LIB_SH_LOADED=1
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TOOLS_DIR="${TOOLS_DIR:-$REPO_ROOT/.tools}"
+TOOLS_DIR="${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/external-signer/tools}"
 export TOOLS_DIR
-case ":$PATH:" in
-  *":$TOOLS_DIR/bin:"*) ;;
-  *) PATH="$TOOLS_DIR/bin:$PATH" ;;
-esac
+# shellcheck source=scripts/peer-versions.sh
+source "$REPO_ROOT/scripts/peer-versions.sh"
+for _t in "${PEER_TOOLS[@]}"; do
+  _d=$(peer_tool_dir "$_t")
+  case ":$PATH:" in
+    *":$_d:"*) ;;
+    *) PATH="$_d:$PATH" ;;
+  esac
+done
+unset _t _d
 export PATH
 
 # Colour only on a terminal.
@@ -316,11 +324,13 @@ need_tools() {
       *) command -v "$c" >/dev/null 2>&1 && continue ;;
     esac
     case "$c" in
-      notation) how="run 'make peers' (builds notation v1.3.2 into ${TOOLS_DIR}/bin)" ;;
-      crane) how="run 'make peers' (builds crane v0.22.1 into ${TOOLS_DIR}/bin)" ;;
-      oras) how="run 'make peers' (builds oras v1.3.6 into ${TOOLS_DIR}/bin)" ;;
-      olareg) how="run 'make peers' (builds olareg v0.1.2 into ${TOOLS_DIR}/bin)" ;;
-      cosign) how="run 'make peers' (builds cosign v3.1.2 into ${TOOLS_DIR}/bin)" ;;
+      notation | crane | oras | olareg | cosign)
+        how="run 'make peers' (builds $c into $(peer_tool_dir "$c"))" ;;
+      kyverno | kyverno-controller)
+        how="run 'make peers-kyverno' (builds Kyverno $KYVERNO_VERSION into $(peer_tool_dir kyverno); minutes)" ;;
+      kube-apiserver | kubectl)
+        how="run 'make peers-admission' (builds Kubernetes $KUBE_VERSION into $(peer_tool_dir kube); minutes)" ;;
+      etcd) how="run 'make peers-admission' (builds etcd $ETCD_VERSION into $(peer_tool_dir etcd))" ;;
       jq | openssl | curl | docker-registry) how="run 'make peers' (Debian package $c)" ;;
       htpasswd) how="run 'make peers' (Debian package apache2-utils)" ;;
       softhsm2-util) how="install SoftHSM2: apt-get install softhsm2" ;;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # helper functions are run indirectly, through check
-# End-to-end tests of cosign-compat against the real cosign (v3.1.2, legacy `.sig` format) and
+# End-to-end tests of cosign-compat against the real cosign (v3.1.3, legacy `.sig` format) and
 # sigstore-rs (the `sigstore` crate 0.14, through cosign-compat/examples/sigstore-verify.rs), on a
 # local CNCF distribution registry started here (no Referrers API, plain HTTP on 127.0.0.1).
 #
@@ -25,7 +25,7 @@
 # usage: tests/e2e/cosign.sh
 # environment:
 #   E2E_COSIGN_KEY_SPECS  key specs for the per-spec cases (default: RSA-2048 RSA-3072 RSA-4096 EC-256)
-#   COSIGN                cosign binary (default: cosign on PATH, i.e. .tools/bin/cosign, else /tmp/peers/cosign)
+#   COSIGN                cosign binary (default: cosign on PATH, i.e. $TOOLS_DIR/cosign-v3.1.3/cosign)
 #   COSIGN_COMPAT_BIN     default target/release/cosign-compat (built here when missing or stale)
 #   SIGSTORE_VERIFY_BIN   default target/debug/examples/sigstore-verify (built here)
 #   KEEP_WORKDIR=1, CHECK_TIMEOUT (seconds per command, default 300)
@@ -46,11 +46,11 @@ COMMANDS="$REPO_ROOT/tests/data/commands"
 phase "preflight"
 need_tools crane jq openssl curl htpasswd cargo docker-registry
 COSIGN="${COSIGN:-$(command -v cosign || true)}"
-[[ -n "$COSIGN" ]] || die "cosign not found: run 'make peers' (builds cosign v3.1.2 into ${TOOLS_DIR}/bin)"
-[[ -x "$COSIGN" ]] || die "cosign not found: run 'make peers' (builds cosign v3.1.2 into ${TOOLS_DIR}/bin)"
-COSIGN_VERSION=$("$COSIGN" version --json 2>/dev/null | jq -r .gitVersion)
-[[ "$COSIGN_VERSION" == v3.1.2 ]] || warn "expected cosign v3.1.2, found '$COSIGN_VERSION' (run 'make peers')"
-log "cosign $COSIGN_VERSION ($COSIGN), crane $(crane version 2>/dev/null)"
+[[ -n "$COSIGN" ]] || die "cosign not found: run 'make peers' (builds cosign $COSIGN_VERSION into $(peer_tool_dir cosign))"
+[[ -x "$COSIGN" ]] || die "cosign not found: run 'make peers' (builds cosign $COSIGN_VERSION into $(peer_tool_dir cosign))"
+COSIGN_FOUND=$("$COSIGN" version --json 2>/dev/null | jq -r .gitVersion)
+[[ "$COSIGN_FOUND" == "$COSIGN_VERSION" ]] || warn "expected cosign $COSIGN_VERSION, found '$COSIGN_FOUND' (run 'make peers')"
+log "cosign $COSIGN_FOUND ($COSIGN), crane $(crane version 2>/dev/null)"
 
 phase "build (cosign-compat release binary, sigstore-verify example)"
 if [[ -z "${COSIGN_COMPAT_BIN:-}" ]]; then
