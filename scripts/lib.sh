@@ -17,6 +17,7 @@
 #                                     | crane (plain `crane registry serve`: no Referrers API either);
 #                                     prints 127.0.0.1:port once /v2/ answers (safe inside $(...))
 #   stop_registries / stop_services   stop everything started through this file
+#   register_group PID NAME           stop the process group PID leads (setsid) with the services
 #   pid_alive PID                     the process exists and is not a zombie
 #   spawn_service NAME LOG CMD...     start a background service, recorded for cleanup
 #   push_test_image REG REPO WORKDIR  push a fresh one-layer image with crane, print REG/REPO@sha256:...
@@ -246,7 +247,7 @@ stop_services() {
   while IFS=$'\t' read -r pid kind name; do
     [[ -n "$pid" ]] || continue
     if [[ -z "$prefix" || "$name" == "$prefix"* ]]; then
-      _stop_pid "$pid"
+      if [[ "$kind" == group ]]; then _stop_group "$pid"; else _stop_pid "$pid"; fi
     else
       keep+=("$(printf '%s\t%s\t%s' "$pid" "$kind" "$name")")
     fi
@@ -254,6 +255,19 @@ stop_services() {
   if ((${#keep[@]})); then printf '%s\n' "${keep[@]}" >"$_LIB_STATE/pids"; else : >"$_LIB_STATE/pids"; fi
 }
 stop_registries() { stop_services registry-; }
+# register_group PID NAME: PID leads a process group of its own (started with setsid); stop the
+# whole group (e.g. a build and its compilers) on exit, like a service.
+register_group() { printf '%s\t%s\t%s\n' "$1" group "$2" >>"$_LIB_STATE/pids"; }
+_stop_group() {
+  local pgid="$1" i
+  kill -0 -- "-$pgid" 2>/dev/null || return 0
+  kill -TERM -- "-$pgid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 -- "-$pgid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL -- "-$pgid" 2>/dev/null || true
+}
 # detach_services: forget the recorded services, so that they outlive this script (scripts/registry.sh).
 detach_services() { : >"$_LIB_STATE/pids"; }
 
