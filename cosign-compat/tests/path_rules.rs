@@ -9,12 +9,12 @@ use cosign_compat::sign::{CertificateMaterial, SigningKey, sign_payload};
 use cosign_compat::verify::{CertificateTrust, IdentityMatcher, Trust, VerifyOptions};
 use cosign_compat::{
     Digest, Error, LayerRejection, MemoryRegistry, SignatureLayer, SimpleSigningPayload,
-    VerifyError, attach, media_type,
+    VerifyError,
 };
 use sig_core::PrivateKey;
 use sig_core::x509::{parse_certificates, signature_checks_on_this_thread};
 
-use crate::support::{self, data, new_image, repo};
+use crate::support::{self, data, new_image, repo, store};
 
 fn x509(rel: &str) -> Vec<u8> {
     data(&format!("x509/{rel}"))
@@ -22,20 +22,6 @@ fn x509(rel: &str) -> Vec<u8> {
 
 fn text(rel: &str) -> String {
     String::from_utf8(x509(rel)).unwrap()
-}
-
-/// Stores `layers` as the signature manifest of `image`.
-fn store(registry: &MemoryRegistry, image: &Digest, layers: &[SignatureLayer]) {
-    for layer in layers {
-        registry.put_blob(&repo(), layer.payload());
-    }
-    let img = attach::signature_image(layers.iter().map(SignatureLayer::descriptor).collect());
-    registry.put_manifest(
-        &repo(),
-        Some(&image.signature_tag()),
-        media_type::OCI_MANIFEST,
-        &img.manifest,
-    );
 }
 
 /// A layer for `image` signed with `key_rel`, carrying `leaf_rel` and the chain `chain_rel`.

@@ -11,27 +11,13 @@ use cosign_compat::{
 };
 use sig_core::{CommandSigner, KeyFileSigner, PrivateKey};
 
-use crate::support::{self, key_options, material, new_image, pki, repo};
+use crate::support::{self, key_options, material, new_image, pki, repo, store};
 
 fn signed(spec: &str, image: &Digest) -> SignatureLayer {
     let key = PrivateKey::from_bytes(&pki(spec, "leaf.key"), None).unwrap();
     let payload = SimpleSigningPayload::new(&repo(), image.clone()).to_bytes();
     let sig = sign_payload(SigningKey::Key(&key), &payload, None).unwrap();
     SignatureLayer::new(payload, &sig)
-}
-
-/// Stores `layers` as the signature manifest of `image`, with their payload blobs.
-fn store(registry: &MemoryRegistry, image: &Digest, layers: &[SignatureLayer]) {
-    for layer in layers {
-        registry.put_blob(&repo(), layer.payload());
-    }
-    let img = attach::signature_image(layers.iter().map(SignatureLayer::descriptor).collect());
-    registry.put_manifest(
-        &repo(),
-        Some(&image.signature_tag()),
-        media_type::OCI_MANIFEST,
-        &img.manifest,
-    );
 }
 
 fn verify(

@@ -7,7 +7,7 @@ use cosign_compat::sign::CertificateMaterial;
 use cosign_compat::verify::{
     CertificateTrust, IdentityMatcher, Trust, VerificationKey, VerifyOptions,
 };
-use cosign_compat::{Digest, MemoryRegistry, Repository, media_type};
+use cosign_compat::{Digest, MemoryRegistry, Repository, SignatureLayer, attach, media_type};
 
 /// `tests/data/<path>` (workspace root).
 pub(crate) fn data_path(path: &str) -> PathBuf {
@@ -68,4 +68,18 @@ pub(crate) fn chain_options(spec: &str) -> VerifyOptions {
         .unwrap()
         .with_identity(IdentityMatcher::regex(".*").unwrap());
     VerifyOptions::new(Trust::Certificates(Box::new(trust)))
+}
+
+/// Stores `layers` as the signature manifest of `image`, with their payload blobs.
+pub(crate) fn store(registry: &MemoryRegistry, image: &Digest, layers: &[SignatureLayer]) {
+    for layer in layers {
+        registry.put_blob(&repo(), layer.payload());
+    }
+    let img = attach::signature_image(layers.iter().map(SignatureLayer::descriptor).collect());
+    registry.put_manifest(
+        &repo(),
+        Some(&image.signature_tag()),
+        media_type::OCI_MANIFEST,
+        &img.manifest,
+    );
 }

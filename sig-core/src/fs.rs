@@ -20,13 +20,7 @@ pub fn read_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
         .read(true)
         .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
         .open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{}, not a regular file", file_kind(&meta)),
-        ));
-    }
+    regular_file_metadata(&file)?;
     let mut buf = Vec::new();
     file.take(max + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > max {
@@ -53,17 +47,24 @@ pub fn open_private_append(path: &Path) -> io::Result<std::fs::File> {
         .mode(0o600)
         .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
         .open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{}, not a regular file", file_kind(&meta)),
-        ));
-    }
+    let meta = regular_file_metadata(&file)?;
     if meta.permissions().mode() & 0o077 != 0 {
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(file)
+}
+
+/// The metadata of `file`, or `InvalidData` naming its kind when it is not a regular file.
+fn regular_file_metadata(file: &std::fs::File) -> io::Result<std::fs::Metadata> {
+    let meta = file.metadata()?;
+    if meta.is_file() {
+        Ok(meta)
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}, not a regular file", file_kind(&meta)),
+        ))
+    }
 }
 
 /// "is a directory", "is a FIFO (named pipe)", ... for a file that is not a regular file.
