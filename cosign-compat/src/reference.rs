@@ -12,7 +12,7 @@
 //! The first path component is the registry when it is `localhost` or contains `.` or `:`;
 //! otherwise the registry is Docker Hub (`index.docker.io`), where single-component names get the
 //! `library/` namespace. Repositories are 1–255 characters of `a-z 0-9 _ - . /` (go-containerregistry
-//! 0.22; cosign v3.1.2 still builds with 0.21, which wants at least 2), tags 1–128 of
+//! 0.22; cosign v3.1.3 still builds with 0.21, which wants at least 2), tags 1–128 of
 //! `A-Z a-z 0-9 _ - .`, and digests exactly `sha256:` + 64 lowercase hex digits.
 
 use core::fmt;

@@ -1,4 +1,4 @@
-//! Byte-for-byte comparisons with outputs of the real cosign v3.1.2
+//! Byte-for-byte comparisons with outputs of the real cosign v3.1.3
 //! (`tests/data/cosign/regenerate.sh`, provenance in `tests/data/cosign/README.md`).
 
 use cosign_compat::payload::parse_annotations;

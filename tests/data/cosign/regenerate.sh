@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate the cosign golden outputs in this directory with the real cosign (see README.md).
-# Not run in CI. Needs cosign v3.1.2, crane, openssl, jq and docker-registry (`make peers`).
+# Not run in CI. Needs cosign v3.1.3, crane, openssl, jq and docker-registry (`make peers`).
 #
 #   tests/data/cosign/regenerate.sh
 #
@@ -14,7 +14,7 @@ pki="$REPO_ROOT/tests/data/pki"
 COSIGN=${COSIGN:-$(command -v cosign || echo /tmp/peers/cosign)}
 [[ -x "$COSIGN" ]] || die "cosign not found: run 'make peers'"
 version=$("$COSIGN" version --json 2>/dev/null | jq -r .gitVersion)
-[[ "$version" == v3.1.2 ]] || warn "expected cosign v3.1.2, found $version"
+[[ "$version" == v3.1.3 ]] || warn "expected cosign v3.1.3, found $version"
 
 W=$(make_workdir "$REPO_ROOT/.e2e" cosign-goldens)
 export DOCKER_CONFIG="$W/docker" HOME="$W/home"
