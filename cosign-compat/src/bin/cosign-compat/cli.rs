@@ -14,7 +14,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// `cosign verify --new-bundle-format=false`, cosign v2, Kyverno and sigstore-rs read.
 /// No transparency log, no Fulcio: bring your own key or certificate chain.
 #[derive(Debug, Parser)]
-#[command(name = "cosign-compat", version, max_term_width = 100)]
+#[command(
+    name = "cosign-compat",
+    version = env!("EXTERNAL_SIGNER_VERSION"),
+    long_version = concat!(env!("EXTERNAL_SIGNER_VERSION"), "\ncommit: ", env!("EXTERNAL_SIGNER_COMMIT_INFO")),
+    max_term_width = 100
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
