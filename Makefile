@@ -47,6 +47,14 @@ install: build ## install the plugin into notation's plugin directory (honours X
 dist: ## reproducible release archives + checksums.txt in DIST_DIR (default dist/): version from Cargo.toml, git commit embedded
 	DIST_DIR="$(DIST_DIR)" scripts/dist.sh
 
+# `make man` output.
+MAN_DIR ?= target/man
+
+.PHONY: man
+man: ## man pages of cosign-compat (clap_mangen, from its clap definitions) into MAN_DIR (default target/man)
+	$(CARGO) run --locked -q -p cosign-compat --bin cosign-compat -- man --out "$(MAN_DIR)"
+	@echo "man pages in $(MAN_DIR): man -l $(MAN_DIR)/cosign-compat.1"
+
 .PHONY: certificates
 certificates: ## make a test PKI root -> intermediate -> leaf (KEY_SPEC=RSA-4096|..|EC-521, CERT_DIR=examples)
 	scripts/certificates.sh --key-spec "$(KEY_SPEC)" --out "$(CERT_DIR)"

@@ -41,6 +41,12 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// Print the reference signatures of an image are stored under.
     Triangulate(TriangulateArgs),
+    /// Print a shell completion script, e.g. `cosign-compat completion bash >
+    /// ~/.local/share/bash-completion/completions/cosign-compat`.
+    Completion(CompletionArgs),
+    /// Write the man pages (cosign-compat.1, one per subcommand) into a directory (`make man`).
+    #[command(hide = true)]
+    Man(ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -261,4 +267,18 @@ pub(crate) struct TriangulateArgs {
     pub(crate) registry: RegistryArgs,
     /// The image (a tag is resolved to its digest).
     pub(crate) image: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// The directory the pages are written to (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: PathBuf,
 }
