@@ -14,6 +14,8 @@ export TOOLS_DIR
 CERT_DIR ?= examples
 KEY_SPEC ?= RSA-4096
 PLUGIN_BIN := target/release/notation-external-signer
+# `make dist` output (scripts/dist.sh).
+DIST_DIR ?= dist
 # Shell scripts `make lint` runs shellcheck over.
 SHELL_SCRIPTS = $(wildcard scripts/*.sh tests/e2e/*.sh .ci/run examples/*.sh tests/data/commands/*.sh)
 
@@ -40,6 +42,18 @@ install: build ## install the plugin into notation's plugin directory (honours X
 	install -d "$(PLUGIN_DIR)"
 	install -m 0755 $(PLUGIN_BIN) "$(PLUGIN_DIR)/notation-external-signer"
 	@echo "installed $(PLUGIN_DIR)/notation-external-signer"
+
+.PHONY: dist
+dist: ## reproducible release archives + checksums.txt in DIST_DIR (default dist/): version from Cargo.toml, git commit embedded
+	DIST_DIR="$(DIST_DIR)" scripts/dist.sh
+
+# `make man` output.
+MAN_DIR ?= target/man
+
+.PHONY: man
+man: ## man pages of cosign-compat (clap_mangen, from its clap definitions) into MAN_DIR (default target/man)
+	$(CARGO) run --locked -q -p cosign-compat --bin cosign-compat -- man --out "$(MAN_DIR)"
+	@echo "man pages in $(MAN_DIR): man -l $(MAN_DIR)/cosign-compat.1"
 
 .PHONY: certificates
 certificates: ## make a test PKI root -> intermediate -> leaf (KEY_SPEC=RSA-4096|..|EC-521, CERT_DIR=examples)
@@ -88,7 +102,7 @@ fuzz-corpus: ## replay every committed fuzz corpus input through its target (sta
 	cd fuzz && $(CARGO) test --locked --target-dir ../target --test corpus
 
 .PHONY: e2e
-e2e: e2e-notation e2e-cosign e2e-pkcs11 e2e-kyverno e2e-admission ## end-to-end against the real notation, cosign, Kyverno (CLI and admission) and registries
+e2e: e2e-notation e2e-cosign e2e-pkcs11 e2e-dist e2e-kyverno e2e-admission ## end-to-end against the real notation, cosign, Kyverno (CLI and admission) and registries; the release archives
 
 .PHONY: e2e-build
 e2e-build: peers
@@ -105,6 +119,10 @@ e2e-cosign: e2e-build ## cosign-compat against the real cosign and sigstore-rs
 .PHONY: e2e-pkcs11
 e2e-pkcs11: e2e-build ## notation sign/verify with keys in a SoftHSM2 token
 	tests/e2e/pkcs11.sh
+
+.PHONY: e2e-dist
+e2e-dist: peers ## release archives: reproducible (built twice), notation plugin install --file/--url (HTTPS, private CA), upgrade, uninstall, sign
+	tests/e2e/dist.sh
 
 .PHONY: e2e-kyverno
 e2e-kyverno: e2e-build peers-kyverno ## Kyverno CLI (kyverno test/apply, no cluster) against notation- and cosign-compat-signed images
@@ -165,7 +183,7 @@ ci: lint test doc deny ## what CI runs
 .PHONY: clean
 clean: ## remove build output and leftover e2e/demo work dirs (the peer tools stay in TOOLS_DIR: make clean-tools)
 	$(CARGO) clean
-	rm -rf .tools .e2e .demo
+	rm -rf .tools .e2e .demo dist
 
 .PHONY: clean-tools
 clean-tools: ## remove the built peer tools (TOOLS_DIR, shared by every clone of this user)

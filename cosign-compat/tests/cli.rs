@@ -204,3 +204,83 @@ fn a_held_signing_lock_is_reported_and_given_up_on() {
     assert!(text.contains("--lock-timeout"), "{text}");
     drop(held);
 }
+
+const SUBCOMMANDS: [&str; 6] =
+    ["generate", "sign", "attach", "verify", "triangulate", "completion"];
+
+#[test]
+fn completion_scripts_name_every_subcommand_and_bash_parses_them() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(&["completion", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        let script = String::from_utf8(out.stdout).unwrap();
+        for sub in SUBCOMMANDS {
+            assert!(script.contains(sub), "{shell} completion lacks {sub}");
+        }
+        // Flags of a subcommand are completed too.
+        assert!(
+            script.contains("certificate-chain"),
+            "{shell} completion lacks --certificate-chain"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cosign-compat.bash");
+    std::fs::write(&file, run(&["completion", "bash"]).stdout).unwrap();
+    let parsed = Command::new("bash").arg("-n").arg(&file).output().unwrap();
+    assert!(parsed.status.success(), "bash -n: {}", stderr(&parsed));
+    // Sourced, it registers the completion function for cosign-compat.
+    let sourced = Command::new("bash")
+        .arg("-c")
+        .arg("source \"$1\" && complete -p cosign-compat")
+        .arg("_")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(sourced.status.success(), "{}", stderr(&sourced));
+    assert!(String::from_utf8_lossy(&sourced.stdout).contains("cosign-compat"));
+}
+
+#[test]
+fn completion_for_an_unknown_shell_is_refused() {
+    let out = run(&["completion", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("tcsh") && err.contains("bash") && err.contains("fish"), "{err}");
+}
+
+#[test]
+fn man_pages_cover_every_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("man1");
+    let out = run(&["man", "--out", out_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let top = std::fs::read_to_string(out_dir.join("cosign-compat.1")).unwrap();
+    assert!(top.contains(".TH cosign-compat"), "{top}");
+    for sub in SUBCOMMANDS {
+        assert!(top.contains(sub), "cosign-compat.1 lacks {sub}");
+        let page = std::fs::read_to_string(out_dir.join(format!("cosign-compat-{sub}.1")))
+            .unwrap_or_else(|e| panic!("cosign-compat-{sub}.1: {e}"));
+        assert!(page.contains(".TH cosign-compat-"), "{page}");
+    }
+    let sign = std::fs::read_to_string(out_dir.join("cosign-compat-sign.1")).unwrap();
+    assert!(sign.contains("certificate\\-chain"), "{sign}");
+}
+
+#[test]
+fn man_into_an_unwritable_place_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = run(&["man", "--out", file.join("man1").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot write the man pages into"), "{}", stderr(&out));
+}
+
+#[test]
+fn version_shows_the_commit_or_says_it_is_unknown() {
+    let out = run(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with(concat!("cosign-compat ", env!("CARGO_PKG_VERSION"))), "{text}");
+    assert!(text.contains(&format!("commit: {}", env!("EXTERNAL_SIGNER_COMMIT_INFO"))), "{text}");
+}

@@ -18,7 +18,7 @@ pub fn metadata() -> MetadataResponse {
     MetadataResponse {
         name: PLUGIN_NAME,
         description: "Signs with keys that live anywhere: key files, signing programs, HSMs, remote services",
-        version: env!("CARGO_PKG_VERSION"),
+        version: env!("EXTERNAL_SIGNER_VERSION"),
         url: env!("CARGO_PKG_REPOSITORY"),
         supported_contract_versions: [CONTRACT_VERSION],
         capabilities: [CAPABILITY_RAW],

@@ -72,7 +72,14 @@ pub fn run(
         ))),
         "version" => {
             let m = handler::metadata();
-            let _ = write!(stdout, "{} - {}\nVersion: {}\n", m.name, m.description, m.version);
+            let _ = write!(
+                stdout,
+                "{} - {}\nVersion: {}\nCommit: {}\n",
+                m.name,
+                m.description,
+                m.version,
+                env!("EXTERNAL_SIGNER_COMMIT_INFO")
+            );
             return ExitCode::SUCCESS;
         }
         "doctor" => return doctor::run(&args[2..], stdout, env, now),

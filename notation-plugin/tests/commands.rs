@@ -32,7 +32,8 @@ fn metadata_has_exactly_the_required_fields() {
             ["capabilities", "description", "name", "supportedContractVersions", "url", "version"]
         );
         assert_eq!(meta["name"], "external-signer");
-        assert_eq!(meta["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(meta["version"], env!("EXTERNAL_SIGNER_VERSION"));
+        assert!(meta["version"].as_str().unwrap().starts_with(env!("CARGO_PKG_VERSION")));
         assert_eq!(meta["supportedContractVersions"], json!(["1.0"]));
         assert_eq!(meta["capabilities"], json!(["SIGNATURE_GENERATOR.RAW"]));
         assert!(!meta["description"].as_str().unwrap().is_empty());
@@ -57,9 +58,10 @@ fn version_command_prints_name_description_and_version() {
     assert_eq!(out.code, Some(0));
     assert!(out.stderr.is_empty());
     let expected = format!(
-        "external-signer - {}\nVersion: {}\n",
+        "external-signer - {}\nVersion: {}\nCommit: {}\n",
         meta["description"].as_str().unwrap(),
-        env!("CARGO_PKG_VERSION")
+        env!("EXTERNAL_SIGNER_VERSION"),
+        env!("EXTERNAL_SIGNER_COMMIT_INFO")
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
 }

@@ -14,7 +14,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// `cosign verify --new-bundle-format=false`, cosign v2, Kyverno and sigstore-rs read.
 /// No transparency log, no Fulcio: bring your own key or certificate chain.
 #[derive(Debug, Parser)]
-#[command(name = "cosign-compat", version, max_term_width = 100)]
+#[command(
+    name = "cosign-compat",
+    version = env!("EXTERNAL_SIGNER_VERSION"),
+    long_version = concat!(env!("EXTERNAL_SIGNER_VERSION"), "\ncommit: ", env!("EXTERNAL_SIGNER_COMMIT_INFO")),
+    max_term_width = 100
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -36,6 +41,12 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// Print the reference signatures of an image are stored under.
     Triangulate(TriangulateArgs),
+    /// Print a shell completion script, e.g. `cosign-compat completion bash >
+    /// ~/.local/share/bash-completion/completions/cosign-compat`.
+    Completion(CompletionArgs),
+    /// Write the man pages (cosign-compat.1, one per subcommand) into a directory (`make man`).
+    #[command(hide = true)]
+    Man(ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -256,4 +267,18 @@ pub(crate) struct TriangulateArgs {
     pub(crate) registry: RegistryArgs,
     /// The image (a tag is resolved to its digest).
     pub(crate) image: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// The directory the pages are written to (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: PathBuf,
 }

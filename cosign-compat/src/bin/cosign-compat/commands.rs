@@ -18,9 +18,11 @@ use cosign_compat::{
 use sig_core::{CommandSigner, KeyFileSigner, OutputEncoding, Signer};
 use zeroize::Zeroizing;
 
+use clap::CommandFactory as _;
+
 use crate::cli::{
-    AttachSignatureArgs, GenerateArgs, LockArgs, OutputFormat, RegistryArgs, SignArgs,
-    TriangulateArgs, TriangulateType, VerifyArgs,
+    AttachSignatureArgs, Cli, CompletionArgs, GenerateArgs, LockArgs, ManArgs, OutputFormat,
+    RegistryArgs, SignArgs, TriangulateArgs, TriangulateType, VerifyArgs,
 };
 
 /// A command failure: the message and cosign's exit code.
@@ -585,4 +587,23 @@ pub(crate) fn triangulate(ctx: &mut Context<'_>, args: TriangulateArgs) -> Resul
         TriangulateType::Digest => format!("{repository}@{digest}\n"),
     };
     write_out(ctx, line.as_bytes())
+}
+
+/// `completion SHELL`: the completion script `clap_complete` generates from the clap definitions.
+pub(crate) fn completion(ctx: &mut Context<'_>, args: &CompletionArgs) -> Result<(), Failure> {
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "cosign-compat", &mut script);
+    write_out(ctx, &script)
+}
+
+/// `man --out DIR`: the man pages `clap_mangen` generates from the clap definitions.
+pub(crate) fn man(args: &ManArgs) -> Result<(), Failure> {
+    std::fs::create_dir_all(&args.out)
+        .and_then(|()| clap_mangen::generate_to(Cli::command(), &args.out))
+        .map_err(|e| {
+            Failure::new(format!(
+                "cannot write the man pages into {}: {e} (pass a writable --out directory)",
+                args.out.display()
+            ))
+        })
 }
