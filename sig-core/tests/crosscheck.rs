@@ -17,14 +17,32 @@ fn josekit_verifier(signer: &dyn Signer) -> Box<dyn JwsVerifier> {
     } else {
         leaf.public_key_pem().unwrap()
     };
-    match signer.key_spec() {
-        KeySpec::Rsa2048 => Box::new(jws::PS256.verifier_from_pem(&pem).unwrap()),
-        KeySpec::Rsa3072 => Box::new(jws::PS384.verifier_from_pem(&pem).unwrap()),
-        KeySpec::Rsa4096 => Box::new(jws::PS512.verifier_from_pem(&pem).unwrap()),
-        KeySpec::Ec256 => Box::new(jws::ES256.verifier_from_pem(&pem).unwrap()),
-        KeySpec::Ec384 => Box::new(jws::ES384.verifier_from_pem(&pem).unwrap()),
-        KeySpec::Ec521 => Box::new(jws::ES512.verifier_from_pem(&pem).unwrap()),
-        other => panic!("{other}"),
+    let parse = || -> Result<Box<dyn JwsVerifier>, josekit::JoseError> {
+        Ok(match signer.key_spec() {
+            KeySpec::Rsa2048 => Box::new(jws::PS256.verifier_from_pem(&pem)?),
+            KeySpec::Rsa3072 => Box::new(jws::PS384.verifier_from_pem(&pem)?),
+            KeySpec::Rsa4096 => Box::new(jws::PS512.verifier_from_pem(&pem)?),
+            KeySpec::Ec256 => Box::new(jws::ES256.verifier_from_pem(&pem)?),
+            KeySpec::Ec384 => Box::new(jws::ES384.verifier_from_pem(&pem)?),
+            KeySpec::Ec521 => Box::new(jws::ES512.verifier_from_pem(&pem)?),
+            other => panic!("{other}"),
+        })
+    };
+    // Parsing the fixture's public key (not verifying our signature) has failed once in CI with
+    // OpenSSL's "X509_PUBKEY_get0: decode error", apparently while SoftHSM2 (the same libcrypto,
+    // used by this binary's PKCS#11 tests on other threads) was initialising. Retry the parse,
+    // with the thread's OpenSSL error queue cleared; a key that never parses still fails.
+    let mut attempts = 0;
+    loop {
+        match parse() {
+            Ok(verifier) => return verifier,
+            Err(_) if attempts < 4 => {
+                attempts += 1;
+                drop(openssl::error::ErrorStack::get());
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            Err(e) => panic!("josekit could not parse the public key: {e}"),
+        }
     }
 }
 
