@@ -73,20 +73,14 @@ fn read(path: &str) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))
 }
 
-/// PEM blocks of a bundle as DER certificates.
+/// The certificates of a PEM bundle, as DER.
 fn chain_certificates(pem_bundle: &[u8]) -> Result<Vec<Certificate>, String> {
-    let text = String::from_utf8_lossy(pem_bundle);
-    let mut out = Vec::new();
-    for block in text.split_inclusive("-----END CERTIFICATE-----") {
-        let Some(start) = block.find("-----BEGIN CERTIFICATE-----") else { continue };
-        let (_, der) = pem_rfc7468::decode_vec(&block.as_bytes()[start..])
-            .map_err(|e| format!("bad PEM in the chain: {e}"))?;
-        out.push(Certificate { encoding: CertificateEncoding::Der, data: der });
-    }
-    if out.is_empty() {
-        return Err("no certificate in the chain file".into());
-    }
-    Ok(out)
+    let certificates = sig_core::x509::parse_certificates(pem_bundle)
+        .map_err(|e| format!("bad certificate chain: {e}"))?;
+    Ok(certificates
+        .iter()
+        .map(|c| Certificate { encoding: CertificateEncoding::Der, data: c.as_der().to_vec() })
+        .collect())
 }
 
 async fn verify(args: &Args) -> Result<usize, String> {

@@ -16,12 +16,12 @@
 //! payload with the same signature is already there (cosign itself would add a duplicate).
 
 use serde::Serialize;
+use sig_core::oci::{Descriptor, Digest};
 
 use crate::error::AttachError;
 use crate::go_json;
 use crate::media_type::{OCI_CONFIG, OCI_MANIFEST};
-use crate::reference::Digest;
-use crate::signature::{Descriptor, MAX_LAYERS, SignatureManifest};
+use crate::signature::{GgcrDescriptor, MAX_LAYERS, SignatureManifest, same_signature};
 
 /// Go's zero `time.Time`, which go-containerregistry writes for images without a timestamp.
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -46,8 +46,8 @@ struct ManifestOut<'a> {
     schema_version: u32,
     #[serde(rename = "mediaType")]
     media_type: &'static str,
-    config: &'a Descriptor,
-    layers: &'a [Descriptor],
+    config: GgcrDescriptor<'a>,
+    layers: Vec<GgcrDescriptor<'a>>,
 }
 
 #[derive(Serialize)]
@@ -93,8 +93,8 @@ pub fn signature_image(layers: Vec<Descriptor>) -> SignatureImage {
     let manifest = go_json::to_vec(&ManifestOut {
         schema_version: 2,
         media_type: OCI_MANIFEST,
-        config: &config_descriptor,
-        layers: &layers,
+        config: GgcrDescriptor(&config_descriptor),
+        layers: layers.iter().map(GgcrDescriptor).collect(),
     });
     SignatureImage { config_digest: Digest::of(&config), layers, config, manifest }
 }
@@ -113,7 +113,7 @@ pub fn append(
     tag: &str,
 ) -> Result<Option<SignatureImage>, AttachError> {
     let mut layers = existing.map(|m| m.layers().to_vec()).unwrap_or_default();
-    if layers.iter().any(|l| l.same_signature(layer)) {
+    if layers.iter().any(|l| same_signature(l, layer)) {
         return Ok(None);
     }
     if layers.len() >= MAX_LAYERS {

@@ -1,7 +1,7 @@
 //! JSON the way Go's `encoding/json` writes and reads it, for byte-exact cosign payloads and
 //! manifests.
 //!
-//! Writing is [`sig_core::gojson`] (the same writer notation's payloads use): compact, struct
+//! Writing is `sig_core`'s `gojson` (the same writer notation's payloads use): compact, struct
 //! fields in declaration order, map keys sorted bytewise (use `BTreeMap`), Go's escaping.
 //!
 //! Reading: [`GoValue`] keeps object members in document order, so callers can apply Go's rules
@@ -11,7 +11,7 @@ use core::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
-pub(crate) use sig_core::gojson::to_vec;
+pub(crate) use sig_core::__private::gojson::to_vec;
 
 /// A parsed JSON value with object members in document order (duplicates kept).
 #[derive(Debug, Clone, PartialEq)]

@@ -61,11 +61,13 @@ pub use error::{
 };
 pub use payload::{Annotations, ParsedPayload, SimpleSigningPayload};
 pub use reference::{
-    DOCKER_HUB, Digest, Identifier, ImageReference, Repository, Transport, TransportPolicy,
-    registry_is_local, registry_is_loopback, registry_is_private, transport_policy,
+    DOCKER_HUB, Digest, Identifier, ImageReference, Repository, SignatureTag, Transport,
+    TransportPolicy, registry_is_local, registry_is_loopback, registry_is_private,
+    transport_policy,
 };
 pub use registry::{MemoryRegistry, Registry};
 #[cfg(feature = "registry")]
 pub use registry::{OciRegistry, RegistryOptions};
 pub use sig_core;
-pub use signature::{Descriptor, SignatureLayer, SignatureManifest};
+pub use sig_core::oci::Descriptor;
+pub use signature::{SignatureLayer, SignatureManifest};

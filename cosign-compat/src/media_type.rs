@@ -4,20 +4,10 @@
 /// Media type of a simple-signing payload layer.
 pub const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 
-/// OCI image manifest.
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-/// OCI image index.
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-/// OCI image config.
-pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-/// Docker image manifest v2 schema 2 (cosign writes it with `COSIGN_DOCKER_MEDIA_TYPES=1`).
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-/// Docker manifest list.
-pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-
-/// Every manifest media type a registry may return for an image or a signature manifest.
-pub const MANIFEST_TYPES: [&str; 4] =
-    [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST];
+/// The OCI and Docker media types, defined once in [`sig_core::oci`] for Notary and cosign.
+pub use sig_core::oci::{
+    DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, MANIFEST_TYPES, OCI_CONFIG, OCI_INDEX, OCI_MANIFEST,
+};
 
 /// Layer annotation with the std base64 (padded, single line) signature. Required.
 pub const ANNOTATION_SIGNATURE: &str = "dev.cosignproject.cosign/signature";

@@ -27,63 +27,23 @@ const DOCKER_HUB_ALIAS: &str = "docker.io";
 const REPOSITORY_CHARS: &str = "abcdefghijklmnopqrstuvwxyz0123456789_-./";
 const TAG_CHARS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.";
 
-/// A `sha256:<64 lowercase hex>` digest, the only algorithm cosign and go-containerregistry
-/// accept in references.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Digest(String);
+pub use sig_core::oci::Digest;
 
-impl Digest {
-    /// Parses `sha256:<64 lowercase hex>`.
-    ///
-    /// # Errors
-    ///
-    /// [`ReferenceError::Digest`] for any other algorithm, length or character.
-    pub fn new(text: &str) -> Result<Self, ReferenceError> {
-        let bad = |reason: &'static str| ReferenceError::Digest { digest: text.to_owned(), reason };
-        let hex = text
-            .strip_prefix("sha256:")
-            .ok_or_else(|| bad("only sha256 digests are supported (sha256:<64 hex digits>)"))?;
-        if hex.len() != 64 {
-            return Err(bad("a sha256 digest has exactly 64 hex digits"));
-        }
-        if !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-            return Err(bad("the hex digits must be lowercase 0-9a-f"));
-        }
-        Ok(Self(text.to_owned()))
-    }
+/// The tag cosign stores the signatures of an image under: `sha256-<hex>.sig`.
+pub trait SignatureTag {
+    /// `sha256-<hex>.sig` for this image digest.
+    fn signature_tag(&self) -> String;
+}
 
-    /// The digest of `data`.
-    pub fn of(data: &[u8]) -> Self {
-        Self(sig_core::HashAlgorithm::Sha256.oci_digest(data))
-    }
-
-    /// `sha256:<hex>`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The hex part.
-    pub fn hex(&self) -> &str {
-        &self.0["sha256:".len()..]
-    }
-
-    /// The tag cosign stores signatures of this image under: `sha256-<hex>.sig`.
-    pub fn signature_tag(&self) -> String {
+impl SignatureTag for Digest {
+    fn signature_tag(&self) -> String {
         format!("sha256-{}.{}", self.hex(), crate::media_type::SIGNATURE_TAG_SUFFIX)
     }
 }
 
-impl fmt::Display for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for Digest {
-    type Err = ReferenceError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::new(s)
+impl From<sig_core::oci::DigestError> for ReferenceError {
+    fn from(e: sig_core::oci::DigestError) -> Self {
+        Self::Digest { digest: e.digest, reason: e.reason }
     }
 }
 

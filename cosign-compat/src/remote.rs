@@ -8,7 +8,7 @@ use crate::attach;
 use crate::error::{AttachError, Error, LayerRejection, RegistryError, VerifyError};
 use crate::media_type::OCI_MANIFEST;
 use crate::payload::MAX_PAYLOAD_LEN;
-use crate::reference::{Digest, Identifier, ImageReference, Repository};
+use crate::reference::{Digest, Identifier, ImageReference, Repository, SignatureTag as _};
 use crate::registry::Registry;
 use crate::signature::{SignatureLayer, SignatureManifest};
 use crate::verify::{self, VerifiedSignature, VerifyOptions};
@@ -219,7 +219,7 @@ fn equivalent_layer(
     algorithm: sig_core::SignatureAlgorithm,
 ) -> Option<usize> {
     let ours = layer.descriptor();
-    let without_signature = |d: &crate::signature::Descriptor| {
+    let without_signature = |d: &sig_core::oci::Descriptor| {
         let mut annotations = d.annotations.clone();
         annotations.remove(crate::media_type::ANNOTATION_SIGNATURE);
         (d.media_type.clone(), d.size, d.digest.clone(), annotations)
@@ -252,7 +252,7 @@ fn still_there(
     registry: &dyn Registry,
     repository: &Repository,
     image: &Digest,
-    descriptor: &crate::signature::Descriptor,
+    descriptor: &sig_core::oci::Descriptor,
 ) -> Result<Option<usize>, Error> {
     Ok(fetch_signature_manifest(registry, repository, image)?
         .filter(|m| m.contains(descriptor))
@@ -299,7 +299,7 @@ pub fn verify_image(
 fn fetch_layer(
     registry: &dyn Registry,
     repository: &Repository,
-    descriptor: &crate::signature::Descriptor,
+    descriptor: &sig_core::oci::Descriptor,
 ) -> Result<SignatureLayer, LayerRejection> {
     if descriptor.media_type != crate::media_type::SIMPLE_SIGNING {
         return Err(LayerRejection::NotSimpleSigning(descriptor.media_type.clone()));

@@ -11,60 +11,52 @@
 //!                 "dev.sigstore.cosign/chain":"<intermediates then root, PEM>"}}
 //! ```
 
-use std::collections::BTreeMap;
-
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use sig_core::oci::{Descriptor, Digest};
 
 use crate::error::{LayerRejection, ManifestError};
 use crate::media_type::{
     ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN, ANNOTATION_SIGNATURE, DOCKER_MANIFEST, OCI_MANIFEST,
     SIMPLE_SIGNING,
 };
-use crate::reference::Digest;
 
 /// Largest signature manifest read (4 MiB, the OCI distribution spec's manifest limit).
 pub const MAX_MANIFEST_LEN: usize = 4 << 20;
 /// Most layers read from one signature manifest (cosign's limit).
 pub const MAX_LAYERS: usize = 1000;
 
-/// An OCI content descriptor as go-containerregistry writes it (`mediaType`, `size`, `digest`,
-/// `annotations`; other members are not kept).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Descriptor {
-    /// Media type.
-    #[serde(rename = "mediaType", default)]
-    pub media_type: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// Digest, `algorithm:hex`.
-    pub digest: String,
-    /// Annotations, sorted by key.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
+/// The signature annotation of a layer descriptor.
+fn signature_of(layer: &Descriptor) -> Option<&str> {
+    layer.annotations.get(ANNOTATION_SIGNATURE).map(String::as_str)
 }
 
-impl Descriptor {
-    /// A descriptor for `data`.
-    pub fn of(media_type: &str, data: &[u8]) -> Self {
-        Self {
-            media_type: media_type.to_owned(),
-            size: data.len() as u64,
-            digest: Digest::of(data).to_string(),
-            annotations: BTreeMap::new(),
+/// Whether two layer descriptors hold the same signature: same payload digest and same signature
+/// annotation (how an append is de-duplicated).
+pub(crate) fn same_signature(a: &Descriptor, b: &Descriptor) -> bool {
+    a.digest == b.digest && signature_of(a) == signature_of(b)
+}
+
+/// A descriptor as go-containerregistry writes it (`v1.Descriptor`): `mediaType`, `size`,
+/// `digest`, then `annotations` when there are any. The image specification's order, which
+/// [`Descriptor`]'s own `Serialize` follows, puts `digest` before `size`; cosign's manifests do not.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct GgcrDescriptor<'a>(pub(crate) &'a Descriptor);
+
+impl Serialize for GgcrDescriptor<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let d = self.0;
+        let with_annotations = !d.annotations.is_empty();
+        let mut out =
+            serializer.serialize_struct("Descriptor", 3 + usize::from(with_annotations))?;
+        out.serialize_field("mediaType", &d.media_type)?;
+        out.serialize_field("size", &d.size)?;
+        out.serialize_field("digest", &d.digest)?;
+        if with_annotations {
+            out.serialize_field("annotations", &d.annotations)?;
         }
-    }
-
-    /// The signature annotation.
-    pub fn signature(&self) -> Option<&str> {
-        self.annotations.get(ANNOTATION_SIGNATURE).map(String::as_str)
-    }
-
-    /// Whether `other` is the same signature: same payload digest and same signature annotation
-    /// (how an append is de-duplicated).
-    pub fn same_signature(&self, other: &Self) -> bool {
-        self.digest == other.digest && self.signature() == other.signature()
+        out.end()
     }
 }
 
@@ -129,7 +121,7 @@ impl SignatureLayer {
                 descriptor.digest
             )));
         }
-        let signature = descriptor.signature().ok_or(LayerRejection::MissingSignature)?;
+        let signature = signature_of(descriptor).ok_or(LayerRejection::MissingSignature)?;
         Ok(Self {
             payload,
             signature: signature.to_owned(),
@@ -245,7 +237,7 @@ impl SignatureManifest {
 
     /// Whether a layer with the same payload digest and signature is already there.
     pub fn contains(&self, layer: &Descriptor) -> bool {
-        self.layers.iter().any(|l| l.same_signature(layer))
+        self.layers.iter().any(|l| same_signature(l, layer))
     }
 }
 
@@ -257,7 +249,8 @@ mod tests {
     fn descriptor_fields_in_ggcr_order() {
         let layer =
             SignatureLayer::new(b"{}".to_vec(), b"sig").with_certificate("C").with_chain("X");
-        let json = String::from_utf8(crate::go_json::to_vec(&layer.descriptor())).unwrap();
+        let json = String::from_utf8(crate::go_json::to_vec(&GgcrDescriptor(&layer.descriptor())))
+            .unwrap();
         assert_eq!(
             json,
             r#"{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","annotations":{"dev.cosignproject.cosign/signature":"c2ln","dev.sigstore.cosign/certificate":"C","dev.sigstore.cosign/chain":"X"}}"#

@@ -19,6 +19,7 @@ pub(crate) mod chain;
 
 use std::time::SystemTime;
 
+use sig_core::__private::pem;
 use sig_core::{
     Certificate, HashAlgorithm, KeySpec, PublicKey, SignatureAlgorithm, SignatureScheme,
 };
@@ -44,10 +45,11 @@ impl VerificationKey {
     /// P-256/384/521.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerifyError> {
         let bad = |reason: String| VerifyError::PublicKey { reason };
-        let text = String::from_utf8_lossy(bytes);
-        let der = if text.contains("-----BEGIN") {
-            let block = pem_blocks(&text)
+        let der = if String::from_utf8_lossy(bytes).contains("-----BEGIN") {
+            // Blocks whose base64 does not decode are passed over.
+            let block = pem::blocks(bytes)
                 .into_iter()
+                .filter_map(|block| Some((block.label, block.der.ok()?)))
                 .find(|(label, _)| {
                     matches!(label.as_str(), "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE")
                 })
@@ -93,25 +95,6 @@ impl VerificationKey {
     pub fn public_key(&self) -> &PublicKey {
         &self.key
     }
-}
-
-/// Splits PEM text into (label, DER) blocks, skipping blocks that do not decode.
-fn pem_blocks(text: &str) -> Vec<(String, Vec<u8>)> {
-    const BEGIN: &str = "-----BEGIN ";
-    const END: &str = "-----END ";
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find(BEGIN) {
-        let block = &rest[start..];
-        let Some(end) = block.find(END) else { break };
-        let Some(close) = block[end + END.len()..].find("-----") else { break };
-        let len = end + END.len() + close + "-----".len();
-        if let Ok((label, der)) = pem_rfc7468::decode_vec(&block.as_bytes()[..len]) {
-            out.push((label.to_owned(), der));
-        }
-        rest = &block[len..];
-    }
-    out
 }
 
 /// Wraps a PKCS#1 `RSAPublicKey` in a `SubjectPublicKeyInfo`.
@@ -375,7 +358,7 @@ pub fn verify_layer(
 
 fn check_identity(leaf: &Certificate, trust: &CertificateTrust) -> Result<(), LayerRejection> {
     if !trust.identities.is_empty() {
-        let sans = chain::subject_alternative_names(leaf);
+        let sans = leaf.san_identities();
         if !sans.iter().any(|san| trust.identities.iter().any(|m| m.matches(san))) {
             return Err(LayerRejection::Identity { sans, wanted: join(&trust.identities) });
         }
@@ -416,9 +399,10 @@ fn check_signature(
 }
 
 /// The certificate's subject alternative names in the order cosign matches and prints them
-/// (DNS names, e-mail addresses, IP addresses, URIs, Fulcio `OtherName`).
+/// (DNS names, e-mail addresses, IP addresses, URIs, Fulcio `OtherName`):
+/// [`Certificate::san_identities`].
 pub fn certificate_identities(certificate: &Certificate) -> Vec<String> {
-    chain::subject_alternative_names(certificate)
+    certificate.san_identities()
 }
 
 /// `cosign verify`'s standard output for `verified`: a JSON array of the payloads re-marshalled

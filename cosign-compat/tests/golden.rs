@@ -1,6 +1,7 @@
 //! Byte-for-byte comparisons with outputs of the real cosign v3.1.3
 //! (`tests/data/cosign/regenerate.sh`, provenance in `tests/data/cosign/README.md`).
 
+use cosign_compat::SignatureTag as _;
 use cosign_compat::payload::parse_annotations;
 use cosign_compat::remote::{self, AttachOutcome};
 use cosign_compat::sign::CertificateMaterial;

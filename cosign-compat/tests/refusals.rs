@@ -2,6 +2,7 @@
 //! annotations, failing signers. None of it may panic.
 
 use base64::Engine as _;
+use cosign_compat::SignatureTag as _;
 use cosign_compat::remote;
 use cosign_compat::sign::{SigningKey, sign_payload};
 use cosign_compat::verify::{Trust, VerificationKey, VerifyOptions};
@@ -239,7 +240,7 @@ fn failing_signers_are_refused_before_anything_is_pushed() {
 }
 
 /// Issue 14, item 13: a docker config that is a FIFO is refused at once, naming the file (it
-/// goes through `sig_core::fs::read_bounded`, which opens without blocking).
+/// goes through `sig_core::__private::fs::read_bounded`, which opens without blocking).
 #[test]
 fn docker_config_that_is_a_fifo_is_refused_without_blocking() {
     let tmp = tempfile::tempdir().unwrap();

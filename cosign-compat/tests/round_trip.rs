@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use cosign_compat::SignatureTag as _;
 use cosign_compat::remote::{self, AttachOptions, AttachOutcome};
 use cosign_compat::sign::{SigningKey, sign_payload};
 use cosign_compat::{

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use cosign_compat::SignatureTag as _;
 use cosign_compat::sign::CertificateMaterial;
 use cosign_compat::verify::{
     CertificateTrust, IdentityMatcher, Trust, VerificationKey, VerifyOptions,

@@ -414,12 +414,13 @@ fn read_password(env: Env<'_>) -> Result<Option<Zeroizing<String>>, PluginError>
     let Some(path) = env(PASSWORD_FILE_ENV) else {
         return Ok(None);
     };
-    let bytes = sig_core::fs::read_bounded(path.as_ref(), 64 * 1024).map_err(|source| {
-        PluginError::from(sig_core::Error::from(sig_core::KeyError::PasswordFile {
-            path: path.clone().into(),
-            source,
-        }))
-    })?;
+    let bytes =
+        sig_core::__private::fs::read_bounded(path.as_ref(), 64 * 1024).map_err(|source| {
+            PluginError::from(sig_core::Error::from(sig_core::KeyError::PasswordFile {
+                path: path.clone().into(),
+                source,
+            }))
+        })?;
     let bytes = Zeroizing::new(bytes);
     let text = String::from_utf8_lossy(&bytes);
     // A trailing newline from `echo pw > file` is not part of the password.

@@ -117,7 +117,7 @@ fn check(
             PinSource::Environment => report.ok(&format!("token PIN from {PIN_ENV}")),
             PinSource::File(file) | PinSource::UriPinSource(file) => {
                 report.ok(&format!("token PIN from the file {}", file.display()));
-                if sig_core::fs::readable_by_others(&file) {
+                if sig_core::__private::fs::readable_by_others(&file) {
                     report.warn(&format!(
                         "{} is readable by group or others; chmod 600 it",
                         file.display()
@@ -155,7 +155,7 @@ fn check(
 
     report.section("key");
     if let Some(key) = &config.private_key
-        && sig_core::fs::readable_by_others(key)
+        && sig_core::__private::fs::readable_by_others(key)
     {
         report.warn(&format!("{} is readable by group or others; chmod 600 it", key.display()));
     }

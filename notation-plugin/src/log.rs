@@ -23,7 +23,7 @@ impl Log {
     pub fn from_env(env: crate::config::Env<'_>) -> Self {
         let file = env(LOG_ENV)
             .filter(|p| !p.is_empty())
-            .and_then(|path| sig_core::fs::open_private_append(path.as_ref()).ok());
+            .and_then(|path| sig_core::__private::fs::open_private_append(path.as_ref()).ok());
         Self { file }
     }
 

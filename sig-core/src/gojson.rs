@@ -17,7 +17,7 @@ use serde_json::Value;
 
 /// A `serde_json` formatter that adds Go's HTML-safe and line-separator escapes.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct GoFormatter;
+pub(crate) struct GoFormatter;
 
 impl serde_json::ser::Formatter for GoFormatter {
     fn write_string_fragment<W: ?Sized + io::Write>(
@@ -55,7 +55,7 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
 }
 
 /// Appends `s` as a Go JSON string literal (with HTML escaping, as `json.Marshal` does).
-pub fn write_string(out: &mut String, s: &str) {
+pub(crate) fn write_string(out: &mut String, s: &str) {
     // A `str` always serialises, and to UTF-8.
     out.push_str(&String::from_utf8(to_vec(s)).unwrap_or_default());
 }
@@ -63,7 +63,7 @@ pub fn write_string(out: &mut String, s: &str) {
 /// A float64 as Go's `encoding/json` writes it: shortest round-trip digits, plain notation for
 /// `1e-6 <= |f| < 1e21`, otherwise exponent form with a signed exponent (`1e+21`, `1e-7`).
 /// `None` for NaN and infinities, which Go refuses to encode.
-pub fn format_float(f: f64) -> Option<String> {
+pub(crate) fn format_float(f: f64) -> Option<String> {
     if !f.is_finite() {
         return None;
     }
@@ -87,7 +87,7 @@ pub fn format_float(f: f64) -> Option<String> {
 /// # Errors
 ///
 /// A number Go cannot represent as a finite float64.
-pub fn write_value(out: &mut String, value: &Value) -> Result<(), String> {
+pub(crate) fn write_value(out: &mut String, value: &Value) -> Result<(), String> {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -134,7 +134,7 @@ pub fn write_value(out: &mut String, value: &Value) -> Result<(), String> {
 /// # Errors
 ///
 /// Input that is not a JSON object, or holds a number Go cannot encode.
-pub fn remarshal_object(json: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn remarshal_object(json: &[u8]) -> Result<Vec<u8>, String> {
     let value: Value = serde_json::from_slice(json).map_err(|e| e.to_string())?;
     if !value.is_object() {
         return Err("the payload is not a JSON object".to_owned());

@@ -13,8 +13,9 @@
 //! - [`CertificateChain`]: PEM or DER in any order, ordered leaf → root and checked by notation's
 //!   rules, each failure naming the certificate and the rule.
 //! - [`envelope::sign`] / [`envelope::verify`]: Notary JWS and COSE envelopes byte-compatible
-//!   with notation v1.3, over a [`NotaryPayload`]; [`media_type`] spells every media type and
-//!   header name once.
+//!   with notation v1.3, over a [`NotaryPayload`]; [`media_type`] spells every Notary media type
+//!   and header name once, [`oci`] the OCI digests, descriptors and media types that Notary and
+//!   cosign signatures share.
 //!
 //! The crate reads files only where a function says so (`open`, `from_file`), runs programs only
 //! in [`CommandSigner`], and takes the time as a parameter. Its only global state is the list of
@@ -64,15 +65,41 @@ mod algorithm;
 pub mod ecdsa;
 pub mod envelope;
 mod error;
-pub mod fs;
-pub mod gojson;
+mod fs;
+mod gojson;
 mod hex;
 mod key;
 pub mod media_type;
+pub mod oci;
 pub mod payload;
 mod pem;
 pub mod signer;
+mod timestamp;
 pub mod x509;
+
+/// **Not public API.** Helpers that the workspace's other crates (the notation plugin,
+/// cosign-compat) share with sig-core so that each exists once: bounded file reads, Go-style
+/// JSON, the PEM splitter and the RFC 3339 formatter of messages. Hidden from the
+/// documentation; they may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    /// Bounded, non-blocking file reads and private log files.
+    pub mod fs {
+        pub use crate::fs::{MAX_FILE_LEN, open_private_append, read_bounded, readable_by_others};
+    }
+    /// JSON bytes as Go's `encoding/json` writes them.
+    pub mod gojson {
+        pub use crate::gojson::to_vec;
+    }
+    /// The PEM blocks of a text.
+    pub mod pem {
+        pub use crate::pem::{PemBlock, blocks, looks_like_pem};
+    }
+    /// RFC 3339 text of times in messages.
+    pub mod timestamp {
+        pub use crate::timestamp::{rfc3339, rfc3339_with_fraction};
+    }
+}
 
 pub use algorithm::{HashAlgorithm, KeySpec, SignatureAlgorithm, SignatureScheme};
 /// The PKCS#11 binding, whose error is the source of [`Pkcs11Error::Call`].
@@ -90,7 +117,8 @@ pub use error::{
     SignatureDiagnosis,
 };
 pub use key::{PrivateKey, PublicKey};
-pub use payload::{Descriptor, NotaryPayload};
+pub use oci::Descriptor;
+pub use payload::NotaryPayload;
 /// The JSON library of [`ExtendedAttribute::value`].
 pub use serde_json;
 pub use signer::{CommandSigner, KeyFileSigner, OutputEncoding, Signer, sign_verified};

@@ -1,4 +1,5 @@
-//! Media types, annotation keys and header names of Notary signatures, each spelled once.
+//! Media types, annotation keys and header names of Notary signatures, each spelled once (the
+//! OCI media types are in [`oci`](crate::oci)).
 //!
 //! Values are those notation v1.3 writes (notation-go `internal/envelope`, notation-core-go
 //! `signature/jws/types.go` and `signature/cose/envelope.go`); see the Notary Project
@@ -15,15 +16,6 @@ pub const NOTARY_PAYLOAD: &str = "application/vnd.cncf.notary.payload.v1+json";
 
 /// `artifactType` of a Notary signature manifest (and `config.mediaType` of the legacy form).
 pub const NOTARY_SIGNATURE_ARTIFACT: &str = "application/vnd.cncf.notary.signature";
-
-/// OCI image manifest.
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-
-/// OCI image index.
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-
-/// The OCI empty descriptor (`{}`), the config of an OCI 1.1 signature manifest.
-pub const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 
 /// Signature manifest annotation: a JSON array (as a string) of the lowercase hex SHA-256 of each
 /// certificate of the chain, leaf first.

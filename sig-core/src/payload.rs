@@ -23,56 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::EnvelopeError;
 use crate::gojson::write_string;
-
-/// An OCI content descriptor, reduced to the fields notation signs.
-///
-/// notation keeps `mediaType`, `digest`, `size` and `annotations` of the target artifact
-/// (notation-go `SanitizeTargetArtifact`); `urls`, `data`, `platform` and `artifactType` are
-/// accepted when parsing and dropped.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct Descriptor {
-    /// Media type of the target, e.g. `application/vnd.oci.image.manifest.v1+json`.
-    pub media_type: String,
-    /// Digest of the target, `<algorithm>:<lowercase hex>`.
-    pub digest: String,
-    /// Size of the target in bytes.
-    pub size: u64,
-    /// User metadata (`notation sign --user-metadata k=v`); `None` and empty are both omitted.
-    #[serde(default, skip_serializing_if = "annotations_absent")]
-    pub annotations: Option<BTreeMap<String, String>>,
-}
-
-fn annotations_absent(annotations: &Option<BTreeMap<String, String>>) -> bool {
-    annotations.as_ref().is_none_or(BTreeMap::is_empty)
-}
-
-impl Descriptor {
-    /// A descriptor without annotations.
-    pub fn new(media_type: impl Into<String>, digest: impl Into<String>, size: u64) -> Self {
-        Self { media_type: media_type.into(), digest: digest.into(), size, annotations: None }
-    }
-
-    /// Adds one annotation.
-    #[must_use]
-    pub fn annotation(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.annotations.get_or_insert_with(BTreeMap::new).insert(key.into(), value.into());
-        self
-    }
-
-    /// Replaces the annotations.
-    #[must_use]
-    pub fn with_annotations(mut self, annotations: BTreeMap<String, String>) -> Self {
-        self.annotations = Some(annotations);
-        self
-    }
-
-    /// The annotations that are present (empty when there are none).
-    fn present_annotations(&self) -> Option<&BTreeMap<String, String>> {
-        self.annotations.as_ref().filter(|a| !a.is_empty())
-    }
-}
+use crate::oci::Descriptor;
 
 /// The signed payload of a Notary signature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,7 +49,7 @@ impl NotaryPayload {
         let d = &self.target_artifact;
         let mut out = String::with_capacity(160);
         out.push_str(r#"{"targetArtifact":{"#);
-        if let Some(annotations) = d.present_annotations() {
+        if let Some(annotations) = present(&d.annotations) {
             out.push_str(r#""annotations":"#);
             write_annotations(&mut out, annotations);
             out.push(',');
@@ -122,7 +73,7 @@ impl NotaryPayload {
         out.push_str(r#","digest":"#);
         write_string(&mut out, &d.digest);
         out.push_str(&format!(r#","size":{}"#, d.size));
-        if let Some(annotations) = d.present_annotations() {
+        if let Some(annotations) = present(&d.annotations) {
             out.push_str(r#","annotations":"#);
             write_annotations(&mut out, annotations);
         }
@@ -142,14 +93,15 @@ impl NotaryPayload {
             .map_err(|e| EnvelopeError::Payload(format!("not a Notary payload v1: {e}")))?;
         let d = wire.target_artifact;
         Ok(Self {
-            target_artifact: Descriptor {
-                media_type: d.media_type,
-                digest: d.digest,
-                size: d.size,
-                annotations: d.annotations,
-            },
+            target_artifact: Descriptor::new(d.media_type, d.digest, d.size)
+                .with_annotations(d.annotations.unwrap_or_default()),
         })
     }
+}
+
+/// The annotations when there are any: notation omits an empty map.
+fn present(annotations: &BTreeMap<String, String>) -> Option<&BTreeMap<String, String>> {
+    (!annotations.is_empty()).then_some(annotations)
 }
 
 fn write_annotations(out: &mut String, annotations: &BTreeMap<String, String>) {

@@ -5,19 +5,21 @@
 
 /// One decoded PEM block.
 #[derive(Debug)]
-pub(crate) struct PemBlock {
-    pub(crate) label: String,
-    pub(crate) der: Result<Vec<u8>, String>,
+pub struct PemBlock {
+    /// The label of the `-----BEGIN <label>-----` line.
+    pub label: String,
+    /// The decoded bytes, or why the block does not decode.
+    pub der: Result<Vec<u8>, String>,
 }
 
 /// Whether `bytes` look like PEM rather than DER.
-pub(crate) fn looks_like_pem(bytes: &[u8]) -> bool {
+pub fn looks_like_pem(bytes: &[u8]) -> bool {
     bytes.windows(11).any(|w| w == b"-----BEGIN ")
 }
 
 /// The PEM blocks of `text`, in order. A block whose base64 is damaged is returned with an error,
 /// so callers can name it.
-pub(crate) fn blocks(text: &[u8]) -> Vec<PemBlock> {
+pub fn blocks(text: &[u8]) -> Vec<PemBlock> {
     let text = String::from_utf8_lossy(text);
     let mut out = Vec::new();
     let mut rest: &str = &text;

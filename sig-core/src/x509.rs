@@ -15,6 +15,7 @@
 //! the plugin from signing with a chain that a verifier following RFC 5280 (cosign, OpenSSL)
 //! rejects.
 
+mod access;
 mod chain;
 mod constraints;
 mod pss;
@@ -31,8 +32,7 @@ use const_oid::db::rfc5912::{
     SHA_384_WITH_RSA_ENCRYPTION, SHA_512_WITH_RSA_ENCRYPTION,
 };
 use der::{Decode, Encode};
-use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName};
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
 
 pub use chain::CertificateChain;
 pub use constraints::SUBJECT_ALT_NAME;
@@ -172,23 +172,6 @@ impl Certificate {
     /// Lowercase hex SHA-256 of the DER (notation's `io.cncf.notary.x509chain.thumbprint#S256`).
     pub fn sha256_thumbprint(&self) -> String {
         crate::hex::encode(&crate::HashAlgorithm::Sha256.digest(&self.der))
-    }
-
-    /// Subject alternative names that are URIs or e-mail addresses (cosign identities).
-    pub fn san_identities(&self) -> Vec<String> {
-        let Ok(Some((_, san))) = self.cert.tbs_certificate().get_extension::<SubjectAltName>()
-        else {
-            return Vec::new();
-        };
-        san.0
-            .iter()
-            .filter_map(|name| match name {
-                GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
-                GeneralName::Rfc822Name(email) => Some(email.to_string()),
-                GeneralName::DnsName(dns) => Some(dns.to_string()),
-                _ => None,
-            })
-            .collect()
     }
 
     /// Whether subject and issuer are the same name and the certificate verifies with its own key.
@@ -413,11 +396,4 @@ fn split_der(mut bytes: &[u8]) -> Result<Vec<Vec<u8>>, CertificateError> {
     Ok(out)
 }
 
-/// RFC 3339 text of a time, for messages.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    let t = time::OffsetDateTime::from(t);
-    t.replace_nanosecond(0)
-        .unwrap_or(t)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| format!("{t:?}"))
-}
+pub(crate) use crate::timestamp::rfc3339;

@@ -57,7 +57,8 @@ fn valid_fixture_chains_pass_in_every_file_form() {
             assert!(!chain.leaf().is_self_signed());
             assert_eq!(
                 chain.leaf().san_identities(),
-                ["https://signer.example.test", "signer@example.test"]
+                ["signer@example.test", "https://signer.example.test"],
+                "cosign's order: e-mail addresses before URIs"
             );
         }
         let chain = CertificateChain::open(&pki(dir, "chain.pem")).unwrap();

@@ -62,7 +62,7 @@ pub fn signing_time(signer: &dyn Signer) -> SystemTime {
 
 pub fn descriptor() -> Descriptor {
     Descriptor::new(
-        media_type::OCI_MANIFEST,
+        sig_core::oci::OCI_MANIFEST,
         "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0",
         481,
     )

@@ -4,7 +4,7 @@
 use sig_core::envelope::{self, EnvelopeFormat, SigningScheme};
 use sig_core::{
     Certificate, CertificateChain, CertificateError, ChainRule, Descriptor, EnvelopeError, KeySpec,
-    NotaryPayload, SignatureAlgorithm, media_type,
+    NotaryPayload, SignatureAlgorithm,
 };
 
 use crate::common::*;
@@ -34,7 +34,7 @@ fn verifies_notation_go_jws_signature() {
     assert_eq!(verified.signing_agent(), Some("Notation/1.0.0"));
     assert!(verified.chain().leaf().subject().contains("CN=alpine"));
     let descriptor = Descriptor::new(
-        media_type::OCI_MANIFEST,
+        sig_core::oci::OCI_MANIFEST,
         "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0",
         481,
     );

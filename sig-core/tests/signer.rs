@@ -556,10 +556,10 @@ fn files_that_are_not_regular_files_are_refused_without_blocking() {
         let messages = vec![
             full(&CertificateChain::open(&path).unwrap_err()),
             full(&KeyFileSigner::open(&path, None, &pki("ec-256", "chain.pem")).unwrap_err()),
-            full(&sig_core::fs::read_bounded(&path, 1024).unwrap_err()),
+            full(&sig_core::__private::fs::read_bounded(&path, 1024).unwrap_err()),
             #[cfg(feature = "pkcs11")]
             full(&sig_core::Pkcs11Pin::from_file(&path).unwrap_err()),
-            full(&sig_core::fs::read_bounded(Path::new("/dev/null"), 1024).unwrap_err()),
+            full(&sig_core::__private::fs::read_bounded(Path::new("/dev/null"), 1024).unwrap_err()),
         ];
         let _ = tx.send(messages);
     });

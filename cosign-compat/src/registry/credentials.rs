@@ -100,7 +100,7 @@ impl Credentials {
     ///
     /// [`RegistryError::Credentials`] for an unreadable or malformed file.
     pub fn open(path: &Path) -> Result<Self, RegistryError> {
-        let bytes = match sig_core::fs::read_bounded(path, 1 << 20) {
+        let bytes = match sig_core::__private::fs::read_bounded(path, 1 << 20) {
             Ok(bytes) => Zeroizing::new(bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::none()),
             Err(e) => {

@@ -21,16 +21,14 @@
 //!   signature checks per layer instead of every ordering of them.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::SystemTime;
 
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5280::{ANY_EXTENDED_KEY_USAGE, ID_KP_CODE_SIGNING};
 use der::Decode;
+use sig_core::__private::timestamp::rfc3339_with_fraction as rfc3339;
 use sig_core::x509::SUBJECT_ALT_NAME;
 use sig_core::{Certificate, ChainRule};
-use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, SubjectAltName};
 
 /// Longest path tried (leaf, intermediates, root).
 const MAX_DEPTH: usize = 8;
@@ -50,50 +48,20 @@ const FULCIO_EXTENSIONS: [(&str, &str); 6] = [
     ("1.3.6.1.4.1.57264.1.5", "githubWorkflowRepository"),
     ("1.3.6.1.4.1.57264.1.6", "githubWorkflowRef"),
 ];
-/// Fulcio's `OtherName` SAN type (`UnmarshalOtherNameSAN`).
-const OTHER_NAME_SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
-
-/// Extensions of a certificate, parsed from its DER.
-struct Extensions {
-    cert: x509_cert::Certificate,
-}
-
-impl Extensions {
-    fn of(cert: &Certificate) -> Option<Self> {
-        x509_cert::Certificate::from_der(cert.as_der()).ok().map(|cert| Self { cert })
-    }
-
-    fn get<T: for<'a> Decode<'a> + const_oid::AssociatedOid>(&self) -> Option<T> {
-        self.cert.tbs_certificate().get_extension::<T>().ok().flatten().map(|(_, v)| v)
-    }
-
-    fn raw(&self, oid: &str) -> Option<Vec<u8>> {
-        let oid = ObjectIdentifier::new(oid).ok()?;
-        self.cert
-            .tbs_certificate()
-            .extensions()?
-            .iter()
-            .find(|e| e.extn_id == oid)
-            .map(|e| e.extn_value.as_bytes().to_vec())
-    }
+/// The value of extension `oid` (a dotted OID) of `cert`, if present.
+fn extension<'c>(cert: &'c Certificate, oid: &str) -> Option<&'c [u8]> {
+    cert.extension_value(ObjectIdentifier::new(oid).ok()?)
 }
 
 /// Whether the certificate allows code signing: no EKU extension, or one listing codeSigning or
 /// anyExtendedKeyUsage.
 fn allows_code_signing(cert: &Certificate) -> bool {
-    let Some(ext) = Extensions::of(cert) else {
-        return false;
-    };
-    match ext.get::<ExtendedKeyUsage>() {
+    match cert.extended_key_usages() {
         None => true,
         Some(eku) => {
-            eku.0.iter().any(|oid| *oid == ID_KP_CODE_SIGNING || *oid == ANY_EXTENDED_KEY_USAGE)
+            eku.iter().any(|oid| *oid == ID_KP_CODE_SIGNING || *oid == ANY_EXTENDED_KEY_USAGE)
         }
     }
-}
-
-fn basic_constraints(cert: &Certificate) -> Option<BasicConstraints> {
-    Extensions::of(cert)?.get::<BasicConstraints>()
 }
 
 /// Checks that `cert` is valid at `at`.
@@ -219,20 +187,18 @@ pub(crate) fn verify_chain_with_budget(
     Ok(path)
 }
 
-/// A certificate of the search with what `alreadyInChain` compares: subject, public key and
-/// subjectAltName, as DER.
+/// A certificate of the search with what `alreadyInChain` compares besides the subject: the
+/// public key (its SPKI, in the PEM form that maps one to one to the DER) and the subjectAltName
+/// extension's DER.
 struct Candidate<'a> {
     cert: &'a Certificate,
-    same: Option<(Vec<u8>, Option<Vec<u8>>)>,
+    same: Option<(String, Option<&'a [u8]>)>,
 }
 
 impl<'a> Candidate<'a> {
     fn new(cert: &'a Certificate) -> Self {
-        let same = Extensions::of(cert).and_then(|ext| {
-            let tbs = ext.cert.tbs_certificate();
-            let spki = der::Encode::to_der(tbs.subject_public_key_info()).ok()?;
-            Some((spki, ext.raw(&SUBJECT_ALT_NAME.to_string())))
-        });
+        let same =
+            cert.public_key_pem().ok().map(|spki| (spki, cert.extension_value(SUBJECT_ALT_NAME)));
         Self { cert, same }
     }
 
@@ -318,9 +284,8 @@ impl<'c> Search<'_, 'c> {
         let current = path.last()?.cert;
         // Intermediates between the leaf and the next certificate up.
         let below = path.len() - 1;
-        let path_len_ok = |cert: &Certificate| match basic_constraints(cert) {
-            Some(bc) => bc.path_len_constraint.is_none_or(|max| below <= usize::from(max)),
-            None => true,
+        let path_len_ok = |cert: &Certificate| {
+            cert.path_len_constraint().is_none_or(|max| below <= usize::from(max))
         };
         for root in self.candidates(self.roots, path) {
             if !self.signed(current, root.cert) {
@@ -359,7 +324,7 @@ impl<'c> Search<'_, 'c> {
                 self.failures.push(e);
                 continue;
             }
-            if !basic_constraints(inter.cert).is_some_and(|bc| bc.ca) {
+            if !inter.cert.is_ca() {
                 self.failures.push(format!(
                     "the intermediate {:?} is not a CA (basicConstraints CA:TRUE missing)",
                     inter.cert.subject()
@@ -389,66 +354,16 @@ impl<'c> Search<'_, 'c> {
     }
 }
 
-/// The subject alternative names in the order cosign lists them (sigstore
-/// `cryptoutils.GetSubjectAlternateNames`): DNS names, e-mail addresses, IP addresses, URIs,
-/// then Fulcio's `OtherName`.
-pub(crate) fn subject_alternative_names(cert: &Certificate) -> Vec<String> {
-    let Some(san) = Extensions::of(cert).and_then(|e| e.get::<SubjectAltName>()) else {
-        return Vec::new();
-    };
-    let (mut dns, mut email, mut ip, mut uri, mut other) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for name in &san.0 {
-        match name {
-            GeneralName::DnsName(n) => dns.push(n.to_string()),
-            GeneralName::Rfc822Name(n) => email.push(n.to_string()),
-            GeneralName::IpAddress(octets) => {
-                if let Some(text) = ip_to_string(octets.as_bytes()) {
-                    ip.push(text);
-                }
-            }
-            GeneralName::UniformResourceIdentifier(n) => uri.push(n.to_string()),
-            GeneralName::OtherName(o) if o.type_id == OTHER_NAME_SAN => {
-                if let Ok(s) = o.value.decode_as::<der::asn1::Utf8StringRef<'_>>() {
-                    other.push(s.as_str().to_owned());
-                }
-            }
-            _ => {}
-        }
-    }
-    [dns, email, ip, uri, other].concat()
-}
-
-/// Go's `net.IP.String()`: IPv4 (also for IPv4-mapped IPv6) dotted, IPv6 compressed.
-fn ip_to_string(octets: &[u8]) -> Option<String> {
-    match octets.len() {
-        4 => Some(Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3]).to_string()),
-        16 => {
-            let mut bytes = [0u8; 16];
-            bytes.copy_from_slice(octets);
-            let v6 = Ipv6Addr::from(bytes);
-            Some(match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4).to_string(),
-                None => v6.to_string(),
-            })
-        }
-        _ => None,
-    }
-}
-
 /// The OIDC issuer for identity matching: Fulcio's `1.3.6.1.4.1.57264.1.8` (DER `UTF8String`),
 /// else the older `1.3.6.1.4.1.57264.1.1` (raw string), else `""`.
 pub(crate) fn oidc_issuer(cert: &Certificate) -> String {
-    let Some(ext) = Extensions::of(cert) else {
-        return String::new();
-    };
-    if let Some(v2) = ext.raw(crate::media_type::OID_FULCIO_ISSUER_V2)
-        && let Ok(s) = der::asn1::Utf8StringRef::from_der(&v2)
+    if let Some(v2) = extension(cert, crate::media_type::OID_FULCIO_ISSUER_V2)
+        && let Ok(s) = der::asn1::Utf8StringRef::from_der(v2)
     {
         return s.as_str().to_owned();
     }
-    ext.raw(crate::media_type::OID_FULCIO_ISSUER_V1)
-        .map(|raw| String::from_utf8_lossy(&raw).into_owned())
+    extension(cert, crate::media_type::OID_FULCIO_ISSUER_V1)
+        .map(|raw| String::from_utf8_lossy(raw).into_owned())
         .unwrap_or_default()
 }
 
@@ -457,16 +372,10 @@ pub(crate) fn oidc_issuer(cert: &Certificate) -> String {
 /// extension 1.1–1.6 present its value under the readable name and the OID (`Issuer` for 1.1).
 pub(crate) fn output_claims(cert: &Certificate) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    out.insert(
-        "Subject".to_owned(),
-        subject_alternative_names(cert).into_iter().next().unwrap_or_default(),
-    );
-    let Some(ext) = Extensions::of(cert) else {
-        return out;
-    };
+    out.insert("Subject".to_owned(), cert.san_identities().into_iter().next().unwrap_or_default());
     for (oid, name) in FULCIO_EXTENSIONS {
-        let Some(raw) = ext.raw(oid) else { continue };
-        let value = String::from_utf8_lossy(&raw).into_owned();
+        let Some(raw) = extension(cert, oid) else { continue };
+        let value = String::from_utf8_lossy(raw).into_owned();
         if value.is_empty() {
             continue;
         }
@@ -475,9 +384,4 @@ pub(crate) fn output_claims(cert: &Certificate) -> BTreeMap<String, String> {
         out.insert(oid.to_owned(), value);
     }
     out
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    let t = time::OffsetDateTime::from(t);
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| format!("{t:?}"))
 }

@@ -121,7 +121,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn read(path: &Path, max: usize) -> anyhow::Result<Vec<u8>> {
     let max = u64::try_from(max).unwrap_or(u64::MAX);
-    sig_core::fs::read_bounded(path, max).with_context(|| format!("cannot read {}", path.display()))
+    sig_core::__private::fs::read_bounded(path, max)
+        .with_context(|| format!("cannot read {}", path.display()))
 }
 
 fn sign(args: &SignArgs) -> anyhow::Result<()> {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::payload::Descriptor;
+use crate::oci::Descriptor;
 
 fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
@@ -7,7 +7,7 @@ fn at(secs: u64) -> SystemTime {
 
 fn request() -> SignRequest {
     let descriptor = Descriptor::new(
-        media_type::OCI_MANIFEST,
+        crate::oci::OCI_MANIFEST,
         "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0",
         481,
     );

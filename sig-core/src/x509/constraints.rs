@@ -12,11 +12,11 @@ use const_oid::db::rfc5280::{
     ID_CE_NAME_CONSTRAINTS, ID_CE_POLICY_CONSTRAINTS, ID_CE_POLICY_MAPPINGS,
     ID_CE_SUBJECT_ALT_NAME, ID_CE_SUBJECT_KEY_IDENTIFIER, ID_PE_AUTHORITY_INFO_ACCESS,
 };
-use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::ext::pkix::constraints::name::{GeneralSubtrees, NameConstraints};
 use x509_cert::ext::pkix::name::GeneralName;
 
 use super::Certificate;
+use super::access::AltName;
 use crate::error::ChainRule;
 
 /// Most name/constraint comparisons for one CA (Go `MaxConstraintComparisions` default).
@@ -199,18 +199,14 @@ impl Certificate {
 
     /// E-mail, DNS, URI and IP names of the subjectAltName (other kinds are not constrained).
     fn names(&self) -> Vec<Name> {
-        let Ok(Some((_, san))) = self.cert.tbs_certificate().get_extension::<SubjectAltName>()
-        else {
-            return Vec::new();
-        };
-        san.0
-            .iter()
+        self.alt_names()
+            .into_iter()
             .filter_map(|n| match n {
-                GeneralName::Rfc822Name(s) => Some(Name::Email(s.to_string())),
-                GeneralName::DnsName(s) => Some(Name::Dns(s.to_string())),
-                GeneralName::UniformResourceIdentifier(s) => Some(Name::Uri(s.to_string())),
-                GeneralName::IpAddress(o) => Some(Name::Ip(o.as_bytes().to_vec())),
-                _ => None,
+                AltName::Email(s) => Some(Name::Email(s)),
+                AltName::Dns(s) => Some(Name::Dns(s)),
+                AltName::Uri(s) => Some(Name::Uri(s)),
+                AltName::Ip(octets) => Some(Name::Ip(octets)),
+                AltName::Fulcio(_) => None,
             })
             .collect()
     }

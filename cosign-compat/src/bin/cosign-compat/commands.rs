@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
+use cosign_compat::SignatureTag as _;
 use cosign_compat::remote::{self, AttachOptions, AttachOutcome};
 use cosign_compat::sign::{CertificateMaterial, SigningKey, sign_payload};
 use cosign_compat::verify::{
@@ -104,7 +105,7 @@ fn parse_image(image: &str) -> Result<ImageReference, Failure> {
 }
 
 fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
-    sig_core::fs::read_bounded(path, sig_core::fs::MAX_FILE_LEN)
+    sig_core::__private::fs::read_bounded(path, sig_core::__private::fs::MAX_FILE_LEN)
         .map_err(|e| Failure::new(format!("cannot read {what} {}: {e}", path.display())))
 }
 
@@ -150,7 +151,7 @@ fn read_password(ctx: &Context<'_>) -> Result<Option<Zeroizing<String>>, Failure
         return Ok(None);
     };
     let bytes = Zeroizing::new(
-        sig_core::fs::read_bounded(Path::new(&path), 64 * 1024)
+        sig_core::__private::fs::read_bounded(Path::new(&path), 64 * 1024)
             .map_err(|e| Failure::new(format!("cannot read the key password file {path}: {e}")))?,
     );
     let text = String::from_utf8_lossy(&bytes);
@@ -251,7 +252,7 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
     }
     let private_key = match (&program, &key_path) {
         (None, Some(path)) => {
-            if sig_core::fs::readable_by_others(path) {
+            if sig_core::__private::fs::readable_by_others(path) {
                 ctx.note(&format!(
                     "warning: the private key {} is readable by its group or others; chmod 600 it",
                     path.display()
@@ -424,7 +425,7 @@ fn read_signature(ctx: &mut Context<'_>, path: &Path) -> Result<Vec<u8>, Failure
     let bytes = if path.as_os_str() == "-" {
         let mut buf = Vec::new();
         ctx.stdin
-            .take(sig_core::fs::MAX_FILE_LEN)
+            .take(sig_core::__private::fs::MAX_FILE_LEN)
             .read_to_end(&mut buf)
             .map_err(|e| Failure::new(format!("cannot read the signature from stdin: {e}")))?;
         buf
