@@ -111,7 +111,56 @@ fn go_ip_string(octets: &[u8]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use const_oid::db::rfc5280::ID_KP_CODE_SIGNING;
+
     use super::*;
+    use crate::x509::parse_certificates;
+
+    fn fixture(path: &str) -> Certificate {
+        let path = format!("{}/../tests/data/{path}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        parse_certificates(&bytes).unwrap().remove(0)
+    }
+
+    /// Issue 15 item 4: one SAN reader, in the order cosign matches `--certificate-identity`.
+    #[test]
+    fn san_identities_follow_cosigns_order_with_ip_and_fulcio_names() {
+        // SAN as issued: email, DNS, URI, IP.
+        let all = fixture("x509/name_constraints/leaf_ok_all.crt");
+        assert_eq!(
+            all.san_identities(),
+            [
+                "build.teama.example",
+                "release@teama.example",
+                "10.1.2.3",
+                "https://ci.teama.example/build"
+            ]
+        );
+        let other = fixture("x509/name_constraints/leaf_ok_other_types.crt");
+        assert_eq!(other.san_identities(), ["release@teama.example", "anything"]);
+        // SAN as issued: URI, email.
+        let leaf = fixture("pki/ec-256/leaf.crt");
+        assert_eq!(leaf.san_identities(), ["signer@example.test", "https://signer.example.test"]);
+        assert!(fixture("pki/fail_no_san/leaf.crt").san_identities().is_empty());
+    }
+
+    #[test]
+    fn extensions_read_from_the_parsed_certificate() {
+        let leaf = fixture("pki/ec-256/leaf.crt");
+        assert_eq!(leaf.extended_key_usages(), Some(vec![ID_KP_CODE_SIGNING]));
+        let fulcio_issuer = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
+        // DER UTF8String "https://issuer.example.test".
+        assert_eq!(
+            leaf.extension_value(fulcio_issuer),
+            Some(&b"\x0c\x1bhttps://issuer.example.test"[..])
+        );
+        assert_eq!(leaf.extension_value(ObjectIdentifier::new_unwrap("1.2.3.4")), None);
+        assert_eq!(leaf.path_len_constraint(), None);
+        let root = fixture("pki/ec-256/ca.crt");
+        assert_eq!(root.extended_key_usages(), None);
+        assert_eq!(root.path_len_constraint(), None);
+        assert_eq!(fixture("pki/ec-256/intermediate.crt").path_len_constraint(), Some(0));
+    }
 
     #[test]
     fn ip_addresses_as_go_writes_them() {
