@@ -185,7 +185,7 @@ impl HashAlgorithm {
     }
 
     /// The OCI digest string `"<alg>:<lowercase hex>"` of `data`.
-    pub fn oci_digest(self, data: &[u8]) -> String {
+    pub(crate) fn oci_digest(self, data: &[u8]) -> String {
         format!("{}:{}", self.short_name(), crate::hex::encode(&self.digest(data)))
     }
 

@@ -71,7 +71,7 @@ mod hex;
 mod key;
 pub mod media_type;
 pub mod oci;
-pub mod payload;
+mod payload;
 mod pem;
 pub mod signer;
 mod timestamp;

@@ -1,20 +1,4 @@
-//! The Notary signature payload: `{"targetArtifact": <OCI descriptor>}`, media type
-//! [`NOTARY_PAYLOAD`](crate::media_type::NOTARY_PAYLOAD).
-//!
-//! notation writes the payload with Go's `encoding/json`, and the two envelope formats end up
-//! with different bytes for the same descriptor:
-//!
-//! ```text
-//! JWS  (re-marshalled from a Go map, keys sorted):
-//!   {"targetArtifact":{"annotations":{"k":"v"},"digest":"sha256:…","mediaType":"…","size":481}}
-//! COSE (json.Marshal of the struct, OCI field order):
-//!   {"targetArtifact":{"mediaType":"…","digest":"sha256:…","size":481,"annotations":{"k":"v"}}}
-//! ```
-//!
-//! [`NotaryPayload::to_json`] and [`NotaryPayload::to_json_in_field_order`] write exactly these
-//! bytes (Go's string escaping included); [`NotaryPayload::from_json`] parses strictly, as notation
-//! does when it checks a payload: unknown keys are rejected.
-//! ([Signature specification, "Payload"](https://github.com/notaryproject/specifications/blob/main/specs/signature-specification.md#payload).)
+//! The Notary signature payload ([`NotaryPayload`]).
 
 use std::collections::BTreeMap;
 
@@ -25,7 +9,23 @@ use crate::error::EnvelopeError;
 use crate::gojson::write_string;
 use crate::oci::Descriptor;
 
-/// The signed payload of a Notary signature.
+/// The signed payload of a Notary signature: `{"targetArtifact": <OCI descriptor>}`, media type
+/// [`NOTARY_PAYLOAD`](crate::media_type::NOTARY_PAYLOAD).
+///
+/// notation writes the payload with Go's `encoding/json`, and the two envelope formats end up
+/// with different bytes for the same descriptor:
+///
+/// ```text
+/// JWS  (re-marshalled from a Go map, keys sorted):
+///   {"targetArtifact":{"annotations":{"k":"v"},"digest":"sha256:…","mediaType":"…","size":481}}
+/// COSE (json.Marshal of the struct, OCI field order):
+///   {"targetArtifact":{"mediaType":"…","digest":"sha256:…","size":481,"annotations":{"k":"v"}}}
+/// ```
+///
+/// [`NotaryPayload::to_json`] and [`NotaryPayload::to_json_in_field_order`] write exactly these
+/// bytes (Go's string escaping included); [`NotaryPayload::from_json`] parses strictly, as notation
+/// does when it checks a payload: unknown keys are rejected.
+/// ([Signature specification, "Payload"](https://github.com/notaryproject/specifications/blob/main/specs/signature-specification.md#payload).)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]

@@ -182,7 +182,7 @@ fn reproduces_notation_v1_3_2_envelopes_byte_for_byte() {
         )
         .unwrap_or_else(|e| panic!("{format}: {e}"));
         let target = &verified.payload().target_artifact;
-        assert_eq!(target.digest, sig_core::HashAlgorithm::Sha256.oci_digest(&subject));
+        assert_eq!(target.digest, sig_core::oci::Digest::of(&subject).as_str());
         assert_eq!(target.size, subject.len() as u64);
         assert_eq!(verified.signing_agent(), Some("notation-go/1.3.2"));
         assert_eq!(verified.algorithm(), SignatureAlgorithm::EcdsaSha384);
