@@ -105,17 +105,8 @@ fn present(annotations: &BTreeMap<String, String>) -> Option<&BTreeMap<String, S
 }
 
 fn write_annotations(out: &mut String, annotations: &BTreeMap<String, String>) {
-    out.push('{');
-    // BTreeMap<String, _> iterates in bytewise key order, as Go sorts map keys.
-    for (i, (key, value)) in annotations.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write_string(out, key);
-        out.push(':');
-        write_string(out, value);
-    }
-    out.push('}');
+    // A BTreeMap<String, _> serialises in bytewise key order, as Go sorts map keys.
+    out.push_str(&String::from_utf8_lossy(&crate::gojson::to_vec(annotations)));
 }
 
 #[derive(Deserialize)]
