@@ -30,6 +30,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use sig_core::__private::fs;
 use sig_core::{
     CertificateChain, CommandSigner, KeyFileSigner, OutputEncoding, Pkcs11Pin, Pkcs11Signer,
     Pkcs11Uri, Signer,
@@ -414,13 +415,12 @@ fn read_password(env: Env<'_>) -> Result<Option<Zeroizing<String>>, PluginError>
     let Some(path) = env(PASSWORD_FILE_ENV) else {
         return Ok(None);
     };
-    let bytes =
-        sig_core::__private::fs::read_bounded(path.as_ref(), 64 * 1024).map_err(|source| {
-            PluginError::from(sig_core::Error::from(sig_core::KeyError::PasswordFile {
-                path: path.clone().into(),
-                source,
-            }))
-        })?;
+    let bytes = fs::read_bounded(path.as_ref(), 64 * 1024).map_err(|source| {
+        PluginError::from(sig_core::Error::from(sig_core::KeyError::PasswordFile {
+            path: path.clone().into(),
+            source,
+        }))
+    })?;
     let bytes = Zeroizing::new(bytes);
     let text = String::from_utf8_lossy(&bytes);
     // A trailing newline from `echo pw > file` is not part of the password.
