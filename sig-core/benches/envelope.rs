@@ -18,9 +18,10 @@ use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::{X509, X509StoreContext};
 use sig_core::envelope::{self, SigningInput};
+use sig_core::oci::Descriptor;
 use sig_core::{
-    CertificateChain, Descriptor, EnvelopeFormat, KeyFileSigner, KeySpec, NotaryPayload,
-    PrivateKey, SignRequest,
+    CertificateChain, EnvelopeFormat, KeyFileSigner, KeySpec, NotaryPayload, PrivateKey,
+    SignRequest,
 };
 
 #[path = "support/fixtures.rs"]

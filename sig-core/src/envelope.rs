@@ -32,7 +32,8 @@
 //! use std::time::Duration;
 //!
 //! use sig_core::envelope::{self, EnvelopeFormat};
-//! use sig_core::{Descriptor, KeyFileSigner, NotaryPayload, SignRequest, Signer as _};
+//! use sig_core::oci::Descriptor;
+//! use sig_core::{KeyFileSigner, NotaryPayload, SignRequest, Signer as _};
 //!
 //! let signer = KeyFileSigner::open(
 //!     Path::new(&format!("{pki}/leaf.key")),

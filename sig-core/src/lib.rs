@@ -30,8 +30,9 @@
 //!
 //! ```
 //! use std::time::SystemTime;
+//! use sig_core::oci::{self, Descriptor};
 //! use sig_core::{
-//!     envelope, Certificate, CertificateChain, Descriptor, EnvelopeFormat, KeyFileSigner,
+//!     envelope, Certificate, CertificateChain, EnvelopeFormat, KeyFileSigner,
 //!     NotaryPayload, PrivateKey, SignRequest,
 //! };
 //!
@@ -46,7 +47,7 @@
 //! let signer = KeyFileSigner::new(key, chain)?; // refuses a key that is not the leaf's
 //!
 //! let manifest = Descriptor::new(
-//!     "application/vnd.oci.image.manifest.v1+json",
+//!     oci::OCI_MANIFEST,
 //!     "sha256:b5ce83abbe900f57e0dbce7e763dceb0e118e888624d58fe41f9a9936ac64c79",
 //!     481,
 //! );
@@ -117,7 +118,6 @@ pub use error::{
     SignatureDiagnosis,
 };
 pub use key::{PrivateKey, PublicKey};
-pub use oci::Descriptor;
 pub use payload::NotaryPayload;
 /// The JSON library of [`ExtendedAttribute::value`].
 pub use serde_json;

@@ -37,7 +37,7 @@ pub const MANIFEST_TYPES: [&str; 4] =
 
 /// A `sha256:<64 lowercase hex>` digest, the only algorithm cosign and go-containerregistry
 /// accept in image references.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Digest(String);
 
 /// A digest that is not `sha256:<64 lowercase hex>`.

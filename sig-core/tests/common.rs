@@ -8,9 +8,9 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ciborium::Value;
 use sig_core::envelope::{self, EnvelopeFormat};
 use sig_core::media_type;
+use sig_core::oci::Descriptor;
 use sig_core::{
-    Certificate, CertificateChain, Descriptor, KeyFileSigner, KeySpec, NotaryPayload, SignRequest,
-    Signer,
+    Certificate, CertificateChain, KeyFileSigner, KeySpec, NotaryPayload, SignRequest, Signer,
 };
 
 /// `tests/data/<rel>` of the workspace.

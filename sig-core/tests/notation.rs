@@ -2,8 +2,9 @@
 //! `tests/data/envelopes/README.md`).
 
 use sig_core::envelope::{self, EnvelopeFormat, SigningScheme};
+use sig_core::oci::Descriptor;
 use sig_core::{
-    Certificate, CertificateChain, CertificateError, ChainRule, Descriptor, EnvelopeError, KeySpec,
+    Certificate, CertificateChain, CertificateError, ChainRule, EnvelopeError, KeySpec,
     NotaryPayload, SignatureAlgorithm,
 };
 

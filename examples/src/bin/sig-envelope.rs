@@ -22,7 +22,8 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use sig_core::envelope::{self, EnvelopeFormat, MAX_ENVELOPE_LEN};
-use sig_core::{Descriptor, KeyFileSigner, NotaryPayload, SignRequest, Signer as _, media_type};
+use sig_core::oci::Descriptor;
+use sig_core::{KeyFileSigner, NotaryPayload, SignRequest, Signer as _, media_type};
 
 /// Sign and verify Notary signature envelopes (notation v1.3 compatible).
 #[derive(Debug, Parser)]
