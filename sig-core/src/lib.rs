@@ -16,7 +16,7 @@
 //!   with notation v1.3, over a [`NotaryPayload`]; [`media_type`] spells every media type and
 //!   header name once.
 //!
-//! The crate reads files only where a function says so (`open`, `from_file`), runs programs only
+//! The crate reads files only where a function says so (`open`, `read_*_file`, `from_file`), runs programs only
 //! in [`CommandSigner`], and takes the time as a parameter. Its only global state is the list of
 //! PKCS#11 modules loaded: `C_Initialize` is once per process, so a module stays loaded until
 //! the process exits. It does not
@@ -30,8 +30,8 @@
 //! ```
 //! use std::time::SystemTime;
 //! use sig_core::{
-//!     envelope, Certificate, CertificateChain, Descriptor, EnvelopeFormat, KeyFileSigner,
-//!     NotaryPayload, PrivateKey, SignRequest,
+//!     envelope, CertificateChain, Descriptor, EnvelopeFormat, KeyFileSigner, NotaryPayload,
+//!     PrivateKey, SignRequest, TrustAnchors,
 //! };
 //!
 //! # fn main() -> Result<(), sig_core::Error> {
@@ -40,7 +40,7 @@
 //! # let chain_pem = std::fs::read(format!("{dir}chain_shuffled.pem")).unwrap();
 //! # let root_pem = std::fs::read(format!("{dir}ca.crt")).unwrap();
 //! // Any order: the chain is ordered leaf → root and checked by notation's rules.
-//! let chain = CertificateChain::from_bytes(&chain_pem)?;
+//! let chain = CertificateChain::from_pem(&chain_pem)?;
 //! let key = PrivateKey::from_bytes(&key_pem, None)?;
 //! let signer = KeyFileSigner::new(key, chain)?; // refuses a key that is not the leaf's
 //!
@@ -53,8 +53,8 @@
 //! let request = SignRequest::new(NotaryPayload::new(manifest), now);
 //! let cose = envelope::sign(EnvelopeFormat::Cose, &request, &signer)?;
 //!
-//! let root = CertificateChain::from_bytes(&root_pem)?.leaf().clone();
-//! let verified = envelope::verify(EnvelopeFormat::Cose, &cose, &[root], now)?;
+//! let trust_store = TrustAnchors::from_pem(&root_pem)?;
+//! let verified = envelope::verify(EnvelopeFormat::Cose, &cose, &trust_store, now)?;
 //! assert_eq!(verified.payload().target_artifact.size, 481);
 //! # Ok(())
 //! # }
@@ -86,8 +86,8 @@ pub use envelope::{
 pub use error::Pkcs11Error;
 pub use error::message_with_sources;
 pub use error::{
-    AlgorithmError, CertificateError, ChainRule, EnvelopeError, Error, KeyError, SignError,
-    SignatureDiagnosis,
+    AlgorithmError, CertificateError, CertificateRole, ChainRule, EnvelopeError, Error, KeyError,
+    SignError, SignRequestProblem, SignatureDiagnosis,
 };
 pub use key::{PrivateKey, PublicKey};
 pub use payload::{Descriptor, NotaryPayload};
@@ -96,4 +96,4 @@ pub use serde_json;
 pub use signer::{CommandSigner, KeyFileSigner, OutputEncoding, Signer, sign_verified};
 #[cfg(feature = "pkcs11")]
 pub use signer::{Pkcs11Pin, Pkcs11Signer, Pkcs11Uri};
-pub use x509::{Certificate, CertificateChain};
+pub use x509::{Certificate, CertificateChain, TrustAnchors};

@@ -40,10 +40,7 @@ pub fn signer(spec: KeySpec) -> KeyFileSigner {
 
 /// The root CA of `tests/data/pki/<spec>/`.
 pub fn root(spec: KeySpec) -> Certificate {
-    CertificateChain::from_bytes(&read(&format!("{}/ca.crt", pki_dir(spec))))
-        .unwrap()
-        .leaf()
-        .clone()
+    CertificateChain::from_pem(&read(&format!("{}/ca.crt", pki_dir(spec)))).unwrap().leaf().clone()
 }
 
 /// A signing time inside every certificate's validity: one day after the latest notBefore,
