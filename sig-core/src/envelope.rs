@@ -79,13 +79,14 @@ use crate::error::{EnvelopeError, Error, SignRequestProblem};
 use crate::media_type;
 use crate::payload::NotaryPayload;
 use crate::signer::{Signer, sign_verified};
-use crate::x509::{Certificate, CertificateChain, TrustAnchors};
+use crate::trust::TrustAnchors;
+use crate::x509::{Certificate, CertificateChain};
 
 /// Largest envelope [`verify`] reads (notation's limit for a signature blob).
 pub const MAX_ENVELOPE_LEN: usize = 32 << 20;
 
 /// Most certificates accepted in an envelope's chain.
-pub const MAX_CHAIN_LEN: usize = crate::x509::MAX_CHAIN_LEN;
+pub(crate) const MAX_CHAIN_LEN: usize = crate::x509::MAX_CHAIN_LEN;
 
 /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the range of RFC 3339 times.
 const MIN_UNIX_SECONDS: i64 = -62_135_596_800;
@@ -126,7 +127,7 @@ impl EnvelopeFormat {
     }
 
     /// `"JWS"` or `"COSE"`, as used in messages.
-    pub const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Self::Jws => "JWS",
             Self::Cose => "COSE",
@@ -175,7 +176,7 @@ impl SigningScheme {
     }
 
     /// The protected header that carries the signing time under this scheme.
-    pub const fn time_header(self) -> &'static str {
+    pub(crate) const fn time_header(self) -> &'static str {
         match self {
             Self::X509 => media_type::SIGNING_TIME,
             Self::X509SigningAuthority => media_type::AUTHENTIC_SIGNING_TIME,

@@ -347,7 +347,7 @@ pub enum CertificateError {
 }
 
 /// The place of a certificate in an ordered chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CertificateRole {
     /// The signing certificate (index 0).
@@ -358,20 +358,14 @@ pub enum CertificateRole {
     Root,
 }
 
-impl CertificateRole {
-    /// `"leaf"`, `"intermediate"` or `"root"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
+impl fmt::Display for CertificateRole {
+    /// `leaf`, `intermediate` or `root`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
             Self::Leaf => "leaf",
             Self::Intermediate => "intermediate",
             Self::Root => "root",
-        }
-    }
-}
-
-impl fmt::Display for CertificateRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        })
     }
 }
 
@@ -644,7 +638,7 @@ pub enum EnvelopeError {
 }
 
 /// Why a [`SignRequest`](crate::SignRequest) cannot be turned into an envelope.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignRequestProblem {
     /// The signing time cannot be written as RFC 3339 whole seconds since 1970.
@@ -694,9 +688,6 @@ pub enum SignRequestProblem {
     /// An empty signature given to assemble.
     #[error("the signature is empty")]
     EmptySignature,
-    /// The COSE protected header could not be encoded.
-    #[error("cannot encode the protected header: {0}")]
-    HeaderEncoding(String),
 }
 
 fn out_of_range(before_1970: bool) -> &'static str {

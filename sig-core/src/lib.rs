@@ -13,11 +13,14 @@
 //! - [`CertificateChain`]: PEM or DER in any order, ordered leaf → root and checked by notation's
 //!   rules, each failure naming the certificate and the rule.
 //! - [`envelope::sign`] / [`envelope::verify`]: Notary JWS and COSE envelopes byte-compatible
-//!   with notation v1.3, over a [`NotaryPayload`]; [`media_type`] spells every media type and
-//!   header name once.
+//!   with notation v1.3, over a [`NotaryPayload`], verified against [`TrustAnchors`] (never
+//!   empty; skipping the authenticity check is [`envelope::dangerous`]); [`media_type`] spells
+//!   every media type and header name once.
+//! - Errors are data ([`Error`] nests one narrow enum per task): they name what is wrong and never
+//!   a setting of the program using the crate; the plugin and the CLIs add that advice.
 //!
-//! The crate reads files only where a function says so (`open`, `read_*_file`, `from_file`), runs programs only
-//! in [`CommandSigner`], and takes the time as a parameter. Its only global state is the list of
+//! The crate reads files only where a function says so (`open`, `read_*_file`, `from_file`),
+//! runs programs only in [`CommandSigner`], and takes the time as a parameter. Its only global state is the list of
 //! PKCS#11 modules loaded: `C_Initialize` is once per process, so a module stays loaded until
 //! the process exits. It does not
 //! talk to registries and does not implement notation's trust policy beyond "some certificate of
@@ -72,6 +75,7 @@ pub mod media_type;
 pub mod payload;
 mod pem;
 pub mod signer;
+mod trust;
 pub mod x509;
 
 pub use algorithm::{HashAlgorithm, KeySpec, SignatureAlgorithm, SignatureScheme};
@@ -96,4 +100,5 @@ pub use serde_json;
 pub use signer::{CommandSigner, KeyFileSigner, OutputEncoding, Signer, sign_verified};
 #[cfg(feature = "pkcs11")]
 pub use signer::{Pkcs11Pin, Pkcs11Signer, Pkcs11Uri};
-pub use x509::{Certificate, CertificateChain, TrustAnchors};
+pub use trust::TrustAnchors;
+pub use x509::{Certificate, CertificateChain};

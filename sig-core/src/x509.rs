@@ -19,7 +19,6 @@ mod chain;
 mod constraints;
 mod pss;
 mod rules;
-mod trust;
 
 use core::fmt;
 use std::time::SystemTime;
@@ -37,7 +36,6 @@ use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, Subject
 
 pub use chain::CertificateChain;
 pub use constraints::SUBJECT_ALT_NAME;
-pub use trust::TrustAnchors;
 
 use crate::error::{CertificateError, ChainRule, KeyError};
 use crate::key::PublicKey;
@@ -169,11 +167,6 @@ impl Certificate {
             .map_err(|e| KeyError::PublicKey(e.to_string()))?;
         pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, &der)
             .map_err(|e| KeyError::PublicKey(e.to_string()))
-    }
-
-    /// Lowercase hex SHA-256 of the DER (notation's `io.cncf.notary.x509chain.thumbprint#S256`).
-    pub fn sha256_thumbprint(&self) -> String {
-        crate::hex::encode(&crate::HashAlgorithm::Sha256.digest(&self.der))
     }
 
     /// Subject alternative names that are URIs or e-mail addresses (cosign identities).

@@ -107,7 +107,7 @@ pub(super) fn protected_header(attributes: &Attributes<'_>) -> Result<Vec<u8>, E
     builder = builder.content_type(NOTARY_PAYLOAD.to_owned());
     let mut header = builder.build();
     header.rest = rest;
-    header.to_vec().map_err(|e| invalid(SignRequestProblem::HeaderEncoding(e.to_string())))
+    header.to_vec().map_err(|e| malformed(format!("cannot encode the protected header: {e}")))
 }
 
 /// CBOR tag 1 (epoch date/time) with integer seconds.

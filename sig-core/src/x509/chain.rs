@@ -157,11 +157,6 @@ impl CertificateChain {
         &self.certs[self.certs.len() - 1]
     }
 
-    /// DER of every certificate, leaf first (the plugin's `certificateChain`, JWS `x5c`).
-    pub fn to_der_list(&self) -> Vec<Vec<u8>> {
-        self.certs.iter().map(|c| c.der.clone()).collect()
-    }
-
     /// The whole chain as a PEM bundle, leaf first.
     pub fn to_pem(&self) -> String {
         self.certs.iter().map(Certificate::to_pem).collect()

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use super::Certificate;
 use crate::error::CertificateError;
+use crate::x509::Certificate;
 
 /// A non-empty set of trusted certificates (notation's trust store for one verification).
 ///
@@ -11,7 +11,7 @@ use crate::error::CertificateError;
 /// chain be byte-identical to one of these. There is no empty `TrustAnchors`: verifying without
 /// the authenticity check is a separate, explicitly named function,
 /// [`envelope::dangerous::verify_without_trust_anchors`](crate::envelope::dangerous::verify_without_trust_anchors).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct TrustAnchors {
     certs: Vec<Certificate>,
 }
