@@ -336,14 +336,6 @@ pub enum CertificateError {
         /// The rule.
         rule: ChainRule,
     },
-    /// The chain does not end at the trust anchor.
-    #[error(
-        "no certificate of the chain is the trusted root {anchor:?}; the signature was made under another CA"
-    )]
-    Untrusted {
-        /// Subject of the trust anchor.
-        anchor: String,
-    },
 }
 
 /// The place of a certificate in an ordered chain.
