@@ -75,7 +75,7 @@ fn read(path: &str) -> Result<Vec<u8>, String> {
 
 /// The certificates of a PEM bundle, as DER.
 fn chain_certificates(pem_bundle: &[u8]) -> Result<Vec<Certificate>, String> {
-    let certificates = sig_core::x509::parse_certificates(pem_bundle)
+    let certificates = sig_core::Certificate::from_bundle_pem(pem_bundle)
         .map_err(|e| format!("bad certificate chain: {e}"))?;
     Ok(certificates
         .iter()

@@ -125,7 +125,7 @@ impl CertificateMaterial {
     pub fn new(certificate: Option<&[u8]>, chain: Option<&[u8]>) -> Result<Self, SigningError> {
         let leaf = match certificate {
             Some(bytes) => {
-                let mut certs = sig_core::x509::parse_certificates(bytes)?;
+                let mut certs = Certificate::from_bundle_pem(bytes)?;
                 if certs.len() != 1 {
                     return Err(SigningError::Chain {
                         reason: format!(
@@ -141,7 +141,7 @@ impl CertificateMaterial {
         let chain = match (leaf, chain) {
             (Some(leaf), None) => CertificateChain::from_ordered_der(&[leaf.as_der()])?,
             (leaf, Some(bytes)) => {
-                let mut certs = sig_core::x509::parse_certificates(bytes)?;
+                let mut certs = Certificate::from_bundle_pem(bytes)?;
                 if let Some(leaf) = leaf {
                     certs.retain(|c| *c != leaf);
                     certs.insert(0, leaf);

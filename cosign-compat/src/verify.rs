@@ -168,7 +168,7 @@ impl CertificateTrust {
     ///
     /// Parse errors.
     pub fn from_chain_pem(bytes: &[u8]) -> Result<Self, VerifyError> {
-        let mut certs = sig_core::x509::parse_certificates(bytes)?;
+        let mut certs = Certificate::from_bundle_pem(bytes)?;
         let root = certs.pop().ok_or(VerifyError::NoRoots)?;
         Ok(Self { roots: vec![root], intermediates: certs, ..Self::default() })
     }
@@ -289,7 +289,7 @@ pub fn verify_layer(
     let layer_certificate = layer
         .certificate_pem()
         .map(|pem| {
-            sig_core::x509::parse_certificates(pem.as_bytes())
+            Certificate::from_bundle_pem(pem.as_bytes())
                 .map_err(|e| LayerRejection::Certificate(e.to_string()))
                 .and_then(|mut certs| {
                     certs.drain(..).next().ok_or_else(|| {
@@ -323,7 +323,7 @@ pub fn verify_layer(
                 // certificate (never trusted as a root) serves as intermediates.
                 let mut chain = layer
                     .chain_pem()
-                    .and_then(|pem| sig_core::x509::parse_certificates(pem.as_bytes()).ok())
+                    .and_then(|pem| Certificate::from_bundle_pem(pem.as_bytes()).ok())
                     .unwrap_or_default();
                 chain.pop();
                 chain

@@ -11,8 +11,8 @@ use cosign_compat::{
     Digest, Error, LayerRejection, MemoryRegistry, SignatureLayer, SimpleSigningPayload,
     VerifyError,
 };
-use sig_core::PrivateKey;
-use sig_core::x509::{parse_certificates, signature_checks_on_this_thread};
+use sig_core::x509::signature_checks_on_this_thread;
+use sig_core::{Certificate, PrivateKey};
 
 use crate::support::{self, data, new_image, repo, store};
 
@@ -33,8 +33,9 @@ fn signed_layer(image: &Digest, key_rel: &str, leaf_rel: &str, chain_rel: &str) 
 }
 
 fn options(roots_rel: &str, identity: IdentityMatcher) -> VerifyOptions {
-    let trust = CertificateTrust::from_roots(parse_certificates(&x509(roots_rel)).unwrap())
-        .with_identity(identity);
+    let trust =
+        CertificateTrust::from_roots(Certificate::from_bundle_pem(&x509(roots_rel)).unwrap())
+            .with_identity(identity);
     VerifyOptions::new(Trust::Certificates(Box::new(trust)))
 }
 
@@ -175,9 +176,9 @@ fn unknown_critical_extensions_are_refused_in_verify_and_sign() {
 
         let registry = MemoryRegistry::new();
         let image = new_image(&registry, &repo(), leaf);
-        let mut certs = parse_certificates(&x509(chain)).unwrap();
+        let mut certs = Certificate::from_bundle_pem(&x509(chain)).unwrap();
         certs.remove(0);
-        let annotation: String = certs.iter().map(sig_core::Certificate::to_pem).collect();
+        let annotation: String = certs.iter().map(Certificate::to_pem).collect();
         let key = PrivateKey::from_bytes(&x509(&format!("critical_ext/{leaf}.key")), None).unwrap();
         let payload = SimpleSigningPayload::new(&repo(), image.clone()).to_bytes();
         let sig = sign_payload(SigningKey::Key(&key), &payload, None).unwrap();

@@ -267,7 +267,7 @@ impl Config {
             }
             err
         };
-        let chain = CertificateChain::open(&self.cert_chain).map_err(in_chain_file)?;
+        let chain = CertificateChain::read_pem_file(&self.cert_chain).map_err(in_chain_file)?;
         chain.validate(now).map_err(in_chain_file)?;
         Ok(chain)
     }

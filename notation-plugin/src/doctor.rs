@@ -131,9 +131,9 @@ fn check(
     }
 
     report.section("certificate chain (notation's rules)");
-    let chain = match CertificateChain::open(&config.cert_chain) {
+    let chain = match CertificateChain::read_pem_file(&config.cert_chain) {
         Ok(chain) => chain,
-        Err(e) => return report.error(&message_with_sources(&e)),
+        Err(e) => return report.error(&crate::envelope_advice::message(&e.into())),
     };
     for (i, cert) in chain.certificates().iter().enumerate() {
         report.ok(&format!("[{i}] {}", cert.subject()));

@@ -86,8 +86,7 @@ pub fn generate_signature(
         )));
     }
     let algorithm = key_spec.notary_algorithm();
-    let signature = sig_core::sign_verified(signer.as_ref(), algorithm, &payload)
-        .map_err(|e| PluginError::from(sig_core::Error::from(e)))?;
+    let signature = sig_core::sign_verified(signer.as_ref(), algorithm, &payload)?;
     Ok(GenerateSignatureResponse {
         key_id,
         signature: STANDARD.encode(signature),

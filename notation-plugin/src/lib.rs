@@ -24,6 +24,7 @@
 
 pub mod config;
 mod doctor;
+mod envelope_advice;
 pub mod handler;
 pub mod log;
 pub mod protocol;

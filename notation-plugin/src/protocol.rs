@@ -175,8 +175,27 @@ impl From<sig_core::Error> for PluginError {
             }
             _ => ErrorCode::Error,
         };
-        Self::new(code, message_with_sources(&err))
+        Self::new(code, crate::envelope_advice::message(&err))
     }
 }
+
+/// sig-core's narrow errors, through [`sig_core::Error`], so `?` needs no `map_err`.
+macro_rules! plugin_error_from_sig_core {
+    ($($t:ty),*) => {$(
+        impl From<$t> for PluginError {
+            fn from(err: $t) -> Self {
+                Self::from(sig_core::Error::from(err))
+            }
+        }
+    )*};
+}
+plugin_error_from_sig_core!(
+    sig_core::AlgorithmError,
+    sig_core::CertificateError,
+    sig_core::EnvelopeError,
+    sig_core::KeyError,
+    sig_core::SignError,
+    sig_core::Pkcs11Error
+);
 
 pub use sig_core::message_with_sources;

@@ -42,7 +42,7 @@ fn bench_envelopes(c: &mut Criterion) {
         let key = PrivateKey::from_bytes(&std::fs::read(dir.join("leaf.key")).expect("key"), None)
             .expect("key parses");
         let chain_pem = std::fs::read(dir.join("certificate_chain.pem")).expect("chain");
-        let chain = CertificateChain::from_bytes(&chain_pem).expect("chain");
+        let chain = CertificateChain::from_pem(&chain_pem).expect("chain");
         let root = chain.certificates().last().expect("root").clone();
         let signer = KeyFileSigner::new(key, chain.clone()).expect("signer");
         let leaf = X509::from_der(chain.leaf().as_der()).expect("x509");
@@ -53,7 +53,7 @@ fn bench_envelopes(c: &mut Criterion) {
                 b.iter(|| envelope::sign(format, black_box(&request), &signer).expect("signs"));
             });
             let bytes = envelope::sign(format, &request, &signer).expect("signs");
-            let anchors = [root.clone()];
+            let anchors = sig_core::TrustAnchors::from(root.clone());
             group.bench_function("verify", |b| {
                 b.iter(|| {
                     envelope::verify(format, black_box(&bytes), &anchors, now).expect("verifies")

@@ -43,7 +43,7 @@ fn bench_sign(c: &mut Criterion) {
         group.finish();
 
         let chain_pem = std::fs::read(dir.join("certificate_chain.pem")).expect("fixture chain");
-        let chain = CertificateChain::from_bytes(&chain_pem).expect("chain");
+        let chain = CertificateChain::from_pem(&chain_pem).expect("chain");
         let public = chain.leaf().public_key().expect("leaf key");
         let signature = key.sign(algorithm, &payload).expect("signs");
         let mut group = c.benchmark_group(format!("verify/{spec}"));
@@ -78,7 +78,7 @@ fn bench_chain(c: &mut Criterion) {
     let now = std::time::SystemTime::now();
     c.bench_function("chain/order+validate RSA-4096 shuffled", |b| {
         b.iter(|| {
-            let chain = CertificateChain::from_bytes(black_box(&pem)).expect("chain");
+            let chain = CertificateChain::from_pem(black_box(&pem)).expect("chain");
             chain.validate(now).expect("valid");
         });
     });

@@ -54,9 +54,9 @@
 //!     .with_signing_agent("example/1.0");
 //! let cose = envelope::sign(EnvelopeFormat::Cose, &request, &signer)?;
 //!
-//! let root = chain.root().clone();
+//! let trust_store = sig_core::TrustAnchors::from(chain.root().clone());
 //! let now = signed_at + Duration::from_secs(3600);
-//! let verified = envelope::verify(EnvelopeFormat::Cose, &cose, &[root], now)?;
+//! let verified = envelope::verify(EnvelopeFormat::Cose, &cose, &trust_store, now)?;
 //! assert_eq!(verified.payload().target_artifact.size, 481);
 //! # Ok(())
 //! # }
@@ -76,17 +76,18 @@ use core::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::algorithm::{KeySpec, SignatureAlgorithm};
-use crate::error::EnvelopeError;
+use crate::error::{EnvelopeError, Error, SignRequestProblem};
 use crate::media_type;
 use crate::payload::NotaryPayload;
 use crate::signer::{Signer, sign_verified};
+use crate::trust::TrustAnchors;
 use crate::x509::{Certificate, CertificateChain};
 
 /// Largest envelope [`verify`] reads (notation's limit for a signature blob).
 pub const MAX_ENVELOPE_LEN: usize = 32 << 20;
 
 /// Most certificates accepted in an envelope's chain.
-pub const MAX_CHAIN_LEN: usize = crate::x509::MAX_CHAIN_LEN;
+pub(crate) const MAX_CHAIN_LEN: usize = crate::x509::MAX_CHAIN_LEN;
 
 /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the range of RFC 3339 times.
 const MIN_UNIX_SECONDS: i64 = -62_135_596_800;
@@ -127,7 +128,7 @@ impl EnvelopeFormat {
     }
 
     /// `"JWS"` or `"COSE"`, as used in messages.
-    pub const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Self::Jws => "JWS",
             Self::Cose => "COSE",
@@ -176,7 +177,7 @@ impl SigningScheme {
     }
 
     /// The protected header that carries the signing time under this scheme.
-    pub const fn time_header(self) -> &'static str {
+    pub(crate) const fn time_header(self) -> &'static str {
         match self {
             Self::X509 => media_type::SIGNING_TIME,
             Self::X509SigningAuthority => media_type::AUTHENTIC_SIGNING_TIME,
@@ -341,9 +342,9 @@ impl SigningInput {
     /// # Errors
     ///
     /// [`EnvelopeError::UnsupportedAlgorithm`] for a non-Notary algorithm and
-    /// [`EnvelopeError::InvalidSignRequest`] for an empty payload, a signing time before 1970 or
-    /// after 9999, an expiry not after the signing time, a JWS payload that is not a JSON object,
-    /// or an extended attribute that repeats a header.
+    /// [`EnvelopeError::InvalidSignRequest`] (a [`SignRequestProblem`]) for an empty payload, a
+    /// signing time before 1970 or after 9999, an expiry not after the signing time, a JWS payload
+    /// that is not a JSON object, or an extended attribute that repeats a header.
     pub fn new(
         format: EnvelopeFormat,
         request: &SignRequest,
@@ -351,36 +352,37 @@ impl SigningInput {
     ) -> Result<Self, EnvelopeError> {
         if algorithm.notary_name().is_none() {
             return Err(EnvelopeError::UnsupportedAlgorithm {
-                format: format.name(),
+                format,
                 algorithm: algorithm.to_string(),
             });
         }
-        let invalid = |reason: String| EnvelopeError::InvalidSignRequest { reason };
-        let signing_time = signing_seconds(request.signing_time)
-            .map_err(|e| invalid(format!("signing time {e}")))?;
+        let invalid = EnvelopeError::InvalidSignRequest;
+        let signing_time = signing_seconds(request.signing_time).map_err(|before_1970| {
+            invalid(SignRequestProblem::SigningTimeOutOfRange { before_1970 })
+        })?;
         let expiry = request
             .expiry
-            .map(|t| signing_seconds(t).map_err(|e| invalid(format!("expiry {e}"))))
+            .map(|t| {
+                signing_seconds(t).map_err(|before_1970| {
+                    invalid(SignRequestProblem::ExpiryOutOfRange { before_1970 })
+                })
+            })
             .transpose()?;
         if let Some(expiry) = expiry.filter(|&e| e <= signing_time) {
-            return Err(invalid(format!(
-                "expiry {} is not after the signing time {}",
-                format_seconds(expiry),
-                format_seconds(signing_time)
-            )));
+            return Err(invalid(SignRequestProblem::ExpiryNotAfterSigningTime {
+                expiry: seconds_to_time(expiry).unwrap_or(UNIX_EPOCH),
+                signing_time: seconds_to_time(signing_time).unwrap_or(UNIX_EPOCH),
+            }));
         }
         let mut keys: Vec<&str> = Vec::new();
         for attribute in &request.extended_attributes {
             if attribute.key.is_empty() {
-                return Err(invalid("an extended attribute has an empty name".to_owned()));
+                return Err(invalid(SignRequestProblem::EmptyAttributeName));
             }
             if RESERVED_HEADERS.contains(&attribute.key.as_str())
                 || keys.contains(&attribute.key.as_str())
             {
-                return Err(invalid(format!(
-                    "extended attribute {:?} repeats a header of the envelope",
-                    attribute.key
-                )));
+                return Err(invalid(SignRequestProblem::RepeatedHeader(attribute.key.clone())));
             }
             keys.push(&attribute.key);
         }
@@ -389,12 +391,12 @@ impl SigningInput {
             SignPayload::Notary(p) => p.to_json_in_field_order(),
             SignPayload::Raw(bytes) if format == EnvelopeFormat::Jws => {
                 crate::gojson::remarshal_object(bytes)
-                    .map_err(|e| invalid(format!("a JWS payload must be a JSON object: {e}")))?
+                    .map_err(|e| invalid(SignRequestProblem::PayloadNotJsonObject(e)))?
             }
             SignPayload::Raw(bytes) => bytes.clone(),
         };
         if payload.is_empty() {
-            return Err(invalid("the payload is empty".to_owned()));
+            return Err(invalid(SignRequestProblem::EmptyPayload));
         }
         let attributes = Attributes {
             algorithm,
@@ -457,9 +459,7 @@ impl SigningInput {
         chain: &CertificateChain,
     ) -> Result<Vec<u8>, EnvelopeError> {
         if signature.is_empty() {
-            return Err(EnvelopeError::InvalidSignRequest {
-                reason: "the signature is empty".to_owned(),
-            });
+            return Err(EnvelopeError::InvalidSignRequest(SignRequestProblem::EmptySignature));
         }
         let agent = self.signing_agent.as_deref();
         Ok(match &self.parts {
@@ -495,23 +495,24 @@ const RESERVED_HEADERS: [&str; 9] = [
 ///
 /// # Errors
 ///
-/// Any [`EnvelopeError`]: the request's, the chain's ([`EnvelopeError::Certificate`]), the
-/// signer's ([`EnvelopeError::Sign`]), [`EnvelopeError::AlgorithmMismatch`] when the signer's key
-/// spec is not the leaf's.
+/// [`Error::Envelope`] for the request's problems and [`EnvelopeError::AlgorithmMismatch`] when
+/// the signer's key spec is not the leaf's, [`Error::Certificate`] for a chain that breaks
+/// notation's rules at the signing time, [`Error::Key`] for a leaf key of no Notary key spec,
+/// [`Error::Sign`] when the signer fails or its signature does not verify.
 pub fn sign(
     format: EnvelopeFormat,
     request: &SignRequest,
     signer: &dyn Signer,
-) -> Result<Vec<u8>, EnvelopeError> {
+) -> Result<Vec<u8>, Error> {
     let key_spec = signer.key_spec();
     let chain = signer.certificate_chain();
     let leaf_spec = chain.leaf().public_key()?.key_spec();
     if leaf_spec != key_spec {
-        return Err(EnvelopeError::AlgorithmMismatch {
+        return Err(Error::from(EnvelopeError::AlgorithmMismatch {
             header: key_spec.notary_algorithm(),
             derived: leaf_spec.notary_algorithm(),
             key_spec: leaf_spec,
-        });
+        }));
     }
     let input = SigningInput::new(format, request, key_spec.notary_algorithm())?;
     chain.validate(input.signing_time())?;
@@ -603,23 +604,98 @@ impl VerifiedEnvelope {
 /// Verifies an envelope of `format` at time `now` against `trust_anchors`.
 ///
 /// The chain must contain a certificate byte-identical to one of `trust_anchors` (notation's
-/// authenticity check against its trust store). An **empty** `trust_anchors` skips that check:
-/// the result then proves only that the envelope is intact and internally consistent, not who
-/// signed it; use it only when trust is established otherwise (e.g. right after signing).
+/// authenticity check against its trust store); [`TrustAnchors`] is never empty, so this check
+/// always runs. [`dangerous::verify_without_trust_anchors`] is the one way to skip it.
+///
+/// Verify an envelope against a trust store:
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/envelopes");
+/// use std::path::Path;
+/// use std::time::{Duration, SystemTime};
+///
+/// use sig_core::TrustAnchors;
+/// use sig_core::envelope::{self, EnvelopeFormat};
+///
+/// // The trust store: the certificates whose chains are trusted (PEM bundle or DER).
+/// let trust_store =
+///     TrustAnchors::read_pem_file(Path::new(&format!("{data}/notation-v1.3.2-ec-384-root.crt")))?;
+/// // An envelope written by `notation sign --signature-format cose` v1.3.2.
+/// let cose = std::fs::read(format!("{data}/cose/notation-v1.3.2-ec-384.cose"))?;
+///
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_716_000); // 2026-11-26T18:00:00Z
+/// let verified = envelope::verify(EnvelopeFormat::Cose, &cose, &trust_store, now)?;
+/// assert_eq!(verified.key_spec(), sig_core::KeySpec::Ec384);
+/// let _signed: &sig_core::oci::Descriptor = &verified.payload().target_artifact;
+/// # Ok(())
+/// # }
+/// ```
 ///
 /// # Errors
 ///
-/// [`EnvelopeError::TooLarge`] past [`MAX_ENVELOPE_LEN`], [`EnvelopeError::Malformed`],
-/// [`EnvelopeError::UnsupportedAlgorithm`], [`EnvelopeError::AlgorithmMismatch`],
-/// [`EnvelopeError::BadSignature`], [`EnvelopeError::Header`], [`EnvelopeError::Payload`],
-/// [`EnvelopeError::Certificate`] for a chain that breaks notation's rules,
-/// [`EnvelopeError::Untrusted`], [`EnvelopeError::Expired`].
+/// [`Error::Envelope`]: [`EnvelopeError::TooLarge`] past [`MAX_ENVELOPE_LEN`],
+/// [`EnvelopeError::Malformed`], [`EnvelopeError::UnsupportedAlgorithm`],
+/// [`EnvelopeError::AlgorithmMismatch`], [`EnvelopeError::BadSignature`],
+/// [`EnvelopeError::Header`], [`EnvelopeError::Payload`], [`EnvelopeError::Untrusted`],
+/// [`EnvelopeError::Expired`]; [`Error::Certificate`] for a chain that breaks notation's rules;
+/// [`Error::Key`] for a leaf key of no Notary key spec.
 pub fn verify(
     format: EnvelopeFormat,
     envelope: &[u8],
-    trust_anchors: &[Certificate],
+    trust_anchors: &TrustAnchors,
     now: SystemTime,
-) -> Result<VerifiedEnvelope, EnvelopeError> {
+) -> Result<VerifiedEnvelope, Error> {
+    let verified = verify_integrity(format, envelope, now)?;
+    let anchors = trust_anchors.certificates();
+    if !anchors.iter().any(|anchor| verified.chain.contains(anchor)) {
+        return Err(EnvelopeError::Untrusted {
+            leaf: verified.chain.leaf().subject().to_owned(),
+            anchors: anchors.iter().map(|a| a.subject().to_owned()).collect(),
+        }
+        .into());
+    }
+    if let Some(expiry) = verified.decoded.expiry.filter(|&expiry| now >= expiry) {
+        return Err(EnvelopeError::Expired { expiry }.into());
+    }
+    Ok(verified)
+}
+
+/// Verification that weakens notation's checks; each function says which check it skips.
+pub mod dangerous {
+    use std::time::SystemTime;
+
+    use super::{EnvelopeFormat, VerifiedEnvelope};
+    use crate::error::{EnvelopeError, Error};
+
+    /// [`verify`](super::verify) **without the authenticity check**: the chain is not compared
+    /// with any trust anchor. The result proves only that the envelope is intact and internally
+    /// consistent (signature by the leaf in the envelope, header rules, chain rules, expiry), not
+    /// who signed it: a chain made up by anyone passes. Use it only where trust is established
+    /// otherwise (right after signing with a known key, or to inspect an envelope).
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](super::verify), except [`EnvelopeError::Untrusted`].
+    pub fn verify_without_trust_anchors(
+        format: EnvelopeFormat,
+        envelope: &[u8],
+        now: SystemTime,
+    ) -> Result<VerifiedEnvelope, Error> {
+        let verified = super::verify_integrity(format, envelope, now)?;
+        if let Some(expiry) = verified.decoded.expiry.filter(|&expiry| now >= expiry) {
+            return Err(EnvelopeError::Expired { expiry }.into());
+        }
+        Ok(verified)
+    }
+}
+
+/// Every check of [`verify`] but the trust anchors and the expiry.
+fn verify_integrity(
+    format: EnvelopeFormat,
+    envelope: &[u8],
+    now: SystemTime,
+) -> Result<VerifiedEnvelope, Error> {
     let decoded = decode(format, envelope)?;
     let payload = NotaryPayload::from_json(&decoded.payload)?;
     let chain = CertificateChain::from_ordered_der(&decoded.chain)?;
@@ -629,15 +705,6 @@ pub fn verify(
         SigningScheme::X509SigningAuthority => decoded.signing_time,
     };
     chain.validate(at)?;
-    if !trust_anchors.is_empty() && !trust_anchors.iter().any(|anchor| chain.contains(anchor)) {
-        return Err(EnvelopeError::Untrusted {
-            leaf: chain.leaf().subject().to_owned(),
-            anchors: trust_anchors.iter().map(|a| a.subject().to_owned()).collect(),
-        });
-    }
-    if let Some(expiry) = decoded.expiry.filter(|&expiry| now >= expiry) {
-        return Err(EnvelopeError::Expired { expiry: crate::x509::rfc3339(expiry) });
-    }
     Ok(VerifiedEnvelope { format, payload, decoded, chain, key_spec })
 }
 
@@ -657,13 +724,14 @@ pub(crate) struct Decoded {
 }
 
 /// Parses `envelope`, checks the signature with the leaf key and the header rules.
-fn decode(format: EnvelopeFormat, envelope: &[u8]) -> Result<Decoded, EnvelopeError> {
+fn decode(format: EnvelopeFormat, envelope: &[u8]) -> Result<Decoded, Error> {
     if envelope.len() > MAX_ENVELOPE_LEN {
         return Err(EnvelopeError::TooLarge {
-            format: format.name(),
+            format,
             size: envelope.len(),
             max: MAX_ENVELOPE_LEN,
-        });
+        }
+        .into());
     }
     match format {
         EnvelopeFormat::Jws => jws::decode(envelope),
@@ -679,12 +747,13 @@ pub(crate) fn verify_with_leaf(
     header_alg: SignatureAlgorithm,
     signing_input: &[u8],
     signature: &[u8],
-) -> Result<(), EnvelopeError> {
+) -> Result<(), Error> {
     if header_alg.notary_name().is_none() {
         return Err(EnvelopeError::UnsupportedAlgorithm {
-            format: format.name(),
+            format,
             algorithm: header_alg.to_string(),
-        });
+        }
+        .into());
     }
     let leaf = Certificate::from_der(leaf_der)?;
     let key = leaf.public_key()?;
@@ -694,24 +763,19 @@ pub(crate) fn verify_with_leaf(
             header: header_alg,
             derived,
             key_spec: key.key_spec(),
-        });
+        }
+        .into());
     }
     if !key.verify(header_alg, signing_input, signature) {
-        return Err(EnvelopeError::BadSignature { algorithm: header_alg });
+        return Err(EnvelopeError::BadSignature { algorithm: header_alg }.into());
     }
     Ok(())
 }
 
-/// Whole seconds since 1970 of a time to sign, or why it cannot be signed.
-fn signing_seconds(t: SystemTime) -> Result<i64, String> {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map_err(|_| "is before 1970-01-01T00:00:00Z".to_owned())?
-        .as_secs();
-    i64::try_from(secs)
-        .ok()
-        .filter(|&s| s <= MAX_UNIX_SECONDS)
-        .ok_or_else(|| "is after 9999-12-31T23:59:59Z".to_owned())
+/// Whole seconds since 1970 of a time to sign; `Err(true)` before 1970, `Err(false)` after 9999.
+fn signing_seconds(t: SystemTime) -> Result<i64, bool> {
+    let secs = t.duration_since(UNIX_EPOCH).map_err(|_| true)?.as_secs();
+    i64::try_from(secs).ok().filter(|&s| s <= MAX_UNIX_SECONDS).ok_or(false)
 }
 
 /// The time of `secs` since 1970, if RFC 3339 can write it.
@@ -738,15 +802,9 @@ pub(crate) fn check_expiry_after_signing(
     expiry: Option<SystemTime>,
 ) -> Result<(), EnvelopeError> {
     match expiry {
-        Some(expiry) if expiry <= signing_time => Err(EnvelopeError::Header {
-            format: format.name(),
-            header: media_type::EXPIRY.to_owned(),
-            reason: format!(
-                "expiry {} is not after the signing time {}",
-                crate::x509::rfc3339(expiry),
-                crate::x509::rfc3339(signing_time)
-            ),
-        }),
+        Some(expiry) if expiry <= signing_time => {
+            Err(EnvelopeError::ExpiryNotAfterSigningTime { format, expiry, signing_time })
+        }
         _ => Ok(()),
     }
 }

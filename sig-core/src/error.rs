@@ -1,9 +1,12 @@
 //! Error types. Each module returns its narrowest enum; [`Error`] nests them all.
 
+use core::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::algorithm::{KeySpec, SignatureAlgorithm};
+use crate::envelope::EnvelopeFormat;
+use crate::x509::rfc3339;
 
 /// `error`'s message followed by those of its sources (`: cause`), like anyhow's `{:#}`; a source
 /// whose text the message already contains is left out.
@@ -148,20 +151,24 @@ pub enum KeyError {
 #[non_exhaustive]
 pub enum ChainRule {
     /// Not yet valid at the given time.
-    #[error("is not valid until {not_before} (checked at {at})")]
+    #[error("is not valid until {} (checked at {})", rfc3339(*not_before), rfc3339(*at))]
     NotYetValid {
-        /// notBefore, RFC 3339.
-        not_before: String,
-        /// The time of the check, RFC 3339.
-        at: String,
+        /// notBefore.
+        not_before: SystemTime,
+        /// The time of the check.
+        at: SystemTime,
     },
     /// Expired at the given time.
-    #[error("expired at {not_after} (checked at {at}); issue a new certificate")]
+    #[error(
+        "expired at {} (checked at {}); issue a new certificate",
+        rfc3339(*not_after),
+        rfc3339(*at)
+    )]
     Expired {
-        /// notAfter, RFC 3339.
-        not_after: String,
-        /// The time of the check, RFC 3339.
-        at: String,
+        /// notAfter.
+        not_after: SystemTime,
+        /// The time of the check.
+        at: SystemTime,
     },
     /// Leaf without key usage extension.
     #[error("has no key usage extension; the leaf needs a critical keyUsage with digitalSignature")]
@@ -271,6 +278,12 @@ pub enum CertificateError {
         /// What is wrong.
         reason: String,
     },
+    /// A PEM private key where a certificate was expected (a key file given as the chain).
+    #[error("certificate {index} is malformed: a private key is not a certificate")]
+    PrivateKey {
+        /// Position of the PEM block in the input (0-based).
+        index: usize,
+    },
     /// Too many certificates.
     #[error("too many certificates ({count}); at most {max} are accepted")]
     TooMany {
@@ -316,21 +329,36 @@ pub enum CertificateError {
     Rule {
         /// Position in the ordered chain, 0 = leaf.
         index: usize,
-        /// `"leaf"`, `"intermediate"` or `"root"`.
-        role: &'static str,
+        /// Its place in the chain.
+        role: CertificateRole,
         /// Its subject (RFC 4514).
         subject: String,
         /// The rule.
         rule: ChainRule,
     },
-    /// The chain does not end at the trust anchor.
-    #[error(
-        "no certificate of the chain is the trusted root {anchor:?}; the signature was made under another CA"
-    )]
-    Untrusted {
-        /// Subject of the trust anchor.
-        anchor: String,
-    },
+}
+
+/// The place of a certificate in an ordered chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateRole {
+    /// The signing certificate (index 0).
+    Leaf,
+    /// A CA between the leaf and the root.
+    Intermediate,
+    /// The last certificate.
+    Root,
+}
+
+impl fmt::Display for CertificateRole {
+    /// `leaf`, `intermediate` or `root`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Leaf => "leaf",
+            Self::Intermediate => "intermediate",
+            Self::Root => "root",
+        })
+    }
 }
 
 /// What is wrong with a signature, found by examining it after verification failed.
@@ -493,6 +521,10 @@ pub enum SignError {
 }
 
 /// A signature envelope could not be built, parsed or verified.
+///
+/// Only the envelope's own failures: a chain in the envelope that breaks a rule is an
+/// [`Error::Certificate`], a leaf key that cannot be used an [`Error::Key`], a signer that fails
+/// an [`Error::Sign`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EnvelopeError {
@@ -504,20 +536,35 @@ pub enum EnvelopeError {
     /// The envelope is not well-formed.
     #[error("malformed {format} envelope: {reason}")]
     Malformed {
-        /// `"JWS"` or `"COSE"`.
-        format: &'static str,
-        /// What is wrong.
+        /// The format.
+        format: EnvelopeFormat,
+        /// What the parser found wrong.
         reason: String,
     },
     /// A required header is missing or has the wrong value.
     #[error("{format} envelope header {header}: {reason}")]
     Header {
-        /// `"JWS"` or `"COSE"`.
-        format: &'static str,
+        /// The format.
+        format: EnvelopeFormat,
         /// The header name.
         header: String,
         /// What is wrong.
         reason: String,
+    },
+    /// The expiry header is not after the signing time.
+    #[error(
+        "{format} envelope header {}: expiry {} is not after the signing time {}",
+        crate::media_type::EXPIRY,
+        rfc3339(*expiry),
+        rfc3339(*signing_time)
+    )]
+    ExpiryNotAfterSigningTime {
+        /// The format.
+        format: EnvelopeFormat,
+        /// The expiry.
+        expiry: SystemTime,
+        /// The signing time.
+        signing_time: SystemTime,
     },
     /// The signature does not verify.
     #[error("the envelope signature does not verify with the leaf certificate's key ({algorithm})")]
@@ -538,28 +585,19 @@ pub enum EnvelopeError {
         key_spec: KeySpec,
     },
     /// The signature has expired.
-    #[error("the signature expired at {expiry}")]
+    #[error("the signature expired at {}", rfc3339(*expiry))]
     Expired {
-        /// Expiry, RFC 3339.
-        expiry: String,
+        /// The expiry.
+        expiry: SystemTime,
     },
     /// The payload is not a Notary payload.
     #[error("malformed Notary payload: {0}")]
     Payload(String),
-    /// The certificate chain in the envelope failed.
-    #[error(transparent)]
-    Certificate(#[from] CertificateError),
-    /// The key could not be used.
-    #[error(transparent)]
-    Key(#[from] KeyError),
-    /// Signing failed.
-    #[error(transparent)]
-    Sign(#[from] SignError),
     /// The envelope is larger than a verifier accepts.
     #[error("{format} envelope of {size} bytes is larger than the {max}-byte limit")]
     TooLarge {
-        /// `"JWS"` or `"COSE"`.
-        format: &'static str,
+        /// The format.
+        format: EnvelopeFormat,
         /// Its size.
         size: usize,
         /// The limit.
@@ -570,17 +608,14 @@ pub enum EnvelopeError {
         "unsupported {format} signature algorithm {algorithm}: expected PS256, PS384, PS512, ES256, ES384 or ES512"
     )]
     UnsupportedAlgorithm {
-        /// `"JWS"` or `"COSE"`.
-        format: &'static str,
+        /// The format.
+        format: EnvelopeFormat,
         /// The algorithm as found (`"RS256"`, `"-257"`, ...).
         algorithm: String,
     },
     /// The sign request cannot be turned into an envelope.
-    #[error("invalid sign request: {reason}")]
-    InvalidSignRequest {
-        /// What is wrong.
-        reason: String,
-    },
+    #[error("invalid sign request: {0}")]
+    InvalidSignRequest(SignRequestProblem),
     /// No certificate of the envelope's chain is one of the trust anchors.
     #[error(
         "the certificate chain of {leaf:?} contains none of the {} trusted certificate(s) ({}); the signature was made under another CA",
@@ -592,6 +627,63 @@ pub enum EnvelopeError {
         /// Subjects of the trust anchors.
         anchors: Vec<String>,
     },
+}
+
+/// Why a [`SignRequest`](crate::SignRequest) cannot be turned into an envelope.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignRequestProblem {
+    /// The signing time cannot be written as RFC 3339 whole seconds since 1970.
+    #[error("signing time {}", out_of_range(*before_1970))]
+    SigningTimeOutOfRange {
+        /// Before 1970 (else after 9999).
+        before_1970: bool,
+    },
+    /// The expiry cannot be written as RFC 3339 whole seconds since 1970.
+    #[error("expiry {}", out_of_range(*before_1970))]
+    ExpiryOutOfRange {
+        /// Before 1970 (else after 9999).
+        before_1970: bool,
+    },
+    /// The expiry is not after the signing time (both truncated to whole seconds).
+    #[error(
+        "expiry {} is not after the signing time {}",
+        rfc3339(*expiry),
+        rfc3339(*signing_time)
+    )]
+    ExpiryNotAfterSigningTime {
+        /// The expiry.
+        expiry: SystemTime,
+        /// The signing time.
+        signing_time: SystemTime,
+    },
+    /// An extended attribute without a name.
+    #[error("an extended attribute has an empty name")]
+    EmptyAttributeName,
+    /// An extended attribute named like a header the envelope writes itself, or named twice.
+    #[error("extended attribute {0:?} repeats a header of the envelope")]
+    RepeatedHeader(String),
+    /// An extended attribute whose value the format cannot encode.
+    #[error("extended attribute {key:?}: {reason}")]
+    AttributeValue {
+        /// The attribute.
+        key: String,
+        /// What the encoder refused.
+        reason: String,
+    },
+    /// A raw JWS payload that is not a JSON object.
+    #[error("a JWS payload must be a JSON object: {0}")]
+    PayloadNotJsonObject(String),
+    /// An empty payload.
+    #[error("the payload is empty")]
+    EmptyPayload,
+    /// An empty signature given to assemble.
+    #[error("the signature is empty")]
+    EmptySignature,
+}
+
+fn out_of_range(before_1970: bool) -> &'static str {
+    if before_1970 { "is before 1970-01-01T00:00:00Z" } else { "is after 9999-12-31T23:59:59Z" }
 }
 
 /// A PKCS#11 module, token or key could not be used ([`Pkcs11Signer`](crate::signer::Pkcs11Signer)).

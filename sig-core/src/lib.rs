@@ -13,12 +13,15 @@
 //! - [`CertificateChain`]: PEM or DER in any order, ordered leaf → root and checked by notation's
 //!   rules, each failure naming the certificate and the rule.
 //! - [`envelope::sign`] / [`envelope::verify`]: Notary JWS and COSE envelopes byte-compatible
-//!   with notation v1.3, over a [`NotaryPayload`]; [`media_type`] spells every Notary media type
-//!   and header name once, [`oci`] the OCI digests, descriptors and media types that Notary and
-//!   cosign signatures share.
+//!   with notation v1.3, over a [`NotaryPayload`], verified against [`TrustAnchors`] (never
+//!   empty; skipping the authenticity check is [`envelope::dangerous`]); [`media_type`] spells
+//!   every Notary media type and header name once, [`oci`] the OCI digests, descriptors and
+//!   media types that Notary and cosign signatures share.
+//! - Errors are data ([`Error`] nests one narrow enum per task): they name what is wrong and never
+//!   a setting of the program using the crate; the plugin and the CLIs add that advice.
 //!
-//! The crate reads files only where a function says so (`open`, `from_file`), runs programs only
-//! in [`CommandSigner`], and takes the time as a parameter. Its only global state is the list of
+//! The crate reads files only where a function says so (`open`, `read_*_file`, `from_file`),
+//! runs programs only in [`CommandSigner`], and takes the time as a parameter. Its only global state is the list of
 //! PKCS#11 modules loaded: `C_Initialize` is once per process, so a module stays loaded until
 //! the process exits. It does not
 //! talk to registries and does not implement notation's trust policy beyond "some certificate of
@@ -32,8 +35,8 @@
 //! use std::time::SystemTime;
 //! use sig_core::oci::{self, Descriptor};
 //! use sig_core::{
-//!     envelope, Certificate, CertificateChain, EnvelopeFormat, KeyFileSigner,
-//!     NotaryPayload, PrivateKey, SignRequest,
+//!     envelope, CertificateChain, EnvelopeFormat, KeyFileSigner, NotaryPayload, PrivateKey,
+//!     SignRequest, TrustAnchors,
 //! };
 //!
 //! # fn main() -> Result<(), sig_core::Error> {
@@ -42,7 +45,7 @@
 //! # let chain_pem = std::fs::read(format!("{dir}chain_shuffled.pem")).unwrap();
 //! # let root_pem = std::fs::read(format!("{dir}ca.crt")).unwrap();
 //! // Any order: the chain is ordered leaf → root and checked by notation's rules.
-//! let chain = CertificateChain::from_bytes(&chain_pem)?;
+//! let chain = CertificateChain::from_pem(&chain_pem)?;
 //! let key = PrivateKey::from_bytes(&key_pem, None)?;
 //! let signer = KeyFileSigner::new(key, chain)?; // refuses a key that is not the leaf's
 //!
@@ -55,8 +58,8 @@
 //! let request = SignRequest::new(NotaryPayload::new(manifest), now);
 //! let cose = envelope::sign(EnvelopeFormat::Cose, &request, &signer)?;
 //!
-//! let root = CertificateChain::from_bytes(&root_pem)?.leaf().clone();
-//! let verified = envelope::verify(EnvelopeFormat::Cose, &cose, &[root], now)?;
+//! let trust_store = TrustAnchors::from_pem(&root_pem)?;
+//! let verified = envelope::verify(EnvelopeFormat::Cose, &cose, &trust_store, now)?;
 //! assert_eq!(verified.payload().target_artifact.size, 481);
 //! # Ok(())
 //! # }
@@ -76,6 +79,7 @@ mod payload;
 mod pem;
 pub mod signer;
 mod timestamp;
+mod trust;
 pub mod x509;
 
 /// **Not public API.** Helpers that the workspace's other crates (the notation plugin,
@@ -114,8 +118,8 @@ pub use envelope::{
 pub use error::Pkcs11Error;
 pub use error::message_with_sources;
 pub use error::{
-    AlgorithmError, CertificateError, ChainRule, EnvelopeError, Error, KeyError, SignError,
-    SignatureDiagnosis,
+    AlgorithmError, CertificateError, CertificateRole, ChainRule, EnvelopeError, Error, KeyError,
+    SignError, SignRequestProblem, SignatureDiagnosis,
 };
 pub use key::{PrivateKey, PublicKey};
 pub use payload::NotaryPayload;
@@ -124,4 +128,5 @@ pub use serde_json;
 pub use signer::{CommandSigner, KeyFileSigner, OutputEncoding, Signer, sign_verified};
 #[cfg(feature = "pkcs11")]
 pub use signer::{Pkcs11Pin, Pkcs11Signer, Pkcs11Uri};
+pub use trust::TrustAnchors;
 pub use x509::{Certificate, CertificateChain};

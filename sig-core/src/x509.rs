@@ -169,11 +169,6 @@ impl Certificate {
             .map_err(|e| KeyError::PublicKey(e.to_string()))
     }
 
-    /// Lowercase hex SHA-256 of the DER (notation's `io.cncf.notary.x509chain.thumbprint#S256`).
-    pub fn sha256_thumbprint(&self) -> String {
-        crate::hex::encode(&crate::HashAlgorithm::Sha256.digest(&self.der))
-    }
-
     /// Whether subject and issuer are the same name and the certificate verifies with its own key.
     pub fn is_self_signed(&self) -> bool {
         self.raw_subject == self.raw_issuer && self.is_signed_by(self)
@@ -297,6 +292,43 @@ impl Certificate {
     pub fn is_ca(&self) -> bool {
         self.basic_constraints().is_some_and(|(_, bc)| bc.ca)
     }
+
+    /// Parses every certificate of a PEM bundle (blocks other than `CERTIFICATE` are skipped)
+    /// in input order. One or more concatenated DER certificates are accepted as well, as
+    /// `openssl` does.
+    ///
+    /// # Errors
+    ///
+    /// [`CertificateError::Empty`] when nothing is found, [`CertificateError::PrivateKey`] for a
+    /// private key block, [`CertificateError::Malformed`] naming the first certificate that does
+    /// not parse, [`CertificateError::TooMany`] past [`MAX_CHAIN_LEN`].
+    pub fn from_bundle_pem(bytes: &[u8]) -> Result<Vec<Self>, CertificateError> {
+        let ders: Vec<Vec<u8>> = if crate::pem::looks_like_pem(bytes) {
+            let mut ders = Vec::new();
+            for (index, block) in crate::pem::blocks(bytes).into_iter().enumerate() {
+                if block.label != "CERTIFICATE" {
+                    if block.label.contains("PRIVATE KEY") {
+                        return Err(CertificateError::PrivateKey { index });
+                    }
+                    continue;
+                }
+                ders.push(block.der.map_err(|reason| CertificateError::Malformed {
+                    index,
+                    reason: format!("bad PEM: {reason}"),
+                })?);
+            }
+            ders
+        } else {
+            split_der(bytes)?
+        };
+        if ders.is_empty() {
+            return Err(CertificateError::Empty { path: None });
+        }
+        if ders.len() > MAX_CHAIN_LEN {
+            return Err(CertificateError::TooMany { count: ders.len(), max: MAX_CHAIN_LEN });
+        }
+        ders.iter().enumerate().map(|(i, der)| Self::parse(der, i)).collect()
+    }
 }
 
 thread_local! {
@@ -328,43 +360,6 @@ fn algorithm_name(alg: ObjectIdentifier) -> String {
         "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption".to_owned(),
         other => const_oid::db::DB.by_oid(&alg).map_or_else(|| other.to_owned(), str::to_owned),
     }
-}
-
-/// Splits `bytes` (a PEM bundle, or one or more concatenated DER certificates) into certificates.
-///
-/// # Errors
-///
-/// [`CertificateError::Empty`] when nothing is found, [`CertificateError::Malformed`] naming the
-/// first certificate that does not parse, [`CertificateError::TooMany`] past [`MAX_CHAIN_LEN`].
-pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<Certificate>, CertificateError> {
-    let ders: Vec<Vec<u8>> = if crate::pem::looks_like_pem(bytes) {
-        let mut ders = Vec::new();
-        for (index, block) in crate::pem::blocks(bytes).into_iter().enumerate() {
-            if block.label != "CERTIFICATE" {
-                if block.label.contains("PRIVATE KEY") {
-                    return Err(CertificateError::Malformed {
-                        index,
-                        reason: "a private key is not a certificate; point cert_chain at the certificate file".into(),
-                    });
-                }
-                continue;
-            }
-            ders.push(block.der.map_err(|reason| CertificateError::Malformed {
-                index,
-                reason: format!("bad PEM: {reason}"),
-            })?);
-        }
-        ders
-    } else {
-        split_der(bytes)?
-    };
-    if ders.is_empty() {
-        return Err(CertificateError::Empty { path: None });
-    }
-    if ders.len() > MAX_CHAIN_LEN {
-        return Err(CertificateError::TooMany { count: ders.len(), max: MAX_CHAIN_LEN });
-    }
-    ders.iter().enumerate().map(|(i, der)| Certificate::parse(der, i)).collect()
 }
 
 /// Splits concatenated DER SEQUENCEs.

@@ -40,10 +40,7 @@ pub fn signer(spec: KeySpec) -> KeyFileSigner {
 
 /// The root CA of `tests/data/pki/<spec>/`.
 pub fn root(spec: KeySpec) -> Certificate {
-    CertificateChain::from_bytes(&read(&format!("{}/ca.crt", pki_dir(spec))))
-        .unwrap()
-        .leaf()
-        .clone()
+    CertificateChain::from_pem(&read(&format!("{}/ca.crt", pki_dir(spec)))).unwrap().leaf().clone()
 }
 
 /// A signing time inside every certificate's validity: one day after the latest notBefore,
@@ -138,7 +135,14 @@ pub fn tag1(secs: i64) -> Value {
 
 /// The x5chain array of `signer`'s chain.
 pub fn x5chain(signer: &KeyFileSigner) -> Value {
-    Value::Array(signer.certificate_chain().to_der_list().into_iter().map(Value::Bytes).collect())
+    Value::Array(
+        signer
+            .certificate_chain()
+            .certificates()
+            .iter()
+            .map(|c| Value::Bytes(c.as_der().to_vec()))
+            .collect(),
+    )
 }
 
 /// A COSE envelope with the given protected map entries and unprotected map, correctly signed.

@@ -182,7 +182,7 @@ fn debug_output_never_contains_key_bytes() {
             let public = format!("{:?}", key.public_key());
             assert_eq!(public, format!("PublicKey {{ spec: {spec:?}, .. }}"));
         }
-        let chain = sig_core::CertificateChain::from_bytes(&read(dir, "chain.pem")).unwrap();
+        let chain = sig_core::CertificateChain::from_pem(&read(dir, "chain.pem")).unwrap();
         let key = PrivateKey::from_bytes(&read(dir, "leaf.key"), None).unwrap();
         let signer = sig_core::KeyFileSigner::new(key, chain).unwrap();
         let debug = format!("{signer:#?}");

@@ -4,19 +4,23 @@
 use sig_core::envelope::{self, EnvelopeFormat, SigningScheme};
 use sig_core::oci::Descriptor;
 use sig_core::{
-    Certificate, CertificateChain, CertificateError, ChainRule, EnvelopeError, KeySpec,
-    NotaryPayload, SignatureAlgorithm,
+    Certificate, CertificateChain, CertificateError, ChainRule, EnvelopeError, Error, KeySpec,
+    NotaryPayload, SignatureAlgorithm, TrustAnchors,
 };
 
 use crate::common::*;
 
 fn pem_cert(rel: &str) -> Certificate {
-    CertificateChain::from_bytes(&read(rel)).unwrap().leaf().clone()
+    CertificateChain::from_pem(&read(rel)).unwrap().leaf().clone()
 }
 
 fn leaf_of(bytes: &[u8]) -> Certificate {
-    let verified =
-        envelope::verify(EnvelopeFormat::Jws, bytes, &[], utc("2025-01-01T00:00:00Z")).unwrap();
+    let verified = envelope::dangerous::verify_without_trust_anchors(
+        EnvelopeFormat::Jws,
+        bytes,
+        utc("2025-01-01T00:00:00Z"),
+    )
+    .unwrap();
     verified.chain().leaf().clone()
 }
 
@@ -25,9 +29,13 @@ fn leaf_of(bytes: &[u8]) -> Certificate {
 fn verifies_notation_go_jws_signature() {
     let bytes = read("envelopes/jws/jws_signature.sig");
     let anchor = leaf_of(&bytes);
-    let verified =
-        envelope::verify(EnvelopeFormat::Jws, &bytes, &[anchor], utc("2025-01-01T00:00:00Z"))
-            .unwrap();
+    let verified = envelope::verify(
+        EnvelopeFormat::Jws,
+        &bytes,
+        &TrustAnchors::from(anchor),
+        utc("2025-01-01T00:00:00Z"),
+    )
+    .unwrap();
     assert_eq!(verified.algorithm(), SignatureAlgorithm::RsaPssSha256);
     assert_eq!(verified.signing_scheme(), SigningScheme::X509);
     assert_eq!(verified.signing_time(), utc("2023-03-14T08:10:02Z")); // "2023-03-14T16:10:02+08:00"
@@ -51,9 +59,13 @@ fn verifies_notation_go_jws_signature() {
 fn verifies_notation_go_ca_valid_sig_env_against_its_root() {
     let bytes = read("envelopes/jws/ca_valid_sig_env.json");
     let root = pem_cert("envelopes/jws/notation-test-root.pem");
-    let verified =
-        envelope::verify(EnvelopeFormat::Jws, &bytes, &[root], utc("2026-01-01T00:00:00Z"))
-            .unwrap();
+    let verified = envelope::verify(
+        EnvelopeFormat::Jws,
+        &bytes,
+        &TrustAnchors::from(root),
+        utc("2026-01-01T00:00:00Z"),
+    )
+    .unwrap();
     assert_eq!(verified.algorithm(), SignatureAlgorithm::RsaPssSha384);
     assert_eq!(verified.key_spec(), KeySpec::Rsa3072);
     assert_eq!(verified.signing_time(), utc("2020-11-09T07:00:00Z"));
@@ -73,15 +85,19 @@ fn verifies_notation_go_ca_valid_sig_env_against_its_root() {
     let err = envelope::verify(
         EnvelopeFormat::Jws,
         &bytes,
-        &[root_of_our_pki()],
+        &TrustAnchors::from(root_of_our_pki()),
         utc("2026-01-01T00:00:00Z"),
     )
     .unwrap_err();
-    assert!(matches!(err, EnvelopeError::Untrusted { .. }), "{err:?}");
-    let err = envelope::verify(EnvelopeFormat::Jws, &bytes, &[], utc("2121-01-01T00:00:00Z"))
-        .unwrap_err();
+    assert!(matches!(err, Error::Envelope(EnvelopeError::Untrusted { .. })), "{err:?}");
+    let err = envelope::dangerous::verify_without_trust_anchors(
+        EnvelopeFormat::Jws,
+        &bytes,
+        utc("2121-01-01T00:00:00Z"),
+    )
+    .unwrap_err();
     assert!(
-        matches!(err, EnvelopeError::Expired { ref expiry } if expiry == "2120-11-09T07:00:00Z"),
+        matches!(err, Error::Envelope(EnvelopeError::Expired { expiry }) if expiry == utc("2120-11-09T07:00:00Z")),
         "{err:?}"
     );
 }
@@ -96,9 +112,13 @@ fn root_of_our_pki() -> Certificate {
 fn verifies_notation_go_signing_authority_envelope_at_the_authentic_time() {
     let bytes = read("envelopes/jws/sa_valid_sig_env.json");
     let root = pem_cert("envelopes/jws/sa-test-root-2022.pem");
-    let verified =
-        envelope::verify(EnvelopeFormat::Jws, &bytes, &[root], utc("2026-01-01T00:00:00Z"))
-            .unwrap();
+    let verified = envelope::verify(
+        EnvelopeFormat::Jws,
+        &bytes,
+        &TrustAnchors::from(root),
+        utc("2026-01-01T00:00:00Z"),
+    )
+    .unwrap();
     assert_eq!(verified.signing_scheme(), SigningScheme::X509SigningAuthority);
     assert_eq!(verified.signing_time(), utc("2022-07-29T22:56:51Z"));
 }
@@ -107,22 +127,27 @@ fn verifies_notation_go_signing_authority_envelope_at_the_authentic_time() {
 #[test]
 fn rejects_notation_go_expired_envelope() {
     let bytes = read("envelopes/jws/ca_expired_sig_env.json");
-    let err = envelope::verify(EnvelopeFormat::Jws, &bytes, &[], utc("2022-07-30T00:00:00Z"))
-        .unwrap_err();
+    let err = envelope::dangerous::verify_without_trust_anchors(
+        EnvelopeFormat::Jws,
+        &bytes,
+        utc("2022-07-30T00:00:00Z"),
+    )
+    .unwrap_err();
     assert!(
-        matches!(err, EnvelopeError::Expired { ref expiry } if expiry == "2022-07-29T23:59:00Z"),
+        matches!(err, Error::Envelope(EnvelopeError::Expired { expiry }) if expiry == utc("2022-07-29T23:59:00Z")),
         "{err:?}"
     );
     // Years later its certificates have expired too, and the chain check comes first.
-    let err = envelope::verify(EnvelopeFormat::Jws, &bytes, &[], utc("2026-01-01T00:00:00Z"))
-        .unwrap_err();
+    let err = envelope::dangerous::verify_without_trust_anchors(
+        EnvelopeFormat::Jws,
+        &bytes,
+        utc("2026-01-01T00:00:00Z"),
+    )
+    .unwrap_err();
     assert!(
         matches!(
             err,
-            EnvelopeError::Certificate(CertificateError::Rule {
-                rule: ChainRule::Expired { .. },
-                ..
-            })
+            Error::Certificate(CertificateError::Rule { rule: ChainRule::Expired { .. }, .. })
         ),
         "{err:?}"
     );
@@ -134,9 +159,13 @@ fn rejects_notation_go_expired_envelope() {
 fn exposes_the_timestamp_token_of_a_notation_envelope() {
     let bytes = read("envelopes/jws/jwsWithTimestamp.sig");
     let anchor = leaf_of(&bytes);
-    let verified =
-        envelope::verify(EnvelopeFormat::Jws, &bytes, &[anchor], utc("2025-01-01T00:00:00Z"))
-            .unwrap();
+    let verified = envelope::verify(
+        EnvelopeFormat::Jws,
+        &bytes,
+        &TrustAnchors::from(anchor),
+        utc("2025-01-01T00:00:00Z"),
+    )
+    .unwrap();
     let token = verified.timestamp_signature().unwrap();
     assert_eq!(token.first(), Some(&0x30), "a DER ContentInfo");
     assert!(token.len() > 2000);
@@ -148,15 +177,19 @@ fn tampered_notation_envelope_fails() {
     let mut outer = json(&bytes);
     let payload = NotaryPayload::new(Descriptor::new("m", "sha256:00", 1)).to_json();
     outer["payload"] = b64url(&payload).into();
-    let err = envelope::verify(
+    let err = envelope::dangerous::verify_without_trust_anchors(
         EnvelopeFormat::Jws,
         &serde_json::to_vec(&outer).unwrap(),
-        &[],
         utc("2026-01-01T00:00:00Z"),
     )
     .unwrap_err();
     assert!(
-        matches!(err, EnvelopeError::BadSignature { algorithm: SignatureAlgorithm::RsaPssSha384 }),
+        matches!(
+            err,
+            Error::Envelope(EnvelopeError::BadSignature {
+                algorithm: SignatureAlgorithm::RsaPssSha384
+            })
+        ),
         "{err:?}"
     );
 }
@@ -178,7 +211,7 @@ fn reproduces_notation_v1_3_2_envelopes_byte_for_byte() {
         let verified = envelope::verify(
             format,
             &bytes,
-            std::slice::from_ref(&root),
+            &TrustAnchors::from(root.clone()),
             utc("2026-11-26T18:00:00Z"),
         )
         .unwrap_or_else(|e| panic!("{format}: {e}"));

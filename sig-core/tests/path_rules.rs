@@ -16,7 +16,7 @@ fn x509(rel: &str) -> PathBuf {
 }
 
 fn chain(rel: &str) -> CertificateChain {
-    CertificateChain::open(&x509(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    CertificateChain::read_pem_file(&x509(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 /// The rules broken by `rel`, as (certificate index, rule).

@@ -27,7 +27,7 @@ mod softhsm;
 use softhsm::MODULE;
 
 fn ec_chain() -> CertificateChain {
-    CertificateChain::open(&data("pki/ec-256/certificate_chain.pem")).unwrap()
+    CertificateChain::read_pem_file(&data("pki/ec-256/certificate_chain.pem")).unwrap()
 }
 
 #[test]
@@ -153,7 +153,7 @@ mod token {
         }
 
         fn chain(&self, spec: KeySpec) -> CertificateChain {
-            CertificateChain::open(&self.dir(spec).join("certificate_chain.pem")).unwrap()
+            CertificateChain::read_pem_file(&self.dir(spec).join("certificate_chain.pem")).unwrap()
         }
 
         fn pin(&self) -> Pkcs11Pin {
@@ -270,7 +270,7 @@ mod token {
     #[test]
     fn envelopes_signed_in_the_token_verify() {
         let t = token();
-        let root = CertificateChain::open(&t.pki().join("ca.crt")).unwrap().leaf().clone();
+        let root = CertificateChain::read_pem_file(&t.pki().join("ca.crt")).unwrap().leaf().clone();
         for spec in [KeySpec::Rsa3072, KeySpec::Ec384] {
             let signer = t.open(spec);
             for format in [EnvelopeFormat::Jws, EnvelopeFormat::Cose] {
@@ -278,7 +278,7 @@ mod token {
                 let verified = envelope::verify(
                     format,
                     &bytes,
-                    std::slice::from_ref(&root),
+                    &sig_core::TrustAnchors::from(root.clone()),
                     signing_time(&signer),
                 )
                 .unwrap_or_else(|e| panic!("{spec} {format:?}: {e}"));
@@ -467,7 +467,7 @@ mod token {
         for (spec, compared) in
             [(KeySpec::Ec256, "CKA_EC_POINT"), (KeySpec::Rsa2048, "the private key's CKA_MODULUS")]
         {
-            let chain = CertificateChain::open(&data(&format!(
+            let chain = CertificateChain::read_pem_file(&data(&format!(
                 "pki/{}/certificate_chain.pem",
                 spec.as_str().to_ascii_lowercase()
             )))

@@ -15,7 +15,7 @@ use sig_core::{
 use crate::fixtures::{KEY_PASSWORD, SPECS, example, pki, read, toy_signer};
 
 fn chain(dir: &str) -> CertificateChain {
-    CertificateChain::open(&pki(dir, "chain.pem")).unwrap()
+    CertificateChain::read_pem_file(&pki(dir, "chain.pem")).unwrap()
 }
 
 fn key(dir: &str) -> PrivateKey {
@@ -554,7 +554,7 @@ fn files_that_are_not_regular_files_are_refused_without_blocking() {
     std::thread::spawn(move || {
         let full = |e: &dyn std::error::Error| sig_core::message_with_sources(e);
         let messages = vec![
-            full(&CertificateChain::open(&path).unwrap_err()),
+            full(&CertificateChain::read_pem_file(&path).unwrap_err()),
             full(&KeyFileSigner::open(&path, None, &pki("ec-256", "chain.pem")).unwrap_err()),
             full(&sig_core::__private::fs::read_bounded(&path, 1024).unwrap_err()),
             #[cfg(feature = "pkcs11")]

@@ -17,7 +17,7 @@ fn now() -> SystemTime {
 fn certs(rel: &str) -> Vec<Certificate> {
     let path = format!("{}/../tests/data/x509/{rel}", env!("CARGO_MANIFEST_DIR"));
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    sig_core::x509::parse_certificates(&bytes).unwrap()
+    Certificate::from_bundle_pem(&bytes).unwrap()
 }
 
 fn cert(rel: &str) -> Certificate {

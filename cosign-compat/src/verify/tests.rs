@@ -22,11 +22,11 @@ fn read(dir: &str, file: &str) -> Vec<u8> {
 }
 
 fn cert(dir: &str, file: &str) -> Certificate {
-    sig_core::x509::parse_certificates(&read(dir, file)).unwrap().remove(0)
+    Certificate::from_bundle_pem(&read(dir, file)).unwrap().remove(0)
 }
 
 fn certs(dir: &str, file: &str) -> Vec<Certificate> {
-    sig_core::x509::parse_certificates(&read(dir, file)).unwrap()
+    Certificate::from_bundle_pem(&read(dir, file)).unwrap()
 }
 
 const SPECS: [&str; 6] = ["rsa-2048", "rsa-3072", "rsa-4096", "ec-256", "ec-384", "ec-521"];

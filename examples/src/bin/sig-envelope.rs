@@ -177,10 +177,12 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
     let bytes = read(&args.envelope, MAX_ENVELOPE_LEN)?;
     let mut anchors = Vec::new();
     for path in &args.trust_anchors {
-        let certs = sig_core::x509::parse_certificates(&read(path, 1 << 20)?)
+        let certs = sig_core::Certificate::from_bundle_pem(&read(path, 1 << 20)?)
             .with_context(|| format!("trust anchor {}", path.display()))?;
         anchors.extend(certs);
     }
+    // `--trust-anchor` is required, so the list is never empty.
+    let anchors = sig_core::TrustAnchors::new(anchors)?;
     let verified = envelope::verify(format, &bytes, &anchors, SystemTime::now())?;
     let target = &verified.payload().target_artifact;
     if let Some(digest) = &args.digest

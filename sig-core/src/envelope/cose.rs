@@ -35,14 +35,14 @@ use super::{
     check_expiry_after_signing, seconds_to_time, verify_with_leaf,
 };
 use crate::algorithm::SignatureAlgorithm;
-use crate::error::{CertificateError, EnvelopeError};
+use crate::error::{CertificateError, EnvelopeError, Error, SignRequestProblem};
 use crate::media_type::{
     AUTHENTIC_SIGNING_TIME, EXPIRY, NOTARY_PAYLOAD, SIGNING_AGENT, SIGNING_SCHEME, SIGNING_TIME,
     TIMESTAMP_SIGNATURE,
 };
 use crate::x509::CertificateChain;
 
-const FORMAT: &str = "COSE";
+const FORMAT: EnvelopeFormat = EnvelopeFormat::Cose;
 
 /// The COSE header label of `x5chain` (RFC 9360).
 const X5CHAIN: i64 = 33;
@@ -60,7 +60,7 @@ fn header_error(header: &str, reason: impl Into<String>) -> EnvelopeError {
 
 /// The protected header map bytes, byte-identical to notation-core-go's.
 pub(super) fn protected_header(attributes: &Attributes<'_>) -> Result<Vec<u8>, EnvelopeError> {
-    let invalid = |reason: String| EnvelopeError::InvalidSignRequest { reason };
+    let invalid = EnvelopeError::InvalidSignRequest;
     let alg = iana::Algorithm::from_i64(attributes.algorithm.cose_id()).ok_or_else(|| {
         EnvelopeError::UnsupportedAlgorithm {
             format: FORMAT,
@@ -92,8 +92,9 @@ pub(super) fn protected_header(attributes: &Attributes<'_>) -> Result<Vec<u8>, E
         rest.push((Label::Text(EXPIRY.to_owned()), time_value(expiry)));
     }
     for attribute in attributes.extended {
-        let value = json_to_cbor(&attribute.value)
-            .map_err(|e| invalid(format!("extended attribute {:?}: {e}", attribute.key)))?;
+        let value = json_to_cbor(&attribute.value).map_err(|e| {
+            invalid(SignRequestProblem::AttributeValue { key: attribute.key.clone(), reason: e })
+        })?;
         rest.push((Label::Text(attribute.key.clone()), value));
     }
     // coset writes alg, crit, content type, then `rest` in the order given; `Label`'s `Ord` is the
@@ -106,7 +107,7 @@ pub(super) fn protected_header(attributes: &Attributes<'_>) -> Result<Vec<u8>, E
     builder = builder.content_type(NOTARY_PAYLOAD.to_owned());
     let mut header = builder.build();
     header.rest = rest;
-    header.to_vec().map_err(|e| invalid(format!("cannot encode the protected header: {e}")))
+    header.to_vec().map_err(|e| malformed(format!("cannot encode the protected header: {e}")))
 }
 
 /// CBOR tag 1 (epoch date/time) with integer seconds.
@@ -241,7 +242,7 @@ pub(super) fn assemble(
 }
 
 /// Parses a COSE envelope, verifies its signature with the leaf key and checks the headers.
-pub(super) fn decode(envelope: &[u8]) -> Result<Decoded, EnvelopeError> {
+pub(super) fn decode(envelope: &[u8]) -> Result<Decoded, Error> {
     cbor::check(envelope).map_err(malformed)?;
     let message = CoseSign1::from_tagged_slice(envelope)
         .map_err(|e| malformed(format!("not a COSE_Sign1_Tagged message: {e}")))?;
@@ -259,15 +260,15 @@ pub(super) fn decode(envelope: &[u8]) -> Result<Decoded, EnvelopeError> {
         Some(RegisteredLabelWithPrivate::Assigned(alg)) => cose_algorithm(alg.to_i64())?,
         Some(RegisteredLabelWithPrivate::PrivateUse(id)) => cose_algorithm(*id)?,
         Some(RegisteredLabelWithPrivate::Text(name)) => {
-            return Err(EnvelopeError::UnsupportedAlgorithm {
+            return Err(Error::from(EnvelopeError::UnsupportedAlgorithm {
                 format: FORMAT,
                 algorithm: name.clone(),
-            });
+            }));
         }
-        None => return Err(header_error("alg (1)", "is missing")),
+        None => return Err(Error::from(header_error("alg (1)", "is missing"))),
     };
     if message.signature.is_empty() {
-        return Err(malformed("the signature is empty"));
+        return Err(Error::from(malformed("the signature is empty")));
     }
     let leaf = chain.first().ok_or_else(|| chain_missing("the array is empty"))?;
     let to_be_signed = sig_structure(protected_bytes, payload);
@@ -277,18 +278,18 @@ pub(super) fn decode(envelope: &[u8]) -> Result<Decoded, EnvelopeError> {
     match &header.content_type {
         Some(ContentType::Text(cty)) if cty == NOTARY_PAYLOAD => {}
         Some(ContentType::Text(cty)) => {
-            return Err(header_error(
+            return Err(Error::from(header_error(
                 "content type (3)",
                 format!("{cty:?} is not {NOTARY_PAYLOAD}"),
-            ));
+            )));
         }
         Some(ContentType::Assigned(format)) => {
-            return Err(header_error(
+            return Err(Error::from(header_error(
                 "content type (3)",
                 format!("CoAP format {format:?} is not {NOTARY_PAYLOAD}"),
-            ));
+            )));
         }
-        None => return Err(header_error("content type (3)", "is missing")),
+        None => return Err(Error::from(header_error("content type (3)", "is missing"))),
     }
     let signing_agent = text_label(&message.unprotected, SIGNING_AGENT).and_then(|v| match v {
         Value::Text(agent) => Some(agent.clone()),
@@ -337,15 +338,17 @@ fn chain_missing(detail: &str) -> EnvelopeError {
 }
 
 /// The DER certificates of the unprotected `x5chain`, which notation requires to be an array.
-fn certificate_chain(unprotected: &Header) -> Result<Vec<Vec<u8>>, EnvelopeError> {
+fn certificate_chain(unprotected: &Header) -> Result<Vec<Vec<u8>>, Error> {
     let value =
         unprotected.rest.iter().find(|(label, _)| *label == Label::Int(X5CHAIN)).map(|(_, v)| v);
     let items = match value {
         Some(Value::Array(items)) if !items.is_empty() => items,
-        Some(Value::Array(_)) => return Err(chain_missing("the array is empty")),
-        Some(Value::Bytes(_)) => return Err(chain_missing("found a single byte string")),
-        Some(_) => return Err(chain_missing("found another CBOR type")),
-        None => return Err(chain_missing("label 33 is absent")),
+        Some(Value::Array(_)) => return Err(Error::from(chain_missing("the array is empty"))),
+        Some(Value::Bytes(_)) => {
+            return Err(Error::from(chain_missing("found a single byte string")));
+        }
+        Some(_) => return Err(Error::from(chain_missing("found another CBOR type"))),
+        None => return Err(Error::from(chain_missing("label 33 is absent"))),
     };
     if items.len() > MAX_CHAIN_LEN {
         return Err(CertificateError::TooMany { count: items.len(), max: MAX_CHAIN_LEN }.into());
@@ -357,7 +360,8 @@ fn certificate_chain(unprotected: &Header) -> Result<Vec<Vec<u8>>, EnvelopeError
             Value::Bytes(der) => Ok(der.clone()),
             _ => Err(chain_missing(&format!("element {index} is not a byte string"))),
         })
-        .collect()
+        .collect::<Result<_, EnvelopeError>>()
+        .map_err(Error::from)
 }
 
 /// What the protected header says, after notation's rules.

@@ -29,7 +29,7 @@ use super::{
     check_expiry_after_signing, format_seconds, seconds_to_time, verify_with_leaf,
 };
 use crate::algorithm::SignatureAlgorithm;
-use crate::error::{CertificateError, EnvelopeError};
+use crate::error::{CertificateError, EnvelopeError, Error, SignRequestProblem};
 use crate::gojson::{write_string, write_value};
 use crate::media_type::{
     AUTHENTIC_SIGNING_TIME, EXPIRY, NOTARY_PAYLOAD, SIGNING_AGENT, SIGNING_SCHEME, SIGNING_TIME,
@@ -37,7 +37,7 @@ use crate::media_type::{
 };
 use crate::x509::CertificateChain;
 
-const FORMAT: &str = "JWS";
+const FORMAT: EnvelopeFormat = EnvelopeFormat::Jws;
 
 /// Protected headers notation interprets; every other protected key is an extended attribute
 /// (notation-core-go `headerKeys`).
@@ -95,9 +95,10 @@ fn protected_json(attributes: &Attributes<'_>) -> Result<String, EnvelopeError> 
     for attribute in attributes.extended {
         let mut value = String::new();
         write_value(&mut value, &attribute.value).map_err(|reason| {
-            EnvelopeError::InvalidSignRequest {
-                reason: format!("extended attribute {:?}: {reason}", attribute.key),
-            }
+            EnvelopeError::InvalidSignRequest(SignRequestProblem::AttributeValue {
+                key: attribute.key.clone(),
+                reason,
+            })
         })?;
         entries.insert(&attribute.key, value);
     }
@@ -150,7 +151,7 @@ pub(super) fn assemble(
 }
 
 /// Parses a JWS envelope, verifies its signature with the leaf key and checks the headers.
-pub(super) fn decode(envelope: &[u8]) -> Result<Decoded, EnvelopeError> {
+pub(super) fn decode(envelope: &[u8]) -> Result<Decoded, Error> {
     let outer =
         parse_object(envelope).map_err(|e| malformed(format!("not a JWS JSON object: {e}")))?;
     let protected_segment = segment(&outer, "protected")?;
@@ -159,7 +160,7 @@ pub(super) fn decode(envelope: &[u8]) -> Result<Decoded, EnvelopeError> {
     let header = match get_field(&outer, "header") {
         Some(Value::Object(header)) => Some(header),
         None | Some(Value::Null) => None,
-        Some(_) => return Err(malformed("\"header\" is not a JSON object")),
+        Some(_) => return Err(Error::from(malformed("\"header\" is not a JSON object"))),
     };
     let chain = certificate_chain(header.and_then(|h| get_field(h, "x5c")))?;
     let signing_agent = optional_string(header, SIGNING_AGENT)?;
@@ -176,8 +177,8 @@ pub(super) fn decode(envelope: &[u8]) -> Result<Decoded, EnvelopeError> {
         parse_object(&protected_json).map_err(|e| malformed(format!("protected header: {e}")))?;
     let alg_name = match protected.get("alg") {
         Some(Value::String(alg)) => alg,
-        Some(_) => return Err(header_error("alg", "is not a string")),
-        None => return Err(header_error("alg", "is missing")),
+        Some(_) => return Err(Error::from(header_error("alg", "is not a string"))),
+        None => return Err(Error::from(header_error("alg", "is missing"))),
     };
     let algorithm = SignatureAlgorithm::from_jws_name(alg_name)
         .ok()
@@ -188,7 +189,7 @@ pub(super) fn decode(envelope: &[u8]) -> Result<Decoded, EnvelopeError> {
         })?;
     let signature = base64url(signature_segment, "signature")?;
     if signature.is_empty() {
-        return Err(malformed("the signature is empty"));
+        return Err(Error::from(malformed("the signature is empty")));
     }
     let leaf = chain.first().ok_or_else(chain_missing)?;
     let signing_input = format!("{protected_segment}.{payload_segment}");
@@ -198,17 +199,17 @@ pub(super) fn decode(envelope: &[u8]) -> Result<Decoded, EnvelopeError> {
     match protected.get("cty") {
         Some(Value::String(cty)) if cty == NOTARY_PAYLOAD => {}
         Some(Value::String(cty)) => {
-            return Err(header_error(
+            return Err(Error::from(header_error(
                 "cty",
                 format!("content type {cty:?} is not {NOTARY_PAYLOAD}"),
-            ));
+            )));
         }
-        Some(_) => return Err(header_error("cty", "is not a string")),
-        None => return Err(header_error("cty", "is missing")),
+        Some(_) => return Err(Error::from(header_error("cty", "is not a string"))),
+        None => return Err(Error::from(header_error("cty", "is missing"))),
     }
     let payload = base64url(payload_segment, "payload")?;
     if payload.is_empty() {
-        return Err(malformed("the payload is empty"));
+        return Err(Error::from(malformed("the payload is empty")));
     }
     Ok(Decoded {
         payload,
@@ -254,11 +255,15 @@ fn chain_missing() -> EnvelopeError {
 }
 
 /// The DER certificates of `x5c`: a non-empty array of standard base64 strings.
-fn certificate_chain(x5c: Option<&Value>) -> Result<Vec<Vec<u8>>, EnvelopeError> {
+fn certificate_chain(x5c: Option<&Value>) -> Result<Vec<Vec<u8>>, Error> {
     let items = match x5c {
         Some(Value::Array(items)) if !items.is_empty() => items,
-        None | Some(Value::Null) | Some(Value::Array(_)) => return Err(chain_missing()),
-        Some(_) => return Err(header_error("x5c", "is not an array of base64 certificates")),
+        None | Some(Value::Null) | Some(Value::Array(_)) => {
+            return Err(Error::from(chain_missing()));
+        }
+        Some(_) => {
+            return Err(Error::from(header_error("x5c", "is not an array of base64 certificates")));
+        }
     };
     if items.len() > MAX_CHAIN_LEN {
         return Err(CertificateError::TooMany { count: items.len(), max: MAX_CHAIN_LEN }.into());
@@ -274,7 +279,8 @@ fn certificate_chain(x5c: Option<&Value>) -> Result<Vec<Vec<u8>>, EnvelopeError>
                 header_error("x5c", format!("certificate {index} is not standard base64: {e}"))
             })
         })
-        .collect()
+        .collect::<Result<_, EnvelopeError>>()
+        .map_err(Error::from)
 }
 
 /// What the protected header says, after notation's rules.
@@ -479,7 +485,13 @@ mod tests {
         ];
         for (crit, extra, needle) in rows {
             let err = base(crit, extra).err().unwrap_or_else(|| panic!("{crit} {extra} accepted"));
-            assert!(matches!(err, EnvelopeError::Header { .. }), "{err:?}");
+            assert!(
+                matches!(
+                    err,
+                    EnvelopeError::Header { .. } | EnvelopeError::ExpiryNotAfterSigningTime { .. }
+                ),
+                "{err:?}"
+            );
             assert!(err.to_string().contains(needle), "{crit} {extra}: {err}");
         }
     }

@@ -53,7 +53,7 @@ impl KeyFileSigner {
         password: Option<&[u8]>,
         chain_path: &Path,
     ) -> Result<Self, Error> {
-        let chain = CertificateChain::open(chain_path)?;
+        let chain = CertificateChain::read_pem_file(chain_path)?;
         let key = open_private_key(key_path, password)?;
         Ok(Self::new(key, chain)?)
     }

@@ -224,7 +224,7 @@ impl Pkcs11SignerBuilder {
 ///         .parse()?,
 /// )
 /// .pin(Pkcs11Pin::from_file("/run/secrets/token-pin".as_ref())?)
-/// .open(CertificateChain::open("chain.pem".as_ref())?)?;
+/// .open(CertificateChain::read_pem_file("chain.pem".as_ref())?)?;
 /// let signature = sign_verified(&signer, SignatureAlgorithm::EcdsaSha256, b"payload")?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

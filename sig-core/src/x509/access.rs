@@ -114,12 +114,11 @@ mod tests {
     use const_oid::db::rfc5280::ID_KP_CODE_SIGNING;
 
     use super::*;
-    use crate::x509::parse_certificates;
 
     fn fixture(path: &str) -> Certificate {
         let path = format!("{}/../tests/data/{path}", env!("CARGO_MANIFEST_DIR"));
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        parse_certificates(&bytes).unwrap().remove(0)
+        Certificate::from_bundle_pem(&bytes).unwrap().remove(0)
     }
 
     /// Issue 15 item 4: one SAN reader, in the order cosign matches `--certificate-identity`.

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use super::{Certificate, parse_certificates};
+use super::Certificate;
 use crate::error::CertificateError;
 
 /// A certificate chain, leaf first, ending at a self-signed root. Never empty.
@@ -13,7 +13,8 @@ pub struct CertificateChain {
 }
 
 impl CertificateChain {
-    /// Parses a PEM bundle or DER certificates in any order and orders them leaf → root.
+    /// Parses a PEM bundle (or concatenated DER certificates) in any order and orders it
+    /// leaf → root.
     ///
     /// This checks only the shape (issuer links and their signatures, one leaf, a self-signed
     /// root, no stray certificates); call [`validate`](Self::validate) for notation's rules.
@@ -22,20 +23,21 @@ impl CertificateChain {
     ///
     /// Parsing errors, [`CertificateError::MultipleLeaves`], [`CertificateError::Loop`],
     /// [`CertificateError::MissingIssuer`], [`CertificateError::Unrelated`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CertificateError> {
-        Self::from_unordered(parse_certificates(bytes)?)
+    pub fn from_pem(bytes: &[u8]) -> Result<Self, CertificateError> {
+        Self::from_unordered(Certificate::from_bundle_pem(bytes)?)
     }
 
-    /// Reads and orders a chain file (PEM bundle or DER, any order).
+    /// Reads and orders a chain file (PEM bundle or DER, any order; at most
+    /// [`MAX_FILE_LEN`](crate::fs::MAX_FILE_LEN) bytes).
     ///
     /// # Errors
     ///
-    /// [`CertificateError::Read`] and the errors of [`from_bytes`](Self::from_bytes), with the
+    /// [`CertificateError::Read`] and the errors of [`from_pem`](Self::from_pem), with the
     /// path in [`CertificateError::Empty`].
-    pub fn open(path: &Path) -> Result<Self, CertificateError> {
+    pub fn read_pem_file(path: &Path) -> Result<Self, CertificateError> {
         let bytes = crate::fs::read_bounded(path, crate::fs::MAX_FILE_LEN)
             .map_err(|source| CertificateError::Read { path: path.to_owned(), source })?;
-        Self::from_bytes(&bytes).map_err(|e| match e {
+        Self::from_pem(&bytes).map_err(|e| match e {
             CertificateError::Empty { .. } => {
                 CertificateError::Empty { path: Some(path.to_owned()) }
             }
@@ -68,7 +70,7 @@ impl CertificateChain {
     ///
     /// # Errors
     ///
-    /// As [`from_bytes`](Self::from_bytes).
+    /// As [`from_pem`](Self::from_pem).
     pub fn from_unordered(mut certs: Vec<Certificate>) -> Result<Self, CertificateError> {
         // The same certificate twice (a bundle that repeats the root) is harmless.
         let mut seen = Vec::new();
@@ -153,11 +155,6 @@ impl CertificateChain {
     /// The last certificate (the root, for a chain that passed validation).
     pub fn root(&self) -> &Certificate {
         &self.certs[self.certs.len() - 1]
-    }
-
-    /// DER of every certificate, leaf first (the plugin's `certificateChain`, JWS `x5c`).
-    pub fn to_der_list(&self) -> Vec<Vec<u8>> {
-        self.certs.iter().map(|c| c.der.clone()).collect()
     }
 
     /// The whole chain as a PEM bundle, leaf first.

@@ -13,8 +13,8 @@ use const_oid::db::rfc5912::{
 };
 use x509_cert::ext::pkix::KeyUsages;
 
-use super::{Certificate, rfc3339};
-use crate::error::{CertificateError, ChainRule};
+use super::Certificate;
+use crate::error::{CertificateError, CertificateRole, ChainRule};
 
 /// Every rule broken by the chain `certs` (leaf first) at `at`.
 pub(super) fn check_chain(certs: &[Certificate], at: SystemTime) -> Vec<CertificateError> {
@@ -22,9 +22,9 @@ pub(super) fn check_chain(certs: &[Certificate], at: SystemTime) -> Vec<Certific
     let n = certs.len();
     for (index, cert) in certs.iter().enumerate() {
         let role = match index {
-            0 => "leaf",
-            i if i == n - 1 => "root",
-            _ => "intermediate",
+            0 => CertificateRole::Leaf,
+            i if i == n - 1 => CertificateRole::Root,
+            _ => CertificateRole::Intermediate,
         };
         let mut fail = |rule: ChainRule| {
             problems.push(CertificateError::Rule {
@@ -69,13 +69,10 @@ pub(super) fn check_chain(certs: &[Certificate], at: SystemTime) -> Vec<Certific
         }
         // Validity.
         if at < cert.not_before() {
-            fail(ChainRule::NotYetValid {
-                not_before: rfc3339(cert.not_before()),
-                at: rfc3339(at),
-            });
+            fail(ChainRule::NotYetValid { not_before: cert.not_before(), at });
         }
         if at > cert.not_after() {
-            fail(ChainRule::Expired { not_after: rfc3339(cert.not_after()), at: rfc3339(at) });
+            fail(ChainRule::Expired { not_after: cert.not_after(), at });
         }
         // Extensions Go does not process, if critical (cosign forgives the leaf's subjectAltName,
         // which Fulcio-style leaves mark critical with only an otherName).

@@ -73,6 +73,25 @@ impl From<sig_core::Error> for Failure {
     }
 }
 
+/// sig-core's narrow errors, through [`sig_core::Error`], so `?` needs no `map_err`.
+macro_rules! failure_from_sig_core {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Self {
+                Self::from(sig_core::Error::from(e))
+            }
+        }
+    )*};
+}
+failure_from_sig_core!(
+    sig_core::AlgorithmError,
+    sig_core::CertificateError,
+    sig_core::EnvelopeError,
+    sig_core::KeyError,
+    sig_core::SignError,
+    sig_core::Pkcs11Error
+);
+
 use sig_core::message_with_sources as error_chain;
 
 /// What a command can use besides its arguments.
@@ -496,14 +515,12 @@ pub(crate) fn verify(ctx: &mut Context<'_>, args: VerifyArgs) -> Result<(), Fail
         let mut trust = if let Some(chain) = &args.certificate_chain {
             CertificateTrust::from_chain_pem(&read_file(chain, "certificate chain")?)?
         } else if let Some(roots) = &args.ca_roots {
-            let roots = sig_core::x509::parse_certificates(&read_file(roots, "CA roots")?)
-                .map_err(sig_core::Error::from)?;
+            let roots = sig_core::Certificate::from_bundle_pem(&read_file(roots, "CA roots")?)?;
             let mut trust = CertificateTrust::from_roots(roots);
             if let Some(inter) = &args.ca_intermediates {
-                trust = trust.with_intermediates(
-                    sig_core::x509::parse_certificates(&read_file(inter, "CA intermediates")?)
-                        .map_err(sig_core::Error::from)?,
-                );
+                trust = trust.with_intermediates(sig_core::Certificate::from_bundle_pem(
+                    &read_file(inter, "CA intermediates")?,
+                )?);
             }
             trust
         } else {
@@ -512,8 +529,7 @@ pub(crate) fn verify(ctx: &mut Context<'_>, args: VerifyArgs) -> Result<(), Fail
             ));
         };
         if let Some(cert) = &args.certificate {
-            let certs = sig_core::x509::parse_certificates(&read_file(cert, "certificate")?)
-                .map_err(sig_core::Error::from)?;
+            let certs = sig_core::Certificate::from_bundle_pem(&read_file(cert, "certificate")?)?;
             let leaf =
                 certs.into_iter().next().ok_or_else(|| Failure::new("empty --certificate file"))?;
             trust = trust.with_certificate(leaf);

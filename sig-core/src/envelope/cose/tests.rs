@@ -78,7 +78,7 @@ fn sig_structure_is_signature1_protected_empty_aad_payload() {
 fn message_layout_matches_notation_core_go_with_x5chain_array() {
     let fixture = conformance_hex("expectedOutput");
     let signature = &fixture[fixture.len() - 384..];
-    let chain = CertificateChain::from_bytes(include_bytes!(concat!(
+    let chain = CertificateChain::from_pem(include_bytes!(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../tests/data/pki/rsa-3072/certificate_chain.pem"
     )))
@@ -226,7 +226,7 @@ fn x5chain_must_be_an_array_of_byte_strings() {
     unprotected.rest[0].1 = Value::Array(vec![Value::Bytes(vec![0x30]); MAX_CHAIN_LEN + 1]);
     assert!(matches!(
         certificate_chain(&unprotected).unwrap_err(),
-        EnvelopeError::Certificate(CertificateError::TooMany { count: 17, max: 16 })
+        Error::Certificate(CertificateError::TooMany { count: 17, max: 16 })
     ));
     assert!(
         certificate_chain(&Header::default())
