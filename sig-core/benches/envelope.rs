@@ -19,8 +19,8 @@ use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::{X509, X509StoreContext};
 use sig_core::envelope::{self, SigningInput};
 use sig_core::{
-    CertificateChain, Descriptor, EnvelopeFormat, KeyFileSigner, KeySpec, NotaryPayload,
-    PrivateKey, SignRequest,
+    CertificateChain, CertifiedKey, Descriptor, EnvelopeFormat, KeySpec, NotaryPayload, PrivateKey,
+    SignRequest,
 };
 
 #[path = "support/fixtures.rs"]
@@ -43,7 +43,7 @@ fn bench_envelopes(c: &mut Criterion) {
         let chain_pem = std::fs::read(dir.join("certificate_chain.pem")).expect("chain");
         let chain = CertificateChain::from_bytes(&chain_pem).expect("chain");
         let root = chain.certificates().last().expect("root").clone();
-        let signer = KeyFileSigner::new(key, chain.clone()).expect("signer");
+        let signer = CertifiedKey::new(chain.clone(), key).expect("signer");
         let leaf = X509::from_der(chain.leaf().as_der()).expect("x509");
         let ossl_pub = leaf.public_key().expect("public key");
         for format in [EnvelopeFormat::Jws, EnvelopeFormat::Cose] {

@@ -130,6 +130,12 @@ pub enum KeyError {
     /// A public key could not be parsed.
     #[error("malformed or unsupported public key: {0}")]
     PublicKey(String),
+    /// A key whose public key is not known here (a signer program, a token key) was asked for
+    /// without the certificate issued for it (or, for a program, its public key).
+    #[error(
+        "the public key of the signing key is not known: give the certificate issued for the key (or, for a signer program, its public key)"
+    )]
+    NoPublicKey,
     /// The private key does not belong to the leaf certificate.
     #[error(
         "the private key does not match the leaf certificate {subject:?}: the key is {key_spec} but it is not the key certified by the leaf; configure the key that belongs to the certificate, or the chain that certifies this key"
@@ -381,11 +387,12 @@ pub enum SignatureDiagnosis {
     },
     /// The signature verifies with no parameters under this key.
     #[error(
-        "the signature was not made by the private key of the leaf certificate {subject:?} (wrong key, or the payload was altered)"
+        "the signature was not made by the private key of {} (wrong key, or the payload was altered)",
+        subject.as_ref().map_or_else(|| String::from("the public key"), |s| format!("the leaf certificate {s:?}"))
     )]
     WrongKey {
-        /// Subject of the leaf certificate.
-        subject: String,
+        /// Subject of the leaf certificate, `None` for key-only signing.
+        subject: Option<String>,
     },
 }
 
@@ -473,13 +480,18 @@ pub enum SignError {
         /// Why.
         reason: String,
     },
-    /// The signature does not verify against the leaf certificate.
+    /// The signature does not verify against the leaf certificate (or, for key-only signing,
+    /// the key's public key).
     #[error(
-        "the signature does not verify with the leaf certificate's public key for {algorithm}: {diagnosis}"
+        "the signature does not verify with the {} public key for {algorithm}: {diagnosis}",
+        if *certificate { "leaf certificate's" } else { "key's" }
     )]
     Verification {
         /// The algorithm asked for.
         algorithm: SignatureAlgorithm,
+        /// Whether it was checked against a leaf certificate (else against the key's own public
+        /// key).
+        certificate: bool,
         /// What is wrong.
         diagnosis: SignatureDiagnosis,
     },

@@ -1,10 +1,12 @@
-//! Private and public keys from PEM or DER bytes. Pure: no file or environment access here.
+//! Private and public keys from PEM or DER bytes, or from files ([`PrivateKey::read_file`], the
+//! only file access here). No environment access.
 //!
 //! Private keys: PKCS#8 (`PRIVATE KEY`), encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`, PBES2),
 //! PKCS#1 RSA (`RSA PRIVATE KEY`) and SEC1 EC (`EC PRIVATE KEY`), as PEM or DER. Public keys: X.509
 //! `SubjectPublicKeyInfo`. Only Notation's six key specs are accepted.
 
 use core::fmt;
+use std::path::Path;
 
 use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair as _};
@@ -82,6 +84,25 @@ impl PrivateKey {
             return Err(KeyError::NotAPrivateKey { found });
         }
         Self::from_der(bytes, password)
+    }
+
+    /// Reads and parses a private key file, PEM or DER (as [`from_bytes`](Self::from_bytes)).
+    /// The file is read bounded (1 MiB) and must be a regular file (a FIFO is refused at once).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::AccessDenied`], [`KeyError::Read`], and the parse errors of
+    /// [`from_bytes`](Self::from_bytes).
+    pub fn read_file(path: &Path, password: Option<&[u8]>) -> Result<Self, KeyError> {
+        let bytes = crate::fs::read_bounded(path, crate::fs::MAX_FILE_LEN)
+            .map(Zeroizing::new)
+            .map_err(|source| match source.kind() {
+                std::io::ErrorKind::PermissionDenied => {
+                    KeyError::AccessDenied { path: path.to_owned() }
+                }
+                _ => KeyError::Read { path: path.to_owned(), source },
+            })?;
+        Self::from_bytes(&bytes, password)
     }
 
     /// Parses a DER private key, trying PKCS#8, encrypted PKCS#8, PKCS#1 and SEC1 in turn.

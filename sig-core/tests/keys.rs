@@ -3,7 +3,6 @@
 
 use std::process::Command;
 
-use sig_core::signer::open_private_key;
 use sig_core::{
     Certificate, KeyError, KeySpec, PrivateKey, PublicKey, SignError, SignatureAlgorithm,
 };
@@ -63,13 +62,13 @@ fn der_keys_parse_through_from_der() {
 fn key_files_open_by_path() {
     for (dir, spec) in SPECS {
         for file in ["leaf.key", "leaf.key.der", traditional_key(spec)] {
-            let key = open_private_key(&pki(dir, file), None).unwrap();
+            let key = PrivateKey::read_file(&pki(dir, file), None).unwrap();
             assert_eq!(key.key_spec(), spec, "{dir}/{file}");
         }
-        let key = open_private_key(&pki(dir, "leaf.enc.pem"), Some(KEY_PASSWORD)).unwrap();
+        let key = PrivateKey::read_file(&pki(dir, "leaf.enc.pem"), Some(KEY_PASSWORD)).unwrap();
         assert_eq!(key.key_spec(), spec);
     }
-    let err = open_private_key(&pki("ec-256", "no-such-key.pem"), None).unwrap_err();
+    let err = PrivateKey::read_file(&pki("ec-256", "no-such-key.pem"), None).unwrap_err();
     assert!(matches!(err, KeyError::Read { .. }), "{err:?}");
     assert!(err.to_string().contains("no-such-key.pem"), "{err}");
 }
@@ -184,7 +183,7 @@ fn debug_output_never_contains_key_bytes() {
         }
         let chain = sig_core::CertificateChain::from_bytes(&read(dir, "chain.pem")).unwrap();
         let key = PrivateKey::from_bytes(&read(dir, "leaf.key"), None).unwrap();
-        let signer = sig_core::KeyFileSigner::new(key, chain).unwrap();
+        let signer = sig_core::CertifiedKey::new(chain, key).unwrap();
         let debug = format!("{signer:#?}");
         assert!(debug.contains(&format!("{spec:?}")), "{debug}");
         assert!(!looks_like_key_bytes(&debug), "{dir}: {debug}");

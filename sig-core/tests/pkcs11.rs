@@ -42,7 +42,8 @@ fn pin_value_in_the_uri_is_refused() {
 #[test]
 fn missing_module_says_how_to_install_it() {
     let uri = "pkcs11:token=t;object=k?module-path=/nonexistent/libsofthsm2.so".parse().unwrap();
-    let err = Pkcs11Signer::builder(uri).pin(Pkcs11Pin::new("1234")).open(ec_chain()).unwrap_err();
+    let err =
+        Pkcs11Signer::builder(uri).pin(Pkcs11Pin::new("1234")).open(ec_chain().leaf()).unwrap_err();
     assert!(matches!(err, Error::Pkcs11(Pkcs11Error::ModuleLoad { .. })), "{err:?}");
     let text = err.to_string();
     assert!(
@@ -55,10 +56,10 @@ fn missing_module_says_how_to_install_it() {
 #[test]
 fn module_must_be_given_once() {
     let uri: Pkcs11Uri = "pkcs11:token=t".parse().unwrap();
-    let err = Pkcs11Signer::builder(uri).open(ec_chain()).unwrap_err();
+    let err = Pkcs11Signer::builder(uri).open(ec_chain().leaf()).unwrap_err();
     assert!(matches!(err, Error::Pkcs11(Pkcs11Error::NoModule)), "{err:?}");
     let uri: Pkcs11Uri = "pkcs11:token=t?module-path=/a.so".parse().unwrap();
-    let err = Pkcs11Signer::builder(uri).module("/b.so").open(ec_chain()).unwrap_err();
+    let err = Pkcs11Signer::builder(uri).module("/b.so").open(ec_chain().leaf()).unwrap_err();
     assert!(err.to_string().contains("two different PKCS#11 modules given: /b.so and"), "{err}");
 }
 
@@ -68,7 +69,7 @@ fn pin_source_that_cannot_be_read_is_access_denied() {
     // the PIN, `SoftHSM` still initialises with the test token's configuration.
     let _token = token();
     let uri = format!("pkcs11:token=t?module-path={MODULE}&pin-source=/nonexistent/pin");
-    let err = Pkcs11Signer::builder(uri.parse().unwrap()).open(ec_chain()).unwrap_err();
+    let err = Pkcs11Signer::builder(uri.parse().unwrap()).open(ec_chain().leaf()).unwrap_err();
     let Error::Pkcs11(inner) = &err else { panic!("{err:?}") };
     assert!(inner.is_access_denied(), "{err}");
     assert!(err.to_string().contains("cannot read the PKCS#11 PIN file /nonexistent/pin"), "{err}");
@@ -132,8 +133,8 @@ mod token {
     use sig_core::envelope::{self, EnvelopeFormat};
     use sig_core::signer::{Pkcs11Pin, Pkcs11Signer, Pkcs11Uri};
     use sig_core::{
-        CertificateChain, Error, HashAlgorithm, KeySpec, Pkcs11Error, SignatureAlgorithm,
-        SignatureScheme, Signer, sign_verified,
+        CertificateChain, CertifiedKey, Error, HashAlgorithm, KeySpec, Pkcs11Error,
+        SignatureAlgorithm, SignatureScheme, SigningKey as _, sign_verified,
     };
 
     use super::{MODULE, Token, token};
@@ -164,7 +165,7 @@ mod token {
             Pkcs11Signer::builder(self.uri(spec))
                 .module(MODULE)
                 .pin(self.pin())
-                .open(self.chain(spec))
+                .open(self.chain(spec).leaf())
                 .unwrap()
         }
 
@@ -173,7 +174,7 @@ mod token {
             if let Some(pin) = pin {
                 builder = builder.pin(pin);
             }
-            builder.open(self.chain(spec)).unwrap_err()
+            builder.open(self.chain(spec).leaf()).unwrap_err()
         }
 
         /// Verifies with OpenSSL and the token's exported public key, independently of sig-core.
@@ -254,7 +255,7 @@ mod token {
                 .module(MODULE)
                 .pin(t.pin())
                 .hash_in_software(true)
-                .open(t.chain(spec))
+                .open(t.chain(spec).leaf())
                 .unwrap();
             for algorithm in [vec![spec.notary_algorithm()], cosign_algorithms(spec)].concat() {
                 let signature = sign_verified(&signer, algorithm, payload)
@@ -272,7 +273,7 @@ mod token {
         let t = token();
         let root = CertificateChain::open(&t.pki().join("ca.crt")).unwrap().leaf().clone();
         for spec in [KeySpec::Rsa3072, KeySpec::Ec384] {
-            let signer = t.open(spec);
+            let signer = CertifiedKey::new(t.chain(spec), t.open(spec)).unwrap();
             for format in [EnvelopeFormat::Jws, EnvelopeFormat::Cose] {
                 let bytes = envelope::sign(format, &request(&signer), &signer).unwrap();
                 let verified = envelope::verify(
@@ -318,8 +319,9 @@ mod token {
             t.uri(KeySpec::Ec521),
             t.pki().join("user.pin").display()
         );
-        let signer =
-            Pkcs11Signer::builder(text.parse().unwrap()).open(t.chain(KeySpec::Ec521)).unwrap();
+        let signer = Pkcs11Signer::builder(text.parse().unwrap())
+            .open(t.chain(KeySpec::Ec521).leaf())
+            .unwrap();
         sign_verified(&signer, SignatureAlgorithm::EcdsaSha512, b"x").unwrap();
         // The token attributes select too; object alone and id alone find the key.
         for selector in [
@@ -330,7 +332,7 @@ mod token {
             let signer = Pkcs11Signer::builder(token_uri(selector).parse().unwrap())
                 .module(MODULE)
                 .pin(t.pin())
-                .open(t.chain(KeySpec::Ec521))
+                .open(t.chain(KeySpec::Ec521).leaf())
                 .unwrap();
             assert!(signer.key().contains("\"ec-521\" (id %06)"), "{selector}: {}", signer.key());
             assert!(
@@ -475,7 +477,7 @@ mod token {
             let err = Pkcs11Signer::builder(t.uri(spec))
                 .module(MODULE)
                 .pin(t.pin())
-                .open(chain)
+                .open(chain.leaf())
                 .unwrap_err();
             assert!(matches!(err, Error::Pkcs11(Pkcs11Error::KeyMismatch { .. })), "{err:?}");
             assert!(err.to_string().contains(compared), "{err}");

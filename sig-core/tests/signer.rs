@@ -1,4 +1,4 @@
-//! Signers: `KeyFileSigner` pairing and signing, `CommandSigner` against the toy programs in
+//! Signers: `CertifiedKey` pairing and signing, `CommandSigner` against the toy programs in
 //! `tests/data/commands`, and `sign_verified` naming what is wrong with a bad signature.
 
 use std::os::unix::fs::PermissionsExt;
@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use sig_core::signer::{MAX_STDERR, MAX_STDOUT};
 use sig_core::{
-    CertificateChain, CommandSigner, Error, HashAlgorithm, KeyError, KeyFileSigner, KeySpec,
-    OutputEncoding, PrivateKey, SignError, SignatureAlgorithm, SignatureDiagnosis, Signer,
-    sign_verified,
+    CertificateChain, CertifiedKey, CommandSigner, Error, HashAlgorithm, KeyError, KeySpec,
+    OutputEncoding, PrivateKey, PublicKey, SignError, SignatureAlgorithm, SignatureDiagnosis,
+    SigningKey, sign_verified,
 };
 
 use crate::fixtures::{KEY_PASSWORD, SPECS, example, pki, read, toy_signer};
@@ -22,14 +22,25 @@ fn key(dir: &str) -> PrivateKey {
     PrivateKey::from_bytes(&read(dir, "leaf.key"), None).unwrap()
 }
 
-fn key_file_signer(dir: &str) -> KeyFileSigner {
-    KeyFileSigner::new(key(dir), chain(dir)).unwrap()
+fn key_file_signer(dir: &str) -> CertifiedKey {
+    CertifiedKey::new(chain(dir), key(dir)).unwrap()
+}
+
+/// A key file and a chain file, paired.
+fn open_signer(key: &Path, password: Option<&[u8]>, chain: &Path) -> Result<CertifiedKey, Error> {
+    let chain = CertificateChain::open(chain)?;
+    let key = PrivateKey::read_file(key, password)?;
+    Ok(CertifiedKey::new(chain, key)?)
+}
+
+/// The public key of the leaf certificate of `dir`.
+fn leaf_key(dir: &str) -> PublicKey {
+    chain(dir).leaf().public_key().unwrap()
 }
 
 /// A signer program for the chain of `dir`, with `EXTERNAL_PRIVATE_KEY` set to its key.
 fn command(program: &Path, dir: &str) -> CommandSigner {
-    CommandSigner::new(program, chain(dir))
-        .unwrap()
+    CommandSigner::new(program, leaf_key(dir))
         .env("EXTERNAL_PRIVATE_KEY", pki(dir, "leaf.key"))
         .timeout(Duration::from_secs(30))
 }
@@ -46,11 +57,11 @@ fn key_file_signer_signs_and_verifies_every_notary_algorithm() {
     for (dir, spec) in SPECS {
         let signer = key_file_signer(dir);
         assert_eq!(signer.key_spec(), spec);
-        assert_eq!(signer.certificate_chain().certificates().len(), 3);
+        assert_eq!(signer.chain().certificates().len(), 3);
         let algorithm = spec.notary_algorithm();
         let signature = sign_verified(&signer, algorithm, b"payload").unwrap();
         assert_eq!(signature.len(), spec.signature_len());
-        let public = signer.certificate_chain().leaf().public_key().unwrap();
+        let public = signer.chain().leaf().public_key().unwrap();
         assert!(public.verify(algorithm, b"payload", &signature), "{dir}");
     }
 }
@@ -59,26 +70,21 @@ fn key_file_signer_signs_and_verifies_every_notary_algorithm() {
 fn key_file_signer_opens_files() {
     for (dir, spec) in SPECS {
         let signer =
-            KeyFileSigner::open(&pki(dir, "leaf.key.der"), None, &pki(dir, "chain_shuffled.pem"))
-                .unwrap();
+            open_signer(&pki(dir, "leaf.key.der"), None, &pki(dir, "chain_shuffled.pem")).unwrap();
         assert_eq!(signer.key_spec(), spec);
-        let signer = KeyFileSigner::open(
-            &pki(dir, "leaf.enc.pem"),
-            Some(KEY_PASSWORD),
-            &pki(dir, "chain.der"),
-        )
-        .unwrap();
+        let signer =
+            open_signer(&pki(dir, "leaf.enc.pem"), Some(KEY_PASSWORD), &pki(dir, "chain.der"))
+                .unwrap();
         sign_verified(&signer, spec.notary_algorithm(), b"opened").unwrap();
     }
     let err =
-        KeyFileSigner::open(&pki("ec-256", "leaf.enc.pem"), None, &pki("ec-256", "chain.pem"))
-            .unwrap_err();
+        open_signer(&pki("ec-256", "leaf.enc.pem"), None, &pki("ec-256", "chain.pem")).unwrap_err();
     assert!(matches!(err, Error::Key(KeyError::PasswordRequired)), "{err:?}");
 }
 
 #[test]
 fn key_file_signer_refuses_a_key_that_is_not_the_leafs() {
-    let err = KeyFileSigner::new(key("fail_key_mismatch"), chain("fail_key_mismatch")).unwrap_err();
+    let err = CertifiedKey::new(chain("fail_key_mismatch"), key("fail_key_mismatch")).unwrap_err();
     match &err {
         KeyError::Mismatch { key_spec, subject } => {
             assert_eq!(*key_spec, KeySpec::Ec256);
@@ -90,10 +96,10 @@ fn key_file_signer_refuses_a_key_that_is_not_the_leafs() {
     for (key_dir, chain_dir) in
         [("ec-256", "ec-384"), ("rsa-2048", "ec-256"), ("rsa-3072", "rsa-4096")]
     {
-        let err = KeyFileSigner::new(key(key_dir), chain(chain_dir)).unwrap_err();
+        let err = CertifiedKey::new(chain(chain_dir), key(key_dir)).unwrap_err();
         assert!(matches!(err, KeyError::Mismatch { .. }), "{key_dir} for {chain_dir}: {err:?}");
     }
-    let err = KeyFileSigner::open(
+    let err = open_signer(
         &pki("fail_key_mismatch", "leaf.key"),
         None,
         &pki("fail_key_mismatch", "chain.pem"),
@@ -106,7 +112,7 @@ fn key_file_signer_refuses_a_key_that_is_not_the_leafs() {
 fn cosign_algorithms_work_with_key_file_signer() {
     for (dir, spec) in SPECS {
         let signer = key_file_signer(dir);
-        let public = signer.certificate_chain().leaf().public_key().unwrap();
+        let public = signer.chain().leaf().public_key().unwrap();
         let algorithm = if spec.is_rsa() {
             SignatureAlgorithm::RsaPkcs1v15Sha256
         } else {
@@ -136,7 +142,7 @@ fn algorithm_of_the_other_key_type_is_refused_before_signing() {
         "{err:?}"
     );
     // A command signer is not even started.
-    let signer = CommandSigner::new("/nonexistent/signer", chain("ec-256")).unwrap();
+    let signer = CommandSigner::new("/nonexistent/signer", leaf_key("ec-256"));
     let err = sign_verified(&signer, SignatureAlgorithm::RsaPssSha256, b"x").unwrap_err();
     assert!(matches!(err, SignError::AlgorithmMismatch { .. }), "{err:?}");
 }
@@ -144,17 +150,17 @@ fn algorithm_of_the_other_key_type_is_refused_before_signing() {
 /// Signs with `actual` whatever it is asked for: a misconfigured signer.
 #[derive(Debug)]
 struct Substituting {
-    inner: KeyFileSigner,
+    inner: PrivateKey,
     actual: SignatureAlgorithm,
 }
 
-impl Signer for Substituting {
+impl SigningKey for Substituting {
     fn key_spec(&self) -> KeySpec {
         self.inner.key_spec()
     }
 
-    fn certificate_chain(&self) -> &CertificateChain {
-        self.inner.certificate_chain()
+    fn public_key(&self) -> &PublicKey {
+        self.inner.public_key()
     }
 
     fn sign(&self, _: SignatureAlgorithm, payload: &[u8]) -> Result<Vec<u8>, SignError> {
@@ -212,24 +218,28 @@ fn sign_verified_names_the_wrong_scheme_or_hash() {
         ),
     ];
     for (dir, asked, actual, expected) in cases {
-        let signer = Substituting { inner: key_file_signer(dir), actual };
+        let signer = Substituting { inner: key(dir), actual };
         let found = diagnosis(sign_verified(&signer, asked, b"payload"));
         assert_eq!(found, expected, "{dir}: asked {asked}, signed {actual:?}");
+        // The same through a certified key: checked against the leaf, with the same diagnosis.
+        let certified = CertifiedKey::new(chain(dir), signer).unwrap();
+        let found = diagnosis(certified.sign(asked, b"payload"));
+        assert_eq!(found, expected, "{dir}: certified, asked {asked}, signed {actual:?}");
     }
 }
 
 #[test]
 fn sign_verified_names_a_wrong_key() {
-    let signer = KeyFileSigner::new_unchecked(key("fail_key_mismatch"), chain("fail_key_mismatch"));
+    let signer = CertifiedKey::new_unchecked(chain("fail_key_mismatch"), key("fail_key_mismatch"));
     match diagnosis(sign_verified(&signer, SignatureAlgorithm::EcdsaSha256, b"payload")) {
-        SignatureDiagnosis::WrongKey { subject } => {
+        SignatureDiagnosis::WrongKey { subject: Some(subject) } => {
             assert!(subject.contains("(key_mismatch)"), "{subject}");
         }
         other => panic!("{other:?}"),
     }
     // The RSA key of another certificate of the same size.
     let other_rsa = PrivateKey::from_bytes(&read("fail_key_encipherment", "leaf.key"), None);
-    let signer = KeyFileSigner::new_unchecked(other_rsa.unwrap(), chain("rsa-2048"));
+    let signer = CertifiedKey::new_unchecked(chain("rsa-2048"), other_rsa.unwrap());
     let found = diagnosis(sign_verified(&signer, SignatureAlgorithm::RsaPssSha256, b"payload"));
     assert!(matches!(found, SignatureDiagnosis::WrongKey { .. }), "{found:?}");
 }
@@ -280,8 +290,11 @@ fn command_signer_diagnoses_pss_salt_pkcs1v15_wrong_key_and_length() {
 
     let wrong_key = command(&toy_signer("wrong_key"), "ec-384");
     let found = diagnosis(sign_verified(&wrong_key, A::EcdsaSha384, b"p"));
+    assert_eq!(found, SignatureDiagnosis::WrongKey { subject: None });
+    let certified = CertifiedKey::new(chain("ec-384"), wrong_key).unwrap();
+    let found = diagnosis(certified.sign(A::EcdsaSha384, b"p"));
     assert!(
-        matches!(&found, SignatureDiagnosis::WrongKey { subject } if subject.contains("EC-384")),
+        matches!(&found, SignatureDiagnosis::WrongKey { subject: Some(subject) } if subject.contains("EC-384")),
         "{found:?}"
     );
 
@@ -555,7 +568,7 @@ fn files_that_are_not_regular_files_are_refused_without_blocking() {
         let full = |e: &dyn std::error::Error| sig_core::message_with_sources(e);
         let messages = vec![
             full(&CertificateChain::open(&path).unwrap_err()),
-            full(&KeyFileSigner::open(&path, None, &pki("ec-256", "chain.pem")).unwrap_err()),
+            full(&PrivateKey::read_file(&path, None).unwrap_err()),
             full(&sig_core::fs::read_bounded(&path, 1024).unwrap_err()),
             #[cfg(feature = "pkcs11")]
             full(&sig_core::Pkcs11Pin::from_file(&path).unwrap_err()),

@@ -57,10 +57,10 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal, killpg, pthread_sigmask};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use super::Signer;
+use super::SigningKey;
 use crate::algorithm::{KeySpec, SignatureAlgorithm, SignatureScheme};
 use crate::error::SignError;
-use crate::x509::CertificateChain;
+use crate::key::PublicKey;
 
 /// How the program prints the signature.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -109,10 +109,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// part of the program contract and are removed from the program's environment, unless set
 /// explicitly with [`CommandSigner::env`].
 pub const SECRET_ENV: [&str; 4] = [
-    "EXTERNAL_PRIVATE_KEY_PASSWORD",
-    "EXTERNAL_PRIVATE_KEY_PASSWORD_FILE",
-    "EXTERNAL_PKCS11_PIN",
-    "EXTERNAL_PKCS11_PIN_FILE",
+    super::env::PRIVATE_KEY_PASSWORD,
+    super::env::PRIVATE_KEY_PASSWORD_FILE,
+    super::env::PKCS11_PIN,
+    super::env::PKCS11_PIN_FILE,
 ];
 /// How long the pipes may stay open after the program exited (a helper outside its group).
 const GRACE: Duration = Duration::from_secs(2);
@@ -123,6 +123,11 @@ const WATCHDOG: &str =
     "trap '' HUP INT QUIT TERM; read -r line; kill -TERM 0; sleep 2; kill -KILL 0";
 
 /// Signs by running an external program.
+///
+/// The program holds the private key; this side knows only its public key, which it is given:
+/// the leaf certificate's key when there is a certificate chain (`chain.leaf().public_key()`),
+/// else the key of a public key file, or the one derived from the private key file the program
+/// reads. The key spec passed to the program (`EXTERNAL_SIGNER_KEY_SPEC`) is that key's.
 #[derive(Debug, Clone)]
 pub struct CommandSigner {
     program: PathBuf,
@@ -130,34 +135,24 @@ pub struct CommandSigner {
     env: Vec<(OsString, OsString)>,
     timeout: Duration,
     encoding: OutputEncoding,
-    chain: CertificateChain,
-    key_spec: KeySpec,
+    public_key: PublicKey,
     key_id: String,
     caller: &'static str,
 }
 
 impl CommandSigner {
-    /// A signer running `program` for the leaf key of `chain`.
-    ///
-    /// # Errors
-    ///
-    /// The leaf's key errors when the leaf has an unsupported key.
-    pub fn new(
-        program: impl Into<PathBuf>,
-        chain: CertificateChain,
-    ) -> Result<Self, crate::error::KeyError> {
-        let key_spec = chain.leaf().public_key()?.key_spec();
-        Ok(Self {
+    /// A signer running `program` for the private key of `public_key`.
+    pub fn new(program: impl Into<PathBuf>, public_key: PublicKey) -> Self {
+        Self {
             program: program.into(),
             args: Vec::new(),
             env: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
             encoding: OutputEncoding::Raw,
-            chain,
-            key_spec,
+            public_key,
             key_id: String::new(),
             caller: "notation",
-        })
+        }
     }
 
     /// Adds a command-line argument.
@@ -226,7 +221,7 @@ impl CommandSigner {
         }
         cmd.args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .env("EXTERNAL_SIGNER_KEY_SPEC", self.key_spec.as_str())
+            .env("EXTERNAL_SIGNER_KEY_SPEC", self.public_key.key_spec().as_str())
             .env("EXTERNAL_SIGNER_HASH", algorithm.hash().as_str())
             .env("EXTERNAL_SIGNER_DIGEST", algorithm.hash().short_name())
             .env("EXTERNAL_SIGNER_SCHEME", algorithm.scheme().as_str())
@@ -388,7 +383,7 @@ impl CommandSigner {
                 reason,
             })?;
         if algorithm.scheme() == SignatureScheme::Ecdsa {
-            return crate::ecdsa::normalize(self.key_spec, &signature);
+            return crate::ecdsa::normalize(self.public_key.key_spec(), &signature);
         }
         Ok(signature)
     }
@@ -582,13 +577,13 @@ pub fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> Result<PathB
     })
 }
 
-impl Signer for CommandSigner {
+impl SigningKey for CommandSigner {
     fn key_spec(&self) -> KeySpec {
-        self.key_spec
+        self.public_key.key_spec()
     }
 
-    fn certificate_chain(&self) -> &CertificateChain {
-        &self.chain
+    fn public_key(&self) -> &PublicKey {
+        &self.public_key
     }
 
     fn sign(&self, algorithm: SignatureAlgorithm, payload: &[u8]) -> Result<Vec<u8>, SignError> {

@@ -18,10 +18,11 @@ use zeroize::Zeroizing;
 
 pub use uri::Pkcs11Uri;
 
-use super::Signer;
+use super::SigningKey;
 use crate::algorithm::{HashAlgorithm, KeySpec, SignatureAlgorithm, SignatureScheme};
 use crate::error::{Error, Pkcs11Error, SignError};
-use crate::x509::CertificateChain;
+use crate::key::PublicKey;
+use crate::x509::Certificate;
 
 /// Largest PIN file read (a PIN is a few bytes; anything longer is the wrong file).
 const MAX_PIN_FILE_LEN: u64 = 4096;
@@ -93,7 +94,8 @@ impl Pkcs11SignerBuilder {
     }
 
     /// Loads the module, finds the token, logs in, finds the private key and checks it against
-    /// `chain`'s leaf certificate.
+    /// `certificate` (the leaf certificate issued for the key), whose public key becomes the
+    /// signer's [`public_key`](SigningKey::public_key).
     ///
     /// # Errors
     ///
@@ -106,8 +108,8 @@ impl Pkcs11SignerBuilder {
     /// [`Pkcs11Error::UnsupportedKey`], [`Pkcs11Error::KeyTypeMismatch`],
     /// [`Pkcs11Error::KeyMismatch`] and [`Pkcs11Error::CannotSign`] for the key; and
     /// [`Pkcs11Error::Call`] when the token fails.
-    pub fn open(self, chain: CertificateChain) -> Result<Pkcs11Signer, Error> {
-        let leaf = chain.leaf();
+    pub fn open(self, certificate: &Certificate) -> Result<Pkcs11Signer, Error> {
+        let leaf = certificate;
         let leaf_key = leaf.public_key()?;
         let subject = leaf.subject().to_owned();
         let module = match (self.module, self.uri.module_path()) {
@@ -179,7 +181,7 @@ impl Pkcs11SignerBuilder {
         // Tokens that cannot list their mechanisms get the hashing ones tried first.
         let mechanisms = context.get_mechanism_list(slot).ok();
         Ok(Pkcs11Signer {
-            chain,
+            public: leaf_key,
             spec,
             session: Mutex::new(session),
             key,
@@ -216,20 +218,23 @@ impl Pkcs11SignerBuilder {
 /// ```
 ///
 /// ```no_run
-/// use sig_core::signer::{Pkcs11Pin, Pkcs11Signer};
-/// use sig_core::{CertificateChain, SignatureAlgorithm, sign_verified};
+/// use sig_core::signer::{CertifiedKey, Pkcs11Pin, Pkcs11Signer, SigningKey as _};
+/// use sig_core::{CertificateChain, SignatureAlgorithm};
 ///
-/// let signer = Pkcs11Signer::builder(
+/// let chain = CertificateChain::open("chain.pem".as_ref())?;
+/// let token_key = Pkcs11Signer::builder(
 ///     "pkcs11:token=ci;object=release;type=private?module-path=/usr/lib/softhsm/libsofthsm2.so"
 ///         .parse()?,
 /// )
 /// .pin(Pkcs11Pin::from_file("/run/secrets/token-pin".as_ref())?)
-/// .open(CertificateChain::open("chain.pem".as_ref())?)?;
-/// let signature = sign_verified(&signer, SignatureAlgorithm::EcdsaSha256, b"payload")?;
+/// .open(chain.leaf())?;
+/// let signer = CertifiedKey::new(chain, token_key)?;
+/// let signature = signer.sign(SignatureAlgorithm::EcdsaSha256, b"payload")?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Pkcs11Signer {
-    chain: CertificateChain,
+    /// The leaf certificate's key, checked against the token key.
+    public: PublicKey,
     spec: KeySpec,
     // A cryptoki Session is Send but not Sync: one caller at a time.
     session: Mutex<Session>,
@@ -330,13 +335,13 @@ impl Pkcs11Signer {
     }
 }
 
-impl Signer for Pkcs11Signer {
+impl SigningKey for Pkcs11Signer {
     fn key_spec(&self) -> KeySpec {
         self.spec
     }
 
-    fn certificate_chain(&self) -> &CertificateChain {
-        &self.chain
+    fn public_key(&self) -> &PublicKey {
+        &self.public
     }
 
     fn sign(&self, algorithm: SignatureAlgorithm, payload: &[u8]) -> Result<Vec<u8>, SignError> {
