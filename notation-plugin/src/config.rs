@@ -371,8 +371,9 @@ fn resolve_pkcs11(
         }
     };
     // The parse errors never repeat the URI, so a pin-value in it is not echoed.
-    let uri =
-        Pkcs11Uri::parse(&uri).map_err(|e| PluginError::validation(format!("pkcs11_uri: {e}")))?;
+    let uri = Pkcs11Uri::parse(&uri).map_err(|e| {
+        PluginError::validation(format!("pkcs11_uri: {e}{}", crate::signer_advice::pkcs11(&e)))
+    })?;
     let module =
         in_config(&PKCS11_MODULE).cloned().or_else(|| in_env(&PKCS11_MODULE)).map(PathBuf::from);
     Ok(Some((uri, module)))
@@ -495,6 +496,10 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.error_message.starts_with("pkcs11_uri: the PKCS#11 URI contains pin-value"));
+        // The plugin's advice (sig-core's message names no variable).
+        for advice in ["notation stores pluginConfig in plain text", "EXTERNAL_PKCS11_PIN_FILE"] {
+            assert!(err.error_message.contains(advice), "{}", err.error_message);
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use sig_core::{
 };
 
 use crate::config::{Config, Env, PIN_ENV, PIN_FILE_ENV, PinSource};
-use crate::protocol::{PluginConfig, message_with_sources};
+use crate::protocol::{PluginConfig, PluginError, message_with_sources};
 
 const USAGE: &str =
     "usage: notation-external-signer doctor [--plugin-config KEY=VALUE]... [--key-id ID]
@@ -173,8 +173,7 @@ fn check(
     let signer = match CertifiedKey::new(chain, key) {
         Ok(signer) => signer,
         Err(e) => {
-            let message =
-                crate::protocol::PluginError::from(sig_core::Error::from(e)).error_message;
+            let message = PluginError::from(sig_core::Error::from(e)).error_message;
             return report.error(&message);
         }
     };
@@ -189,7 +188,7 @@ fn check(
             "notation ({notary}) signature verified with the leaf certificate in {:?}",
             started.elapsed()
         )),
-        Err(e) => report.error(&message_with_sources(&e)),
+        Err(e) => report.error(&PluginError::from(sig_core::Error::from(e)).error_message),
     }
     let cosign = if signer.key_spec().is_rsa() {
         SignatureAlgorithm::RsaPkcs1v15Sha256
@@ -200,7 +199,7 @@ fn check(
         Ok(_) => report.ok(&format!("cosign ({cosign}) signature verified")),
         Err(e) => report.warn(&format!(
             "cosign-style signing failed (only matters for cosign-compat): {}",
-            message_with_sources(&e)
+            PluginError::from(sig_core::Error::from(e)).error_message
         )),
     }
 }

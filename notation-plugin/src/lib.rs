@@ -27,6 +27,7 @@ mod doctor;
 pub mod handler;
 pub mod log;
 pub mod protocol;
+mod signer_advice;
 
 use std::io::{Read, Write};
 use std::process::ExitCode;

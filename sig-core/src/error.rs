@@ -34,16 +34,27 @@ pub enum Error {
     /// A certificate or chain could not be loaded or broke a rule.
     #[error(transparent)]
     Certificate(#[from] CertificateError),
-    /// Signing failed.
+    /// Signing failed. (A PKCS#11 token's failure to sign is [`Error::Pkcs11`], never
+    /// `Sign(SignError::Pkcs11)`: `From<SignError>` moves it there.)
     #[error(transparent)]
-    Sign(#[from] SignError),
+    Sign(SignError),
     /// A signature envelope could not be built, parsed or verified.
     #[error(transparent)]
     Envelope(#[from] EnvelopeError),
-    /// A PKCS#11 module, token or key could not be used.
+    /// A PKCS#11 module, token or key could not be used, or the token failed to sign.
     #[cfg(feature = "pkcs11")]
     #[error(transparent)]
     Pkcs11(#[from] Pkcs11Error),
+}
+
+impl From<SignError> for Error {
+    fn from(err: SignError) -> Self {
+        match err {
+            #[cfg(feature = "pkcs11")]
+            SignError::Pkcs11(e) => Self::Pkcs11(e),
+            other => Self::Sign(other),
+        }
+    }
 }
 
 /// An algorithm name this crate does not know.
@@ -103,9 +114,7 @@ pub enum KeyError {
     #[error("unsupported key {0}: use RSA 2048/3072/4096 or ECDSA P-256/P-384/P-521")]
     Unsupported(String),
     /// The key is encrypted but no password was given.
-    #[error(
-        "the private key is encrypted: give its password in the environment variable named by the configuration (EXTERNAL_PRIVATE_KEY_PASSWORD) or a password file (EXTERNAL_PRIVATE_KEY_PASSWORD_FILE)"
-    )]
+    #[error("the private key is encrypted and no password was given")]
     PasswordRequired,
     /// The password does not decrypt the key.
     #[error("wrong password for the encrypted private key (or an unsupported encryption scheme)")]
@@ -440,7 +449,7 @@ pub enum SignError {
     },
     /// The signer program did not finish in time; it was killed with its process group.
     #[error(
-        "signer program {program} timed out after {} s and was stopped{}; raise signer_timeout (EXTERNAL_SIGNER_TIMEOUT) if it needs longer",
+        "signer program {program} timed out after {} s and was stopped{}",
         timeout.as_secs_f64(),
         if stderr.is_empty() { String::new() } else { format!(" (stderr: {stderr})") }
     )]
@@ -469,14 +478,12 @@ pub enum SignError {
         program: PathBuf,
     },
     /// The signer program's output is not in the configured encoding.
-    #[error(
-        "signer program {program} output is not valid {encoding}: {reason}; set signature_encoding (EXTERNAL_SIGNATURE_ENCODING) to raw, base64 or hex to match what it prints"
-    )]
+    #[error("signer program {program} output is not valid {}: {reason}", encoding.as_str())]
     Encoding {
         /// The program.
         program: PathBuf,
         /// The configured encoding.
-        encoding: &'static str,
+        encoding: crate::signer::OutputEncoding,
         /// Why.
         reason: String,
     },
@@ -622,12 +629,12 @@ pub enum Pkcs11Error {
     },
     /// The URI carries the PIN (`pin-value`).
     #[error(
-        "the PKCS#11 URI contains pin-value: a PIN never goes in a URI or in configuration (notation stores pluginConfig in plain text); give it in EXTERNAL_PKCS11_PIN, in a file named by EXTERNAL_PKCS11_PIN_FILE, or name that file with pin-source=PATH in the URI"
+        "the PKCS#11 URI contains pin-value: a PIN never goes in a URI or in configuration, which is stored and shown in plain text; give the PIN apart, or name a file holding it with pin-source=PATH in the URI"
     )]
     PinInUri,
     /// No module was given.
     #[error(
-        "no PKCS#11 module given: add ?module-path=/path/to/module.so to the URI or configure the module (pkcs11_module, EXTERNAL_PKCS11_MODULE); SoftHSM2's is /usr/lib/softhsm/libsofthsm2.so on Debian"
+        "no PKCS#11 module given: add ?module-path=/path/to/module.so to the URI or give the module apart; SoftHSM2's is /usr/lib/softhsm/libsofthsm2.so on Debian"
     )]
     NoModule,
     /// The module given explicitly and the URI's `module-path` differ.
@@ -689,9 +696,7 @@ pub enum Pkcs11Error {
         found: Vec<String>,
     },
     /// The token needs a PIN and none was given.
-    #[error(
-        "{token} needs a PIN to log in: give it in EXTERNAL_PKCS11_PIN, in a file named by EXTERNAL_PKCS11_PIN_FILE, or name that file with pin-source=PATH in the URI"
-    )]
+    #[error("{token} needs a PIN to log in and none was given")]
     PinRequired {
         /// The token, described.
         token: String,

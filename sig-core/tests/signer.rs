@@ -328,9 +328,9 @@ fn command_signer_failures_are_named() {
     let err = sign(&ec("garbage")).unwrap_err();
     assert!(matches!(err, SignError::MalformedEcdsa(_)), "{err:?}");
     let err = sign(&ec("garbage").encoding(OutputEncoding::Base64)).unwrap_err();
-    assert!(matches!(err, SignError::Encoding { encoding: "base64", .. }), "{err:?}");
+    assert!(matches!(err, SignError::Encoding { encoding: OutputEncoding::Base64, .. }), "{err:?}");
     let err = sign(&ec("garbage").encoding(OutputEncoding::Hex)).unwrap_err();
-    assert!(matches!(err, SignError::Encoding { encoding: "hex", .. }), "{err:?}");
+    assert!(matches!(err, SignError::Encoding { encoding: OutputEncoding::Hex, .. }), "{err:?}");
     let err = sign(&ec("empty")).unwrap_err();
     assert!(matches!(err, SignError::EmptyOutput { .. }), "{err:?}");
 
@@ -499,7 +499,10 @@ fn command_signer_hex_ignores_all_whitespace_and_only_takes_hex_digits() {
     for bad in ["+f".repeat(64), format!("{}0x", &hex[2..]), format!("{}g0", &hex[2..])] {
         let signer = printing(tmp.path(), "ec-256", bad.as_bytes()).encoding(OutputEncoding::Hex);
         let err = signer.sign(algorithm, b"payload").unwrap_err();
-        assert!(matches!(err, SignError::Encoding { encoding: "hex", .. }), "{bad:?}: {err:?}");
+        assert!(
+            matches!(err, SignError::Encoding { encoding: OutputEncoding::Hex, .. }),
+            "{bad:?}: {err:?}"
+        );
         assert!(err.to_string().contains("not a hex digit"), "{err}");
     }
 }
@@ -586,5 +589,48 @@ fn files_that_are_not_regular_files_are_refused_without_blocking() {
     assert!(messages.last().unwrap().contains("not a regular file"), "{messages:?}");
     for message in &messages[..2] {
         assert!(message.contains(fifo.to_str().unwrap()), "names the path: {message}");
+    }
+}
+
+/// Issue 15, item 3: sig-core's errors are data; the messages name no setting of the plugin, no
+/// environment variable and no CLI flag (each application adds its own advice), and the caller
+/// is not assumed to be notation.
+#[test]
+fn key_and_signer_messages_name_no_application_setting() {
+    let program = std::path::PathBuf::from("/usr/local/bin/sign");
+    let mut errors: Vec<Box<dyn std::error::Error>> = vec![
+        Box::new(KeyError::PasswordRequired),
+        Box::new(SignError::Timeout {
+            program: program.clone(),
+            timeout: Duration::from_secs(2),
+            stderr: String::new(),
+        }),
+        Box::new(SignError::Encoding {
+            program,
+            encoding: OutputEncoding::Hex,
+            reason: "not a hex digit".into(),
+        }),
+    ];
+    #[cfg(feature = "pkcs11")]
+    {
+        use sig_core::Pkcs11Error;
+        errors.push(Box::new(Pkcs11Error::PinInUri));
+        errors.push(Box::new(Pkcs11Error::NoModule));
+        errors.push(Box::new(Pkcs11Error::PinRequired { token: "token \"t\"".into() }));
+    }
+    for err in errors {
+        let text = err.to_string();
+        for knob in [
+            "EXTERNAL_",
+            "signer_timeout",
+            "signature_encoding",
+            "pkcs11_module",
+            "pluginConfig",
+            "cert_chain",
+            "--",
+            "notation",
+        ] {
+            assert!(!text.contains(knob), "names {knob:?}: {text}");
+        }
     }
 }

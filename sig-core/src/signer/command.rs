@@ -327,7 +327,7 @@ impl CommandSigner {
                     return Err(SignError::Program {
                         program,
                         status: format!(
-                            "was stopped by {signal}: it used the terminal (a PIN or passphrase prompt?) while notation is not the terminal's foreground job; run notation in the foreground, or give the signer its secret another way (a file, an agent)"
+                            "was stopped by {signal}: it used the terminal (a PIN or passphrase prompt?) while the signing process is not the terminal's foreground job; run it in the foreground, or give the signer its secret another way (a file, an agent)"
                         ),
                         stderr: clean_stderr(&stderr),
                     });
@@ -376,12 +376,9 @@ impl CommandSigner {
         if stdout.is_empty() || (blank && self.encoding != OutputEncoding::Raw) {
             return Err(SignError::EmptyOutput { program });
         }
-        let signature =
-            decode_output(self.encoding, &stdout).map_err(|reason| SignError::Encoding {
-                program: program.clone(),
-                encoding: self.encoding.as_str(),
-                reason,
-            })?;
+        let signature = decode_output(self.encoding, &stdout).map_err(|reason| {
+            SignError::Encoding { program: program.clone(), encoding: self.encoding, reason }
+        })?;
         if algorithm.scheme() == SignatureScheme::Ecdsa {
             return crate::ecdsa::normalize(self.public_key.key_spec(), &signature);
         }

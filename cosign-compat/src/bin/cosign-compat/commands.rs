@@ -45,7 +45,7 @@ impl From<cosign_compat::Error> for Failure {
             cosign_compat::Error::Verify(v) => v.exit_code(),
             _ => 1,
         };
-        Self { message: error_chain(&e), code }
+        Self { message: error_chain(&e) + &crate::advice::for_cosign_error(&e), code }
     }
 }
 
@@ -69,7 +69,7 @@ failure_from!(
 
 impl From<sig_core::Error> for Failure {
     fn from(e: sig_core::Error) -> Self {
-        Self::new(error_chain(&e))
+        Self::new(error_chain(&e) + &crate::advice::for_error(&e))
     }
 }
 
