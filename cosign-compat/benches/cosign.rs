@@ -42,7 +42,7 @@ fn bench_cosign(c: &mut Criterion) {
     for spec in ["ec-256", "rsa-2048"] {
         let material =
             CertificateMaterial::new(None, Some(&pki(spec, "certificate_chain.pem"))).expect("pem");
-        let key = PrivateKey::from_bytes(&pki(spec, "leaf.key"), None).expect("key");
+        let key = PrivateKey::from_pem(&pki(spec, "leaf.key"), None).expect("key");
         let signer = CertifiedKey::new(material.chain().clone(), key).expect("signer");
         let payload = SimpleSigningPayload::new(&repository, image.clone())
             .with_annotations(annotations.clone())

@@ -26,7 +26,7 @@ fn text(rel: &str) -> String {
 
 /// A layer for `image` signed with `key_rel`, carrying `leaf_rel` and the chain `chain_rel`.
 fn signed_layer(image: &Digest, key_rel: &str, leaf_rel: &str, chain_rel: &str) -> SignatureLayer {
-    let key = PrivateKey::from_bytes(&x509(key_rel), None).unwrap();
+    let key = PrivateKey::from_pem(&x509(key_rel), None).unwrap();
     let payload = SimpleSigningPayload::new(&repo(), image.clone()).to_bytes();
     let sig = sign_payload(&key, &payload, None).unwrap();
     SignatureLayer::new(payload, &sig).with_certificate(text(leaf_rel)).with_chain(text(chain_rel))
@@ -178,7 +178,7 @@ fn unknown_critical_extensions_are_refused_in_verify_and_sign() {
         let mut certs = parse_certificates(&x509(chain)).unwrap();
         certs.remove(0);
         let annotation: String = certs.iter().map(sig_core::Certificate::to_pem).collect();
-        let key = PrivateKey::from_bytes(&x509(&format!("critical_ext/{leaf}.key")), None).unwrap();
+        let key = PrivateKey::from_pem(&x509(&format!("critical_ext/{leaf}.key")), None).unwrap();
         let payload = SimpleSigningPayload::new(&repo(), image.clone()).to_bytes();
         let sig = sign_payload(&key, &payload, None).unwrap();
         let layer = SignatureLayer::new(payload, &sig)

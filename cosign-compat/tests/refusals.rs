@@ -14,7 +14,7 @@ use sig_core::{CertifiedKey, CommandSigner, PrivateKey};
 use crate::support::{self, key_options, material, new_image, pki, repo, store};
 
 fn signed(spec: &str, image: &Digest) -> SignatureLayer {
-    let key = PrivateKey::from_bytes(&pki(spec, "leaf.key"), None).unwrap();
+    let key = PrivateKey::from_pem(&pki(spec, "leaf.key"), None).unwrap();
     let payload = SimpleSigningPayload::new(&repo(), image.clone()).to_bytes();
     let sig = sign_payload(&key, &payload, None).unwrap();
     SignatureLayer::new(payload, &sig)
@@ -263,12 +263,12 @@ fn docker_config_that_is_a_fifo_is_refused_without_blocking() {
 #[test]
 fn p384_and_p521_need_an_explicit_hash() {
     for spec in ["ec-384", "ec-521"] {
-        let key = PrivateKey::from_bytes(&pki(spec, "leaf.key"), None).unwrap();
+        let key = PrivateKey::from_pem(&pki(spec, "leaf.key"), None).unwrap();
         let signer = CertifiedKey::new(material(spec).into_chain(), key).unwrap();
         let err = sign_payload(&signer, b"{}", None).unwrap_err();
         assert!(matches!(err, SigningError::DigestRequired { .. }), "{spec}: {err}");
     }
-    let key = PrivateKey::from_bytes(&pki("ec-384", "leaf.key"), None).unwrap();
+    let key = PrivateKey::from_pem(&pki("ec-384", "leaf.key"), None).unwrap();
     let err = sign_payload(&key, b"{}", Some(sig_core::HashAlgorithm::Sha256)).unwrap_err();
     assert!(matches!(err, SigningError::UnsupportedDigest { .. }), "{err}");
 }

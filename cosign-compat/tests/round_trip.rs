@@ -24,7 +24,7 @@ fn digest_for(spec: &str) -> Option<HashAlgorithm> {
 }
 
 fn key_file_signer(spec: &str) -> CertifiedKey {
-    let key = PrivateKey::from_bytes(&pki(spec, "leaf.key"), None).unwrap();
+    let key = PrivateKey::from_pem(&pki(spec, "leaf.key"), None).unwrap();
     CertifiedKey::new(material(spec).into_chain(), key).unwrap()
 }
 
@@ -90,7 +90,7 @@ fn ecdsa_signatures_are_stored_as_der() {
 fn bare_key_signs_without_certificates() {
     let registry = MemoryRegistry::new();
     let image = new_image(&registry, &repo(), "bare");
-    let key = PrivateKey::from_bytes(&pki("rsa-4096", "leaf.key"), None).unwrap();
+    let key = PrivateKey::from_pem(&pki("rsa-4096", "leaf.key"), None).unwrap();
     let payload = SimpleSigningPayload::new(&repo(), image.clone()).to_bytes();
     let sig = sign_payload(&key, &payload, None).unwrap();
     let layer = SignatureLayer::new(payload, &sig);

@@ -38,7 +38,7 @@ fn bench_envelopes(c: &mut Criterion) {
         .with_signing_agent("external-signer/bench");
     for spec in [KeySpec::Rsa4096, KeySpec::Ec256] {
         let dir = pki(spec);
-        let key = PrivateKey::from_bytes(&std::fs::read(dir.join("leaf.key")).expect("key"), None)
+        let key = PrivateKey::from_pem(&std::fs::read(dir.join("leaf.key")).expect("key"), None)
             .expect("key parses");
         let chain_pem = std::fs::read(dir.join("certificate_chain.pem")).expect("chain");
         let chain = CertificateChain::from_bytes(&chain_pem).expect("chain");

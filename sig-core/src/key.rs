@@ -48,19 +48,24 @@ impl fmt::Debug for PrivateKey {
 }
 
 impl PrivateKey {
-    /// Parses a private key from PEM or DER bytes.
+    /// Parses a PEM private key: the first `PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`,
+    /// `RSA PRIVATE KEY` or `EC PRIVATE KEY` block (an `EC PARAMETERS` block before it is
+    /// skipped).
     ///
     /// `password` decrypts an encrypted PKCS#8 key and is ignored otherwise.
     ///
     /// # Errors
     ///
-    /// [`KeyError::NotAPrivateKey`] for anything that is not a private key (a certificate, say),
-    /// [`KeyError::PasswordRequired`] / [`KeyError::WrongPassword`] for encrypted keys,
+    /// [`KeyError::NotAPrivateKey`] for anything that is not a PEM private key (a certificate,
+    /// say), [`KeyError::PasswordRequired`] / [`KeyError::WrongPassword`] for encrypted keys,
     /// [`KeyError::Unsupported`] for key types or sizes outside Notation's key specs, and
     /// [`KeyError::Malformed`] for damaged keys.
-    pub fn from_bytes(bytes: &[u8], password: Option<&[u8]>) -> Result<Self, KeyError> {
-        if pem::looks_like_pem(bytes) {
-            let blocks = pem::blocks(bytes);
+    pub fn from_pem(pem: &[u8], password: Option<&[u8]>) -> Result<Self, KeyError> {
+        if !pem::looks_like_pem(pem) {
+            return Err(KeyError::NotAPrivateKey { found: None });
+        }
+        {
+            let blocks = pem::blocks(pem);
             let mut found = None;
             for block in blocks {
                 let format = match block.label.as_str() {
@@ -81,18 +86,27 @@ impl PrivateKey {
                 })?);
                 return Self::from_der_as(&der, format, password);
             }
-            return Err(KeyError::NotAPrivateKey { found });
+            Err(KeyError::NotAPrivateKey { found })
         }
-        Self::from_der(bytes, password)
     }
 
-    /// Reads and parses a private key file, PEM or DER (as [`from_bytes`](Self::from_bytes)).
+    /// PEM or DER, told apart by the PEM header (what [`read_file`](Self::read_file) reads).
+    fn from_pem_or_der(bytes: &[u8], password: Option<&[u8]>) -> Result<Self, KeyError> {
+        if pem::looks_like_pem(bytes) {
+            Self::from_pem(bytes, password)
+        } else {
+            Self::from_der(bytes, password)
+        }
+    }
+
+    /// Reads and parses a private key file, PEM ([`from_pem`](Self::from_pem)) or DER
+    /// ([`from_der`](Self::from_der)).
     /// The file is read bounded (1 MiB) and must be a regular file (a FIFO is refused at once).
     ///
     /// # Errors
     ///
     /// [`KeyError::AccessDenied`], [`KeyError::Read`], and the parse errors of
-    /// [`from_bytes`](Self::from_bytes).
+    /// [`from_pem`](Self::from_pem) and [`from_der`](Self::from_der).
     pub fn read_file(path: &Path, password: Option<&[u8]>) -> Result<Self, KeyError> {
         let bytes = crate::fs::read_bounded(path, crate::fs::MAX_FILE_LEN)
             .map(Zeroizing::new)
@@ -102,14 +116,14 @@ impl PrivateKey {
                 }
                 _ => KeyError::Read { path: path.to_owned(), source },
             })?;
-        Self::from_bytes(&bytes, password)
+        Self::from_pem_or_der(&bytes, password)
     }
 
     /// Parses a DER private key, trying PKCS#8, encrypted PKCS#8, PKCS#1 and SEC1 in turn.
     ///
     /// # Errors
     ///
-    /// As [`from_bytes`](Self::from_bytes).
+    /// As [`from_pem`](Self::from_pem).
     pub fn from_der(der: &[u8], password: Option<&[u8]>) -> Result<Self, KeyError> {
         let format = if pkcs8::PrivateKeyInfoRef::from_der(der).is_ok() {
             DerFormat::Pkcs8

@@ -317,12 +317,7 @@ impl Secret {
     pub fn read(&self, max: u64) -> std::io::Result<Zeroizing<Vec<u8>>> {
         match self {
             Self::Value(value) => Ok(value.clone()),
-            Self::File(path) => {
-                let bytes = Zeroizing::new(crate::fs::read_bounded(path, max)?);
-                let end =
-                    bytes.iter().rposition(|b| !matches!(b, b'\n' | b'\r')).map_or(0, |i| i + 1);
-                Ok(Zeroizing::new(bytes[..end].to_vec()))
-            }
+            Self::File(path) => crate::fs::read_secret(path, max),
         }
     }
 }

@@ -44,7 +44,7 @@
 //! # let root_pem = std::fs::read(format!("{dir}ca.crt")).unwrap();
 //! // Any order: the chain is ordered leaf → root and checked by notation's rules.
 //! let chain = CertificateChain::from_bytes(&chain_pem)?;
-//! let key = PrivateKey::from_bytes(&key_pem, None)?;
+//! let key = PrivateKey::from_pem(&key_pem, None)?;
 //! let signer = CertifiedKey::new(chain, key)?; // refuses a key that is not the leaf's
 //!
 //! let manifest = Descriptor::new(

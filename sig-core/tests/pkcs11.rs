@@ -160,7 +160,7 @@ mod token {
         }
 
         fn pin(&self) -> Pkcs11Pin {
-            Pkcs11Pin::from_file(&self.pki.join("user.pin")).unwrap()
+            Pkcs11Pin::read_file(&self.pki.join("user.pin")).unwrap()
         }
 
         fn open(&self, spec: KeySpec) -> Pkcs11Signer {

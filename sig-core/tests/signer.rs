@@ -19,7 +19,7 @@ fn chain(dir: &str) -> CertificateChain {
 }
 
 fn key(dir: &str) -> PrivateKey {
-    PrivateKey::from_bytes(&read(dir, "leaf.key"), None).unwrap()
+    PrivateKey::from_pem(&read(dir, "leaf.key"), None).unwrap()
 }
 
 fn key_file_signer(dir: &str) -> CertifiedKey {
@@ -238,7 +238,7 @@ fn sign_verified_names_a_wrong_key() {
         other => panic!("{other:?}"),
     }
     // The RSA key of another certificate of the same size.
-    let other_rsa = PrivateKey::from_bytes(&read("fail_key_encipherment", "leaf.key"), None);
+    let other_rsa = PrivateKey::from_pem(&read("fail_key_encipherment", "leaf.key"), None);
     let signer = CertifiedKey::new_unchecked(chain("rsa-2048"), other_rsa.unwrap());
     let found = diagnosis(sign_verified(&signer, SignatureAlgorithm::RsaPssSha256, b"payload"));
     assert!(matches!(found, SignatureDiagnosis::WrongKey { .. }), "{found:?}");
@@ -574,7 +574,7 @@ fn files_that_are_not_regular_files_are_refused_without_blocking() {
             full(&PrivateKey::read_file(&path, None).unwrap_err()),
             full(&sig_core::fs::read_bounded(&path, 1024).unwrap_err()),
             #[cfg(feature = "pkcs11")]
-            full(&sig_core::Pkcs11Pin::from_file(&path).unwrap_err()),
+            full(&sig_core::Pkcs11Pin::read_file(&path).unwrap_err()),
             full(&sig_core::fs::read_bounded(Path::new("/dev/null"), 1024).unwrap_err()),
         ];
         let _ = tx.send(messages);

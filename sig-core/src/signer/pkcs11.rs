@@ -41,12 +41,10 @@ impl Pkcs11Pin {
     /// # Errors
     ///
     /// [`Pkcs11Error::PinFile`] when the file cannot be read or is longer than 4 KiB.
-    pub fn from_file(path: &Path) -> Result<Self, Pkcs11Error> {
-        let bytes = crate::fs::read_bounded(path, MAX_PIN_FILE_LEN)
-            .map(Zeroizing::new)
+    pub fn read_file(path: &Path) -> Result<Self, Pkcs11Error> {
+        let pin = crate::fs::read_secret(path, MAX_PIN_FILE_LEN)
             .map_err(|source| Pkcs11Error::PinFile { path: path.to_owned(), source })?;
-        let end = bytes.iter().rposition(|b| !matches!(b, b'\n' | b'\r')).map_or(0, |i| i + 1);
-        Ok(Self::new(bytes[..end].to_vec()))
+        Ok(Self(pin))
     }
 }
 
@@ -124,7 +122,7 @@ impl Pkcs11SignerBuilder {
         };
         let pin = match (self.pin, self.uri.pin_source()) {
             (Some(pin), _) => Some(pin),
-            (None, Some(file)) => Some(Pkcs11Pin::from_file(file)?),
+            (None, Some(file)) => Some(Pkcs11Pin::read_file(file)?),
             (None, None) => None,
         };
         let context = module::load(&module)?;
@@ -200,7 +198,7 @@ impl Pkcs11SignerBuilder {
 /// The key is named by an RFC 7512 URI ([`Pkcs11Uri`]); the module (the vendor's `.so`) comes from
 /// the URI's `module-path` or is given explicitly; the PIN comes from the caller (read from an
 /// environment variable or a file, [`Pkcs11Pin`]) or from the file the URI names in `pin-source`,
-/// never from the URI itself. The certificate chain comes from a file, as for every signer.
+/// never from the URI itself. Its public key is that of the certificate it was checked against.
 ///
 /// [`Pkcs11SignerBuilder::open`] finds the token, logs in, finds the private key and checks it
 /// against the leaf certificate: key type and size, the RSA modulus, and the matching public key
@@ -226,7 +224,7 @@ impl Pkcs11SignerBuilder {
 ///     "pkcs11:token=ci;object=release;type=private?module-path=/usr/lib/softhsm/libsofthsm2.so"
 ///         .parse()?,
 /// )
-/// .pin(Pkcs11Pin::from_file("/run/secrets/token-pin".as_ref())?)
+/// .pin(Pkcs11Pin::read_file("/run/secrets/token-pin".as_ref())?)
 /// .open(chain.leaf())?;
 /// let signer = CertifiedKey::new(chain, token_key)?;
 /// let signature = signer.sign(SignatureAlgorithm::EcdsaSha256, b"payload")?;
@@ -527,10 +525,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pin");
         std::fs::write(&path, "12 34\r\n\n").unwrap();
-        let pin = Pkcs11Pin::from_file(&path).unwrap();
+        let pin = Pkcs11Pin::read_file(&path).unwrap();
         assert_eq!(pin.0.as_slice(), b"12 34");
         assert_eq!(format!("{pin:?}"), "Pkcs11Pin(..)");
-        let err = Pkcs11Pin::from_file(&dir.path().join("missing")).unwrap_err();
+        let err = Pkcs11Pin::read_file(&dir.path().join("missing")).unwrap_err();
         assert!(matches!(err, Pkcs11Error::PinFile { .. }) && err.is_access_denied(), "{err}");
     }
 }
