@@ -405,6 +405,64 @@ pub enum SignatureDiagnosis {
     },
 }
 
+/// Why a signer program could not be run ([`SignError::Spawn`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnFailure {
+    /// No program was given.
+    #[error("no program given: give an absolute path such as /usr/local/bin/sign.sh")]
+    NoProgram,
+    /// A relative path, refused before running anything.
+    #[error(
+        "is a relative path, which would run whatever the working directory holds; give an absolute path (such as /usr/local/bin/sign.sh), or a bare program name that is looked up in PATH"
+    )]
+    RelativePath,
+    /// A bare name not found in the absolute entries of `PATH`.
+    #[error(
+        "not found in PATH (empty, `.` and other relative PATH entries are skipped, so nothing in the working directory is run); give an absolute path, or install the program in a directory of PATH"
+    )]
+    NotInPath,
+    /// The file does not exist (or a script's interpreter does not).
+    #[error("not found: check the path (and, for a script, the interpreter on its #! line)")]
+    NotFound,
+    /// Not executable or not readable.
+    #[error("permission denied: make it executable (chmod +x) and readable")]
+    PermissionDenied,
+    /// Not an executable format (`ENOEXEC`).
+    #[error("not a valid executable: a script needs a #! line such as #!/bin/sh")]
+    NotExecutable,
+    /// The watchdog that stops the program when the caller dies could not be started.
+    #[error("cannot start the watchdog /bin/sh that stops the signer program if this process dies")]
+    Watchdog,
+    /// Waiting for the program failed.
+    #[error("wait failed")]
+    Wait,
+    /// Another I/O error (the source says which).
+    #[error("the system refused to start it")]
+    Other,
+}
+
+/// How a signer program that failed ended ([`SignError::Program`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProgramStatus {
+    /// It exited with a non-zero status.
+    #[error("exited with status {0}")]
+    Exited(i32),
+    /// A signal killed it.
+    #[error("was killed by signal {0}")]
+    Killed(i32),
+    /// It was stopped by `signal` (SIGTTIN, SIGTTOU) for using the terminal while the signing
+    /// process was a background job.
+    #[error(
+        "was stopped by {0}: it used the terminal (a PIN or passphrase prompt?) while the signing process is not the terminal's foreground job; run it in the foreground, or give the signer its secret another way (a file, an agent)"
+    )]
+    TerminalStop(&'static str),
+    /// Its end could not be told.
+    #[error("ended in an unknown state")]
+    Unknown,
+}
+
 /// Signing failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -428,8 +486,8 @@ pub enum SignError {
     Spawn {
         /// The program.
         program: PathBuf,
-        /// Why, with a remedy.
-        reason: String,
+        /// Why.
+        reason: SpawnFailure,
         /// The I/O error.
         #[source]
         source: std::io::Error,
@@ -442,8 +500,8 @@ pub enum SignError {
     Program {
         /// The program.
         program: PathBuf,
-        /// How it ended, e.g. `"exited with status 1"`.
-        status: String,
+        /// How it ended.
+        status: ProgramStatus,
         /// What it wrote to stderr (bounded, trimmed).
         stderr: String,
     },

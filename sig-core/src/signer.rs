@@ -68,6 +68,8 @@ pub use command::{
 #[cfg(feature = "pkcs11")]
 pub use pkcs11::{Pkcs11Pin, Pkcs11Signer, Pkcs11SignerBuilder, Pkcs11Uri};
 
+pub use crate::error::{ProgramStatus, SpawnFailure};
+
 /// The environment variables of the key settings and secrets, spelled once for the notation
 /// plugin, cosign-compat and the signer program contract.
 pub mod env {

@@ -245,7 +245,7 @@ fn algorithms_of_the_other_key_type_are_refused() {
     }
 }
 
-/// Issue 15, item 5: the loaders follow RustCrypto's pattern (`from_pem`, `from_der`,
+/// Issue 15, item 5: the loaders follow the `RustCrypto` pattern (`from_pem`, `from_der`,
 /// `read_file`); each takes only its own encoding, and `read_file` tells them apart.
 #[test]
 fn from_pem_and_from_der_take_only_their_encoding() {

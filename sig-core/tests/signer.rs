@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sig_core::signer::{MAX_STDERR, MAX_STDOUT};
+use sig_core::signer::{MAX_STDERR, MAX_STDOUT, ProgramStatus, SpawnFailure};
 use sig_core::{
     CertificateChain, CertifiedKey, CommandSigner, Error, HashAlgorithm, KeyError, KeySpec,
     OutputEncoding, PrivateKey, PublicKey, SignError, SignatureAlgorithm, SignatureDiagnosis,
@@ -313,14 +313,14 @@ fn command_signer_failures_are_named() {
     match sign(&ec("exit_1")).unwrap_err() {
         SignError::Program { program, status, stderr } => {
             assert_eq!(program, toy_signer("exit_1"));
-            assert_eq!(status, "exited with status 1");
+            assert_eq!(status, ProgramStatus::Exited(1));
             assert_eq!(stderr, "signer failed: key locked");
         }
         other => panic!("{other:?}"),
     }
     match sign(&ec("killed")).unwrap_err() {
         SignError::Program { status, stderr, .. } => {
-            assert_eq!(status, "was killed by signal 9");
+            assert_eq!(status, ProgramStatus::Killed(9));
             assert_eq!(stderr, "");
         }
         other => panic!("{other:?}"),
@@ -342,7 +342,7 @@ fn command_signer_failures_are_named() {
     let started = Instant::now();
     match sign(&ec("stderr_flood")).unwrap_err() {
         SignError::Program { status, stderr, .. } => {
-            assert_eq!(status, "exited with status 1");
+            assert_eq!(status, ProgramStatus::Exited(1));
             assert!(stderr.starts_with("stderr flood: the signer is very chatty today"));
             assert!(stderr.len() <= MAX_STDERR, "{} bytes kept", stderr.len());
             assert!(stderr.ends_with('…'), "truncation is visible");
@@ -354,7 +354,8 @@ fn command_signer_failures_are_named() {
     match sign(&command(Path::new("/nonexistent/signer"), "ec-256")).unwrap_err() {
         SignError::Spawn { program, reason, source } => {
             assert_eq!(program, Path::new("/nonexistent/signer"));
-            assert!(reason.starts_with("not found"), "{reason}");
+            assert_eq!(reason, SpawnFailure::NotFound);
+            assert!(reason.to_string().starts_with("not found"), "{reason}");
             assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
         }
         other => panic!("{other:?}"),
@@ -364,7 +365,10 @@ fn command_signer_failures_are_named() {
     std::fs::write(&not_executable, b"#!/bin/sh\nexit 0\n").unwrap();
     std::fs::set_permissions(&not_executable, std::fs::Permissions::from_mode(0o644)).unwrap();
     match sign(&command(&not_executable, "ec-256")).unwrap_err() {
-        SignError::Spawn { reason, .. } => assert!(reason.contains("chmod +x"), "{reason}"),
+        SignError::Spawn { reason, .. } => {
+            assert_eq!(reason, SpawnFailure::PermissionDenied);
+            assert!(reason.to_string().contains("chmod +x"), "{reason}");
+        }
         other => panic!("{other:?}"),
     }
 }

@@ -59,7 +59,7 @@ use nix::unistd::Pid;
 
 use super::SigningKey;
 use crate::algorithm::{KeySpec, SignatureAlgorithm, SignatureScheme};
-use crate::error::SignError;
+use crate::error::{ProgramStatus, SignError, SpawnFailure};
 use crate::key::PublicKey;
 
 /// How the program prints the signature.
@@ -261,7 +261,7 @@ impl CommandSigner {
         };
         let mut group = Group::start().map_err(|source| SignError::Spawn {
             program: program.clone(),
-            reason: "cannot start the watchdog /bin/sh that stops the signer program if this process dies".into(),
+            reason: SpawnFailure::Watchdog,
             source,
         })?;
         let mut child = self.command(&path, algorithm, group.pgid).spawn().map_err(spawn_error)?;
@@ -319,16 +319,14 @@ impl CommandSigner {
                     grace = Some(Instant::now() + GRACE);
                 }
                 Ok(Event::Exited(Err(source))) => {
-                    return Err(SignError::Spawn { program, reason: "wait failed".into(), source });
+                    return Err(SignError::Spawn { program, reason: SpawnFailure::Wait, source });
                 }
                 Ok(Event::Stopped(signal)) if is_terminal_stop(signal) => {
                     group.kill();
                     let stderr = collect_stderr(&rx, stderr);
                     return Err(SignError::Program {
                         program,
-                        status: format!(
-                            "was stopped by {signal}: it used the terminal (a PIN or passphrase prompt?) while the signing process is not the terminal's foreground job; run it in the foreground, or give the signer its secret another way (a file, an agent)"
-                        ),
+                        status: ProgramStatus::TerminalStop(signal.as_str()),
                         stderr: clean_stderr(&stderr),
                     });
                 }
@@ -361,14 +359,14 @@ impl CommandSigner {
         let stderr = clean_stderr(stderr.as_deref().unwrap_or_default());
         let status = status.ok_or_else(|| SignError::Program {
             program: program.clone(),
-            status: "ended in an unknown state".into(),
+            status: ProgramStatus::Unknown,
             stderr: stderr.clone(),
         })?;
         if !status.success() {
             let status = match (status.code(), status.signal()) {
-                (Some(code), _) => format!("exited with status {code}"),
-                (None, Some(signal)) => format!("was killed by signal {signal}"),
-                _ => "failed".to_owned(),
+                (Some(code), _) => ProgramStatus::Exited(code),
+                (None, Some(signal)) => ProgramStatus::Killed(signal),
+                _ => ProgramStatus::Unknown,
             };
             return Err(SignError::Program { program, status, stderr });
         }
@@ -546,18 +544,18 @@ impl Drop for Foreground {
 ///
 /// # Errors
 ///
-/// A message naming the rule and what to give instead.
-pub fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> Result<PathBuf, String> {
+/// [`SpawnFailure::NoProgram`], [`SpawnFailure::RelativePath`] or [`SpawnFailure::NotInPath`].
+pub fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> Result<PathBuf, SpawnFailure> {
     use std::os::unix::ffi::OsStrExt as _;
     if program.is_absolute() {
         return Ok(program.to_owned());
     }
     let name = program.as_os_str();
     if name.is_empty() {
-        return Err("no program given: give an absolute path such as /usr/local/bin/sign.sh".into());
+        return Err(SpawnFailure::NoProgram);
     }
     if name.as_bytes().contains(&b'/') {
-        return Err("is a relative path, which would run whatever the working directory holds; give an absolute path (such as /usr/local/bin/sign.sh), or a bare program name that is looked up in PATH".into());
+        return Err(SpawnFailure::RelativePath);
     }
     let found = path_var
         .map(std::env::split_paths)
@@ -569,9 +567,7 @@ pub fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> Result<PathB
             std::fs::metadata(candidate)
                 .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         });
-    found.ok_or_else(|| {
-        "not found in PATH (empty, `.` and other relative PATH entries are skipped, so nothing in the working directory is run); give an absolute path, or install the program in a directory of PATH".into()
-    })
+    found.ok_or(SpawnFailure::NotInPath)
 }
 
 impl SigningKey for CommandSigner {
@@ -588,18 +584,12 @@ impl SigningKey for CommandSigner {
     }
 }
 
-fn spawn_remedy(err: &std::io::Error) -> String {
+fn spawn_remedy(err: &std::io::Error) -> SpawnFailure {
     match err.kind() {
-        std::io::ErrorKind::NotFound => {
-            "not found: check the path (and, for a script, the interpreter on its #! line)".into()
-        }
-        std::io::ErrorKind::PermissionDenied => {
-            "permission denied: make it executable (chmod +x) and readable".into()
-        }
-        _ if err.raw_os_error() == Some(nix::libc::ENOEXEC) => {
-            "not a valid executable: a script needs a #! line such as #!/bin/sh".into()
-        }
-        _ => err.to_string(),
+        std::io::ErrorKind::NotFound => SpawnFailure::NotFound,
+        std::io::ErrorKind::PermissionDenied => SpawnFailure::PermissionDenied,
+        _ if err.raw_os_error() == Some(nix::libc::ENOEXEC) => SpawnFailure::NotExecutable,
+        _ => SpawnFailure::Other,
     }
 }
 
