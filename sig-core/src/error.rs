@@ -112,7 +112,7 @@ pub enum KeyError {
     },
     /// A key with a type or size Notation does not accept.
     #[error("unsupported key {0}: use RSA 2048/3072/4096 or ECDSA P-256/P-384/P-521")]
-    Unsupported(String),
+    Unsupported(UnsupportedKey),
     /// The key is encrypted but no password was given.
     #[error("the private key is encrypted and no password was given")]
     PasswordRequired,
@@ -132,7 +132,7 @@ pub enum KeyError {
     #[error("malformed {format} private key: {reason}")]
     Malformed {
         /// The format that was tried.
-        format: &'static str,
+        format: KeyFormat,
         /// Why it was rejected.
         reason: String,
     },
@@ -155,6 +155,42 @@ pub enum KeyError {
         /// Subject of the leaf certificate.
         subject: String,
     },
+}
+
+/// A private key encoding ([`KeyError::Malformed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFormat {
+    /// PKCS#8 `PrivateKeyInfo` (`PRIVATE KEY`).
+    #[error("PKCS#8")]
+    Pkcs8,
+    /// PKCS#8 `EncryptedPrivateKeyInfo` (`ENCRYPTED PRIVATE KEY`).
+    #[error("encrypted PKCS#8")]
+    EncryptedPkcs8,
+    /// PKCS#1 `RSAPrivateKey` (`RSA PRIVATE KEY`).
+    #[error("PKCS#1 RSA")]
+    Pkcs1,
+    /// SEC1 `ECPrivateKey` (`EC PRIVATE KEY`).
+    #[error("SEC1 EC")]
+    Sec1,
+}
+
+/// A key outside Notation's key specs ([`KeyError::Unsupported`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnsupportedKey {
+    /// An RSA key of another size.
+    #[error("RSA {bits}-bit key")]
+    RsaSize {
+        /// The modulus length.
+        bits: usize,
+    },
+    /// An EC key on another curve.
+    #[error("EC key on curve {0}")]
+    Curve(String),
+    /// Another key algorithm (Ed25519, DSA, ...), by name or OID.
+    #[error("key algorithm {0}")]
+    Algorithm(String),
 }
 
 /// The certificate rule a certificate broke. Notation enforces all of these (notation-core-go

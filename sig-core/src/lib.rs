@@ -91,8 +91,8 @@ pub use envelope::{
 pub use error::Pkcs11Error;
 pub use error::message_with_sources;
 pub use error::{
-    AlgorithmError, CertificateError, ChainRule, EnvelopeError, Error, KeyError, SignError,
-    SignatureDiagnosis,
+    AlgorithmError, CertificateError, ChainRule, EnvelopeError, Error, KeyError, KeyFormat,
+    SignError, SignatureDiagnosis, UnsupportedKey,
 };
 pub use key::{PrivateKey, PublicKey};
 pub use payload::{Descriptor, NotaryPayload};

@@ -128,7 +128,10 @@ fn garbage_is_not_a_private_key() {
     }
     let damaged = b"-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n";
     let err = parse(damaged, None).unwrap_err();
-    assert!(matches!(err, KeyError::Malformed { format: "PKCS#8", .. }), "{err:?}");
+    assert!(
+        matches!(err, KeyError::Malformed { format: sig_core::KeyFormat::Pkcs8, .. }),
+        "{err:?}"
+    );
     let der = read("rsa-2048", "leaf.key.der");
     let err = parse(&der[..der.len() / 2], None).unwrap_err();
     assert!(matches!(err, KeyError::NotAPrivateKey { .. } | KeyError::Malformed { .. }));
@@ -157,7 +160,10 @@ fn keys_outside_the_key_specs_are_unsupported() {
         ("PKCS#1 DER", pkcs1_der),
     ] {
         match parse(&bytes, None).unwrap_err() {
-            KeyError::Unsupported(key) => assert_eq!(key, "RSA 1024-bit key", "{what}"),
+            KeyError::Unsupported(key) => {
+                assert_eq!(key, sig_core::UnsupportedKey::RsaSize { bits: 1024 }, "{what}");
+                assert_eq!(key.to_string(), "RSA 1024-bit key", "{what}");
+            }
             other => panic!("{what}: {other:?}"),
         }
     }
