@@ -7,6 +7,11 @@
 //! a token PIN) are never settings: they come from the environment or from a file
 //! ([`Secret`]), named by the variables of [`crate::signer::env`].
 //!
+//! A future sigstore KMS plugin maps its key reference the same way: onto
+//! [`KeySource::Program`] (a KMS command line tool under the program contract) today, or onto a
+//! variant of its own (the enum is `#[non_exhaustive]`) whose key implements
+//! [`SigningKey`]; the plugin's settings, secrets and advice stay in the plugin.
+//!
 //! ```
 //! use sig_core::key_source::{KeySource, Secret};
 //! use sig_core::CertificateChain;
