@@ -29,8 +29,8 @@
 
 use std::path::{Path, PathBuf};
 
+use sig_core::key_source::env as vars;
 use sig_core::key_source::{KeySource, OpenedKey, ProgramSettings, Secret};
-use sig_core::signer::env as vars;
 use sig_core::{CertificateChain, CertifiedKey, OutputEncoding, Pkcs11Uri};
 
 use crate::protocol::{PluginConfig, PluginError};
@@ -258,14 +258,12 @@ impl Config {
         if let Some(settings) = self.program() {
             // Before the chain: a relative path is a configuration mistake, whatever the chain.
             let path = env("PATH").map(std::ffi::OsString::from);
-            sig_core::signer::resolve_program(&settings.program, path.as_deref()).map_err(
-                |reason| {
-                    PluginError::validation(format!(
-                        "signer program {}: {reason}",
-                        settings.program.display()
-                    ))
-                },
-            )?;
+            settings.resolve(path.as_deref()).map_err(|reason| {
+                PluginError::validation(format!(
+                    "signer program {}: {reason}",
+                    settings.program.display()
+                ))
+            })?;
         }
         let chain = self.chain(now)?;
         let key = match &self.key {
@@ -379,9 +377,9 @@ fn resolve_pkcs11(
     Ok(Some((uri, module)))
 }
 
-/// `signer_env`: names from [`sig_core::signer::SECRET_ENV`], separated by commas or spaces.
+/// `signer_env`: names from [`sig_core::key_source::SECRET_ENV`], separated by commas or spaces.
 fn parse_signer_env(text: &str) -> Result<Vec<String>, PluginError> {
-    let secrets = sig_core::signer::SECRET_ENV;
+    let secrets = sig_core::key_source::SECRET_ENV;
     text.split([',', ' ', '\t'])
         .filter(|name| !name.is_empty())
         .map(|name| {

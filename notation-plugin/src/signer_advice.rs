@@ -2,7 +2,7 @@
 //! wrong and name no setting (errors are data); the remedy that names the plugin's own
 //! `pluginConfig` keys and `EXTERNAL_*` variables is added here, to the message notation shows.
 
-use sig_core::signer::env;
+use sig_core::key_source::env;
 use sig_core::{Error, KeyError, Pkcs11Error, SignError};
 
 /// The advice appended to the message of `err`, if the plugin has any (else empty).

@@ -34,7 +34,7 @@ pub fn read_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
 
 /// Reads a secret (a password, a PIN) from `path` as [`read_bounded`] does; a trailing newline
 /// (`echo secret > file`) is not part of it. The buffer is zeroized when dropped.
-#[cfg(any(feature = "pkcs11", feature = "key-source"))]
+#[cfg_attr(not(any(feature = "pkcs11", feature = "key-source")), allow(dead_code))]
 pub(crate) fn read_secret(path: &Path, max: u64) -> io::Result<zeroize::Zeroizing<Vec<u8>>> {
     let bytes = zeroize::Zeroizing::new(read_bounded(path, max)?);
     let end = bytes.iter().rposition(|b| !matches!(b, b'\n' | b'\r')).map_or(0, |i| i + 1);

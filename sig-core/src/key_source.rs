@@ -5,7 +5,7 @@
 //! cosign-compat's flags, a KMS plugin's key reference) into one [`KeySource`] in a few lines;
 //! [`KeySource::open`] or [`KeySource::certified`] turns that into a key. Secrets (a key password,
 //! a token PIN) are never settings: they come from the environment or from a file
-//! ([`Secret`]), named by the variables of [`crate::signer::env`].
+//! ([`Secret`]), named by the variables of [`env`](mod@env).
 //!
 //! A future sigstore KMS plugin maps its key reference the same way: onto
 //! [`KeySource::Program`] (a KMS command line tool under the program contract) today, or onto a
@@ -13,10 +13,12 @@
 //! [`SigningKey`]; the plugin's settings, secrets and advice stay in the plugin.
 //!
 //! ```
+//! # #[cfg(not(feature = "key-source"))] fn main() {}
+//! # #[cfg(feature = "key-source")]
+//! # fn main() -> Result<(), sig_core::Error> {
 //! use sig_core::key_source::{KeySource, Secret};
 //! use sig_core::CertificateChain;
 //!
-//! # fn main() -> Result<(), sig_core::Error> {
 //! # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/pki/ec-256");
 //! let no_env = |_: &str| None;
 //! let source = KeySource::File {
@@ -29,6 +31,9 @@
 //! # }
 //! ```
 
+// Without the `key-source` feature only `env` is used, by the signer program (its secrets).
+#![cfg_attr(not(feature = "key-source"), allow(dead_code, unreachable_pub))]
+
 use core::fmt;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -36,17 +41,51 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, KeyError};
+use crate::error::{Error, KeyError, SpawnFailure};
 use crate::key::{PrivateKey, PublicKey};
-use crate::signer::{
-    CertifiedKey, CommandSigner, DEFAULT_TIMEOUT, OutputEncoding, SigningKey, env,
-};
+use crate::signer::{CertifiedKey, CommandSigner, DEFAULT_TIMEOUT, OutputEncoding, SigningKey};
 use crate::x509::{Certificate, CertificateChain};
 #[cfg(feature = "pkcs11")]
 use crate::{
     error::Pkcs11Error,
     signer::{Pkcs11Pin, Pkcs11Signer, Pkcs11Uri},
 };
+
+/// The environment variables of the key settings and secrets, spelled once for the notation
+/// plugin, cosign-compat and the signer program contract.
+pub mod env {
+    // Also the names sig-core itself uses (the secrets a signer program does not see).
+    /// Signer program.
+    pub const SIGNER: &str = "EXTERNAL_SIGNER";
+    /// Private key file (signed with in-process, or passed to a signer program).
+    pub const PRIVATE_KEY: &str = "EXTERNAL_PRIVATE_KEY";
+    /// Certificate chain file (also passed to a signer program).
+    pub const CERT_CHAIN: &str = "EXTERNAL_CERT_CHAIN";
+    /// Seconds a signer program may take.
+    pub const SIGNER_TIMEOUT: &str = "EXTERNAL_SIGNER_TIMEOUT";
+    /// How a signer program prints the signature: `raw`, `base64` or `hex`.
+    pub const SIGNATURE_ENCODING: &str = "EXTERNAL_SIGNATURE_ENCODING";
+    /// RFC 7512 URI of a key in a PKCS#11 token.
+    pub const PKCS11_URI: &str = "EXTERNAL_PKCS11_URI";
+    /// PKCS#11 module.
+    pub const PKCS11_MODULE: &str = "EXTERNAL_PKCS11_MODULE";
+    /// Secrets a signer program may see.
+    pub const SIGNER_ENV: &str = "EXTERNAL_SIGNER_ENV";
+    /// The password of an encrypted private key (a secret).
+    pub const PRIVATE_KEY_PASSWORD: &str = "EXTERNAL_PRIVATE_KEY_PASSWORD";
+    /// A file holding the password of an encrypted private key (a secret).
+    pub const PRIVATE_KEY_PASSWORD_FILE: &str = "EXTERNAL_PRIVATE_KEY_PASSWORD_FILE";
+    /// The PKCS#11 token's user PIN (a secret).
+    pub const PKCS11_PIN: &str = "EXTERNAL_PKCS11_PIN";
+    /// A file holding the PKCS#11 token's user PIN (a secret).
+    pub const PKCS11_PIN_FILE: &str = "EXTERNAL_PKCS11_PIN_FILE";
+}
+
+/// The environment variables holding the secrets ([`env::PRIVATE_KEY_PASSWORD`],
+/// [`env::PRIVATE_KEY_PASSWORD_FILE`], [`env::PKCS11_PIN`], [`env::PKCS11_PIN_FILE`]): a
+/// [`CommandSigner`] removes them from the program's environment unless they are set
+/// explicitly ([`ProgramSettings::env`]).
+pub const SECRET_ENV: [&str; 4] = crate::signer::SECRET_ENV;
 
 /// Longest signer program timeout [`parse_timeout`] accepts (24 h).
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
@@ -136,6 +175,19 @@ impl ProgramSettings {
             caller: "notation",
             public_key: None,
         }
+    }
+
+    /// Where the program is: an absolute path as it is, a bare name (no `/`) in the absolute
+    /// entries of `path_var` (`PATH`). A relative path is refused, and so are empty, `.` and
+    /// other relative `PATH` entries: they would run whatever the working directory holds. The
+    /// signer checks this again before each run; call it to refuse a configuration early.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnFailure::NoProgram`], [`SpawnFailure::RelativePath`] or
+    /// [`SpawnFailure::NotInPath`].
+    pub fn resolve(&self, path_var: Option<&std::ffi::OsStr>) -> Result<PathBuf, SpawnFailure> {
+        crate::signer::resolve_program(&self.program, path_var)
     }
 
     /// The signer for the key of `public_key`.

@@ -73,6 +73,9 @@ mod hex;
 mod key;
 #[cfg(feature = "key-source")]
 pub mod key_source;
+// The environment variable names live there; without the feature they stay private.
+#[cfg(not(feature = "key-source"))]
+mod key_source;
 pub mod media_type;
 pub mod payload;
 mod pem;

@@ -61,43 +61,12 @@ mod pkcs11;
 use core::fmt;
 use std::sync::Arc;
 
-pub use command::{
-    CommandSigner, DEFAULT_TIMEOUT, MAX_STDERR, MAX_STDOUT, OutputEncoding, SECRET_ENV,
-    resolve_program,
-};
+pub use command::{CommandSigner, DEFAULT_TIMEOUT, OutputEncoding};
+pub(crate) use command::{SECRET_ENV, resolve_program};
 #[cfg(feature = "pkcs11")]
 pub use pkcs11::{Pkcs11Pin, Pkcs11Signer, Pkcs11SignerBuilder, Pkcs11Uri};
 
 pub use crate::error::{ProgramStatus, SpawnFailure};
-
-/// The environment variables of the key settings and secrets, spelled once for the notation
-/// plugin, cosign-compat and the signer program contract.
-pub mod env {
-    /// Signer program.
-    pub const SIGNER: &str = "EXTERNAL_SIGNER";
-    /// Private key file (signed with in-process, or passed to a signer program).
-    pub const PRIVATE_KEY: &str = "EXTERNAL_PRIVATE_KEY";
-    /// Certificate chain file (also passed to a signer program).
-    pub const CERT_CHAIN: &str = "EXTERNAL_CERT_CHAIN";
-    /// Seconds a signer program may take.
-    pub const SIGNER_TIMEOUT: &str = "EXTERNAL_SIGNER_TIMEOUT";
-    /// How a signer program prints the signature: `raw`, `base64` or `hex`.
-    pub const SIGNATURE_ENCODING: &str = "EXTERNAL_SIGNATURE_ENCODING";
-    /// RFC 7512 URI of a key in a PKCS#11 token.
-    pub const PKCS11_URI: &str = "EXTERNAL_PKCS11_URI";
-    /// PKCS#11 module.
-    pub const PKCS11_MODULE: &str = "EXTERNAL_PKCS11_MODULE";
-    /// Secrets a signer program may see.
-    pub const SIGNER_ENV: &str = "EXTERNAL_SIGNER_ENV";
-    /// The password of an encrypted private key (a secret).
-    pub const PRIVATE_KEY_PASSWORD: &str = "EXTERNAL_PRIVATE_KEY_PASSWORD";
-    /// A file holding the password of an encrypted private key (a secret).
-    pub const PRIVATE_KEY_PASSWORD_FILE: &str = "EXTERNAL_PRIVATE_KEY_PASSWORD_FILE";
-    /// The PKCS#11 token's user PIN (a secret).
-    pub const PKCS11_PIN: &str = "EXTERNAL_PKCS11_PIN";
-    /// A file holding the PKCS#11 token's user PIN (a secret).
-    pub const PKCS11_PIN_FILE: &str = "EXTERNAL_PKCS11_PIN_FILE";
-}
 
 use crate::algorithm::{KeySpec, SignatureAlgorithm};
 use crate::error::{KeyError, SignError, SignatureDiagnosis};

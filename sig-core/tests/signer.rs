@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sig_core::signer::{MAX_STDERR, MAX_STDOUT, ProgramStatus, SpawnFailure};
+use sig_core::signer::{ProgramStatus, SpawnFailure};
 use sig_core::{
     CertificateChain, CertifiedKey, CommandSigner, Error, HashAlgorithm, KeyError, KeySpec,
     OutputEncoding, PrivateKey, PublicKey, SignError, SignatureAlgorithm, SignatureDiagnosis,
@@ -13,6 +13,11 @@ use sig_core::{
 };
 
 use crate::fixtures::{KEY_PASSWORD, SPECS, example, pki, read, toy_signer};
+
+/// The bounds the `CommandSigner` documentation promises: stdout at most 64 KiB, 8 KiB of stderr
+/// kept.
+const MAX_STDOUT: usize = 64 * 1024;
+const MAX_STDERR: usize = 8 * 1024;
 
 fn chain(dir: &str) -> CertificateChain {
     CertificateChain::open(&pki(dir, "chain.pem")).unwrap()

@@ -24,7 +24,8 @@
 //! The program is an absolute path, or a bare name looked up in `PATH` (skipping empty, `.` and
 //! other relative entries); a relative path such as `./sign.sh` is refused, since it would run
 //! whatever the working directory holds. The program does not see the caller's secrets
-//! ([`SECRET_ENV`]) unless they are set explicitly with [`CommandSigner::env`].
+//! (`EXTERNAL_PRIVATE_KEY_PASSWORD[_FILE]`, `EXTERNAL_PKCS11_PIN[_FILE]`) unless they are set
+//! explicitly with [`CommandSigner::env`].
 //!
 //! The program runs in its own process group, with a watchdog (`/bin/sh`, in the same group) that
 //! holds the read end of a pipe whose only writer is this process. However this process ends
@@ -99,20 +100,21 @@ impl core::str::FromStr for OutputEncoding {
     }
 }
 
-/// Largest stdout accepted from a signer program.
-pub const MAX_STDOUT: usize = 64 * 1024;
-/// How much of a signer program's stderr is kept for error messages.
-pub const MAX_STDERR: usize = 8 * 1024;
+/// Largest stdout accepted from a signer program (64 KiB, as the module doc says).
+pub(crate) const MAX_STDOUT: usize = 64 * 1024;
+/// How much of a signer program's stderr is kept for error messages (8 KiB).
+pub(crate) const MAX_STDERR: usize = 8 * 1024;
 /// Default time a signer program may take.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Environment variables holding the plugin's (and cosign-compat's) own secrets. They are not
 /// part of the program contract and are removed from the program's environment, unless set
-/// explicitly with [`CommandSigner::env`].
-pub const SECRET_ENV: [&str; 4] = [
-    super::env::PRIVATE_KEY_PASSWORD,
-    super::env::PRIVATE_KEY_PASSWORD_FILE,
-    super::env::PKCS11_PIN,
-    super::env::PKCS11_PIN_FILE,
+/// explicitly with [`CommandSigner::env`] (`key_source::SECRET_ENV`, with the `key-source`
+/// feature).
+pub(crate) const SECRET_ENV: [&str; 4] = [
+    crate::key_source::env::PRIVATE_KEY_PASSWORD,
+    crate::key_source::env::PRIVATE_KEY_PASSWORD_FILE,
+    crate::key_source::env::PKCS11_PIN,
+    crate::key_source::env::PKCS11_PIN_FILE,
 ];
 /// How long the pipes may stay open after the program exited (a helper outside its group).
 const GRACE: Duration = Duration::from_secs(2);
@@ -162,8 +164,8 @@ impl CommandSigner {
         self
     }
 
-    /// Sets an environment variable for the program. This is also how one of [`SECRET_ENV`] is
-    /// passed, when the configuration says so.
+    /// Sets an environment variable for the program. This is also how one of the caller's
+    /// secret variables is passed, when the configuration says so.
     #[must_use]
     pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
         self.env.push((key.into(), value.into()));
@@ -545,7 +547,10 @@ impl Drop for Foreground {
 /// # Errors
 ///
 /// [`SpawnFailure::NoProgram`], [`SpawnFailure::RelativePath`] or [`SpawnFailure::NotInPath`].
-pub fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> Result<PathBuf, SpawnFailure> {
+pub(crate) fn resolve_program(
+    program: &Path,
+    path_var: Option<&OsStr>,
+) -> Result<PathBuf, SpawnFailure> {
     use std::os::unix::ffi::OsStrExt as _;
     if program.is_absolute() {
         return Ok(program.to_owned());

@@ -2,7 +2,7 @@
 //! setting, so the remedy naming this CLI's own flags and `EXTERNAL_*` variables is added here
 //! (the notation plugin adds its own, naming its `pluginConfig` keys).
 
-use sig_core::signer::env;
+use sig_core::key_source::env;
 use sig_core::{KeyError, Pkcs11Error, SignError};
 
 /// The advice appended to the message of a sig-core error, if any (else empty).

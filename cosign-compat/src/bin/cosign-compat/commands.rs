@@ -15,8 +15,8 @@ use cosign_compat::{
     AttachError, Digest, ImageReference, OciRegistry, ParsedPayload, Registry, RegistryOptions,
     SignatureLayer, SimpleSigningPayload, payload,
 };
+use sig_core::key_source::env;
 use sig_core::key_source::{KeySource, ProgramSettings, Secret, parse_timeout};
-use sig_core::signer::env;
 use sig_core::{OutputEncoding, SigningKey};
 
 use clap::CommandFactory as _;
