@@ -148,29 +148,21 @@ impl Config {
         if pkcs11.is_none() && signer.is_none() && private_key.is_none() {
             return Err(no_signer());
         }
-        check_program_settings(&get)?;
+        // Checked whatever the key, so that a mistake is reported at once.
+        let (timeout, encoding, signer_env) = program_settings(&get)?;
         let key = match (pkcs11, signer, private_key) {
             (Some((uri, module)), _, _) => {
                 KeySource::Pkcs11 { uri, module, pin: Secret::pin_from_env(env) }
             }
             (None, Some(program), private_key) => {
                 let mut settings = ProgramSettings::new(program);
-                if let Some(text) = get(&TIMEOUT) {
-                    settings.timeout = sig_core::key_source::parse_timeout(&text).ok_or_else(|| {
-                        PluginError::validation(format!(
-                            "invalid signer_timeout {text:?}: give a number of seconds greater than 0 and at most 86400, e.g. 30 or 2.5"
-                        ))
-                    })?;
-                }
-                if let Some(text) = get(&ENCODING) {
-                    settings.encoding = text.parse().map_err(PluginError::validation)?;
-                }
+                settings.timeout = timeout;
+                settings.encoding = encoding;
                 settings.env.push((CERT_CHAIN.env.into(), cert_chain.clone().into()));
                 if let Some(key) = private_key {
                     settings.env.push((PRIVATE_KEY.env.into(), key.into()));
                 }
-                let signer_env = get(&SIGNER_ENV).map(|t| parse_signer_env(&t)).transpose()?;
-                for name in signer_env.unwrap_or_default() {
+                for name in signer_env {
                     if let Some(value) = env(&name) {
                         settings.env.push((name.into(), value.into()));
                     }
@@ -300,22 +292,25 @@ fn no_signer() -> PluginError {
     )
 }
 
-/// The program settings are checked whatever the key, so that a mistake is reported at once.
-fn check_program_settings(get: &dyn Fn(&Setting) -> Option<String>) -> Result<(), PluginError> {
-    if let Some(text) = get(&TIMEOUT)
-        && sig_core::key_source::parse_timeout(&text).is_none()
-    {
-        return Err(PluginError::validation(format!(
-            "invalid signer_timeout {text:?}: give a number of seconds greater than 0 and at most 86400, e.g. 30 or 2.5"
-        )));
-    }
-    if let Some(text) = get(&ENCODING) {
-        text.parse::<OutputEncoding>().map_err(PluginError::validation)?;
-    }
-    if let Some(text) = get(&SIGNER_ENV) {
-        parse_signer_env(&text)?;
-    }
-    Ok(())
+/// The signer program's time limit, output encoding and `signer_env` (validated even when the
+/// key is not a program).
+fn program_settings(
+    get: &dyn Fn(&Setting) -> Option<String>,
+) -> Result<(std::time::Duration, OutputEncoding, Vec<String>), PluginError> {
+    let timeout = match get(&TIMEOUT) {
+        None => sig_core::signer::DEFAULT_TIMEOUT,
+        Some(text) => sig_core::key_source::parse_timeout(&text).ok_or_else(|| {
+            PluginError::validation(format!(
+                "invalid signer_timeout {text:?}: give a number of seconds greater than 0 and at most 86400, e.g. 30 or 2.5"
+            ))
+        })?,
+    };
+    let encoding = match get(&ENCODING) {
+        None => OutputEncoding::Raw,
+        Some(text) => text.parse().map_err(PluginError::validation)?,
+    };
+    let signer_env = get(&SIGNER_ENV).map(|text| parse_signer_env(&text)).transpose()?;
+    Ok((timeout, encoding, signer_env.unwrap_or_default()))
 }
 
 /// The PKCS#11 key, when it is the configured signer: `pkcs11_uri` in `pluginConfig`, or in the
