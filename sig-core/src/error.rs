@@ -800,8 +800,8 @@ pub enum Pkcs11Error {
     AccessDenied {
         /// The token, described.
         token: String,
-        /// Why, with the PKCS#11 code, e.g. `"wrong PIN (CKR_PIN_INCORRECT)"`.
-        reason: String,
+        /// Why.
+        reason: LoginRefusal,
     },
     /// The PIN file could not be read.
     #[error("cannot read the PKCS#11 PIN file {path}")]
@@ -904,6 +904,31 @@ pub enum Pkcs11Error {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// Why a PKCS#11 token refused the login ([`Pkcs11Error::AccessDenied`]), with the PKCS#11
+/// return value.
+#[cfg(feature = "pkcs11")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginRefusal {
+    /// A wrong PIN: `CKR_PIN_INCORRECT`, `CKR_PIN_INVALID` or `CKR_PIN_LEN_RANGE`.
+    #[error("wrong PIN ({0}); the token counts failed attempts and locks the PIN after too many")]
+    WrongPin(&'static str),
+    /// `CKR_PIN_LOCKED`.
+    #[error(
+        "the user PIN is locked after too many wrong attempts (CKR_PIN_LOCKED); the token's security officer must reset it"
+    )]
+    PinLocked,
+    /// `CKR_PIN_EXPIRED`.
+    #[error("the user PIN has expired (CKR_PIN_EXPIRED); set a new one")]
+    PinExpired,
+    /// `CKR_USER_PIN_NOT_INITIALIZED`.
+    #[error("the token's user PIN is not initialized (CKR_USER_PIN_NOT_INITIALIZED)")]
+    PinNotInitialized,
+    /// `CKR_USER_NOT_LOGGED_IN` while signing: the session lost its login.
+    #[error("the session is no longer logged in (CKR_USER_NOT_LOGGED_IN); open the signer again")]
+    NotLoggedIn,
 }
 
 #[cfg(feature = "pkcs11")]

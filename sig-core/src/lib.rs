@@ -90,13 +90,13 @@ pub use envelope::{
     EnvelopeFormat, ExtendedAttribute, SignPayload, SignRequest, SigningInput, SigningScheme,
     VerifiedEnvelope,
 };
-#[cfg(feature = "pkcs11")]
-pub use error::Pkcs11Error;
 pub use error::message_with_sources;
 pub use error::{
     AlgorithmError, CertificateError, ChainRule, EnvelopeError, Error, KeyError, KeyFormat,
     SignError, SignatureDiagnosis, UnsupportedKey,
 };
+#[cfg(feature = "pkcs11")]
+pub use error::{LoginRefusal, Pkcs11Error};
 pub use key::{PrivateKey, PublicKey};
 pub use payload::{Descriptor, NotaryPayload};
 /// The JSON library of [`ExtendedAttribute::value`].

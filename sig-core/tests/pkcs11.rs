@@ -358,7 +358,13 @@ mod token {
         );
         let Error::Pkcs11(inner) = &err else { panic!("{err:?}") };
         assert!(
-            matches!(inner, Pkcs11Error::AccessDenied { .. }) && inner.is_access_denied(),
+            matches!(
+                inner,
+                Pkcs11Error::AccessDenied {
+                    reason: sig_core::LoginRefusal::WrongPin("CKR_PIN_INCORRECT"),
+                    ..
+                }
+            ) && inner.is_access_denied(),
             "{err:?}"
         );
         let text = err.to_string();

@@ -20,7 +20,7 @@ pub use uri::Pkcs11Uri;
 
 use super::SigningKey;
 use crate::algorithm::{HashAlgorithm, KeySpec, SignatureAlgorithm, SignatureScheme};
-use crate::error::{Error, Pkcs11Error, SignError};
+use crate::error::{Error, LoginRefusal, Pkcs11Error, SignError};
 use crate::key::PublicKey;
 use crate::x509::Certificate;
 
@@ -314,7 +314,7 @@ impl Pkcs11Signer {
         let signature = session.sign(&choice.mechanism, self.key, &data).map_err(|e| match e {
             CryptokiError::Pkcs11(RvError::UserNotLoggedIn, _) => Pkcs11Error::AccessDenied {
                 token: self.token.clone(),
-                reason: "the session is no longer logged in (CKR_USER_NOT_LOGGED_IN); open the signer again".to_owned(),
+                reason: LoginRefusal::NotLoggedIn,
             },
             other => module::call_error(format!("signing with {}", self.key_name), other),
         })?;
