@@ -9,13 +9,13 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use cosign_compat::sign::{CertificateMaterial, SigningKey, sign_payload};
+use cosign_compat::sign::{CertificateMaterial, sign_payload};
 use cosign_compat::verify::{Trust, VerificationKey, VerifyOptions};
 use cosign_compat::{
     MemoryRegistry, Repository, SignatureLayer, SimpleSigningPayload, media_type, remote, verify,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
-use sig_core::{KeyFileSigner, PrivateKey};
+use sig_core::{CertifiedKey, PrivateKey};
 
 fn pki(spec: &str, file: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/pki").join(spec);
@@ -42,20 +42,19 @@ fn bench_cosign(c: &mut Criterion) {
     for spec in ["ec-256", "rsa-2048"] {
         let material =
             CertificateMaterial::new(None, Some(&pki(spec, "certificate_chain.pem"))).expect("pem");
-        let key = PrivateKey::from_bytes(&pki(spec, "leaf.key"), None).expect("key");
-        let signer = KeyFileSigner::new(key, material.chain().clone()).expect("signer");
+        let key = PrivateKey::from_pem(&pki(spec, "leaf.key"), None).expect("key");
+        let signer = CertifiedKey::new(material.chain().clone(), key).expect("signer");
         let payload = SimpleSigningPayload::new(&repository, image.clone())
             .with_annotations(annotations.clone())
             .to_bytes();
         let mut group = c.benchmark_group(format!("cosign/{spec}"));
         group.bench_function("sign", |b| {
             b.iter(|| {
-                let sig = sign_payload(SigningKey::Signer(&signer), black_box(&payload), None)
-                    .expect("signs");
+                let sig = sign_payload(&signer, black_box(&payload), None).expect("signs");
                 SignatureLayer::new(payload.clone(), &sig)
             });
         });
-        let sig = sign_payload(SigningKey::Signer(&signer), &payload, None).expect("signs");
+        let sig = sign_payload(&signer, &payload, None).expect("signs");
         let layer = SignatureLayer::new(payload.clone(), &sig);
         let options = VerifyOptions::new(Trust::Key(
             VerificationKey::from_bytes(&pki(spec, "leaf.pub")).expect("public key"),

@@ -1,4 +1,4 @@
-//! Cosign-compatible container image signatures from any [`sig_core::Signer`], without the
+//! Cosign-compatible container image signatures from any [`sig_core::SigningKey`], without the
 //! cosign CLI.
 //!
 //! Writes and verifies cosign's **legacy** format (`cosign sign --new-bundle-format=false`,
@@ -22,17 +22,17 @@
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use cosign_compat::{Digest, MemoryRegistry, Repository, SignatureLayer, SimpleSigningPayload};
-//! use cosign_compat::sign::{SigningKey, sign_payload};
+//! use cosign_compat::sign::sign_payload;
 //! use cosign_compat::verify::{Trust, VerificationKey, VerifyOptions};
 //!
 //! # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/pki/ec-256");
-//! let key = sig_core::PrivateKey::from_bytes(&std::fs::read(format!("{dir}/leaf.key"))?, None)?;
+//! let key = sig_core::PrivateKey::read_file(format!("{dir}/leaf.key").as_ref(), None)?;
 //! let registry = MemoryRegistry::new();
 //! let repository = Repository::parse("127.0.0.1:5000/app")?;
 //! let image = registry.put_manifest(&repository, Some("v1"), "application/vnd.oci.image.manifest.v1+json", b"{}");
 //!
 //! let payload = SimpleSigningPayload::new(&repository, image.clone()).to_bytes();
-//! let signature = sign_payload(SigningKey::Key(&key), &payload, None)?;
+//! let signature = sign_payload(&key, &payload, None)?;
 //! cosign_compat::remote::attach_signature(&registry, &repository, &image, &SignatureLayer::new(payload, &signature))?;
 //!
 //! let public = VerificationKey::from_bytes(&std::fs::read(format!("{dir}/leaf.pub"))?)?;

@@ -1,4 +1,4 @@
-//! Signing a payload the way cosign's verifiers expect, with any [`Signer`].
+//! Signing a payload the way cosign's verifiers expect, with any [`SigningKey`].
 //!
 //! ```text
 //! key        scheme                 hash (default)        stored signature
@@ -11,39 +11,20 @@
 //! cosign and Kyverno verify every key with SHA-256 unless told otherwise
 //! (`--signature-digest-algorithm`, `signatureAlgorithm`), while sigstore-rs uses the curve's
 //! own hash for P-384 and P-521; so P-384 and P-521 keys sign only with an explicit hash, which
-//! the verifier must be given too. Every signature is verified against the public key before it
-//! is returned ([`sig_core::sign_verified`]).
+//! the verifier must be given too. Every signature is verified before it is returned
+//! ([`sig_core::sign_verified`]): against the leaf certificate for a [`sig_core::CertifiedKey`]
+//! (cosign with `--certificate*`), against the key's public key for a bare key (`--key`).
 
 use std::time::SystemTime;
 
 use sig_core::{
-    Certificate, CertificateChain, HashAlgorithm, KeySpec, PrivateKey, SignError,
-    SignatureAlgorithm, SignatureDiagnosis, SignatureScheme, Signer,
+    Certificate, CertificateChain, HashAlgorithm, KeySpec, SignError, SignatureAlgorithm,
+    SignatureScheme, SigningKey,
 };
 
 use crate::error::SigningError;
 use crate::signature::SignatureLayer;
 use crate::verify::chain;
-
-/// What signs: a [`Signer`] (key file or external program, with its certificate chain), or a
-/// bare private key without certificates (`cosign sign --key`).
-#[derive(Debug, Clone, Copy)]
-pub enum SigningKey<'a> {
-    /// A signer and its certificate chain.
-    Signer(&'a dyn Signer),
-    /// A private key alone.
-    Key(&'a PrivateKey),
-}
-
-impl SigningKey<'_> {
-    /// The key spec.
-    pub fn key_spec(&self) -> KeySpec {
-        match self {
-            Self::Signer(s) => s.key_spec(),
-            Self::Key(k) => k.key_spec(),
-        }
-    }
-}
 
 /// The algorithm cosign's verifiers check a `spec` key with, given the optional
 /// `--signature-digest-algorithm`.
@@ -72,28 +53,13 @@ pub fn cosign_algorithm(
 /// [`SigningError::DigestRequired`], [`SigningError::UnsupportedDigest`], and the signer's
 /// errors, including [`SignError::Verification`] when the signature does not verify.
 pub fn sign_payload(
-    key: SigningKey<'_>,
+    key: &dyn SigningKey,
     payload: &[u8],
     digest: Option<HashAlgorithm>,
 ) -> Result<Vec<u8>, SigningError> {
     let spec = key.key_spec();
     let algorithm = cosign_algorithm(spec, digest)?;
-    let signature = match key {
-        SigningKey::Signer(signer) => sig_core::sign_verified(signer, algorithm, payload),
-        SigningKey::Key(private) => private.sign(algorithm, payload).and_then(|sig| {
-            if private.public_key().verify(algorithm, payload, &sig) {
-                Ok(sig)
-            } else {
-                Err(SignError::Verification {
-                    algorithm,
-                    diagnosis: SignatureDiagnosis::WrongKey {
-                        subject: "(the private key's own public key)".to_owned(),
-                    },
-                })
-            }
-        }),
-    }
-    .map_err(|e| match e {
+    let signature = sig_core::sign_verified(key, algorithm, payload).map_err(|e| match e {
         SignError::AlgorithmMismatch { .. } if spec.ec_scalar_len().is_some() => {
             SigningError::UnsupportedDigest { key_spec: spec, hash: algorithm.hash() }
         }

@@ -98,6 +98,8 @@ fn encrypted_keys_take_the_password_from_the_environment() {
     let key = path("pki/ec-256/leaf.enc.pem");
     let out = run(&["sign", "--key", &key, &digest_ref()]);
     assert!(stderr(&out).contains("the private key is encrypted"), "{}", stderr(&out));
+    // The remedy names the variables (cosign-compat's advice; sig-core names none).
+    assert!(stderr(&out).contains("EXTERNAL_PRIVATE_KEY_PASSWORD_FILE"), "{}", stderr(&out));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cosign-compat"));
     cmd.env("EXTERNAL_PRIVATE_KEY_PASSWORD", "test-password").env_remove("EXTERNAL_SIGNER");
     let out = cmd.args(["sign", "--key", &key, &digest_ref()]).output().unwrap();
@@ -283,4 +285,25 @@ fn version_shows_the_commit_or_says_it_is_unknown() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with(concat!("cosign-compat ", env!("CARGO_PKG_VERSION"))), "{text}");
     assert!(text.contains(&format!("commit: {}", env!("EXTERNAL_SIGNER_COMMIT_INFO"))), "{text}");
+}
+
+/// Issue 15, item 3: a signer program that times out is reported with cosign-compat's own flag,
+/// not the notation plugin's `signer_timeout`.
+#[test]
+fn a_signer_timeout_names_the_cli_flag() {
+    let out = run(&[
+        "sign",
+        "--signer",
+        &path("commands/hang.sh"),
+        "--signer-timeout",
+        "0.5",
+        "--certificate-chain",
+        &path("pki/ec-256/certificate_chain.pem"),
+        &digest_ref(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("timed out after 0.5 s"), "{err}");
+    assert!(err.contains("--signer-timeout"), "{err}");
+    assert!(!err.contains("signer_timeout"), "{err}");
 }

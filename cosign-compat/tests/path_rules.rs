@@ -5,7 +5,7 @@
 //! only (item 15). Fixtures: `tests/data/x509` (`scripts/testdata-x509.sh`).
 
 use cosign_compat::remote;
-use cosign_compat::sign::{CertificateMaterial, SigningKey, sign_payload};
+use cosign_compat::sign::{CertificateMaterial, sign_payload};
 use cosign_compat::verify::{CertificateTrust, IdentityMatcher, Trust, VerifyOptions};
 use cosign_compat::{
     Digest, Error, LayerRejection, MemoryRegistry, SignatureLayer, SimpleSigningPayload,
@@ -26,9 +26,9 @@ fn text(rel: &str) -> String {
 
 /// A layer for `image` signed with `key_rel`, carrying `leaf_rel` and the chain `chain_rel`.
 fn signed_layer(image: &Digest, key_rel: &str, leaf_rel: &str, chain_rel: &str) -> SignatureLayer {
-    let key = PrivateKey::from_bytes(&x509(key_rel), None).unwrap();
+    let key = PrivateKey::from_pem(&x509(key_rel), None).unwrap();
     let payload = SimpleSigningPayload::new(&repo(), image.clone()).to_bytes();
-    let sig = sign_payload(SigningKey::Key(&key), &payload, None).unwrap();
+    let sig = sign_payload(&key, &payload, None).unwrap();
     SignatureLayer::new(payload, &sig).with_certificate(text(leaf_rel)).with_chain(text(chain_rel))
 }
 
@@ -179,9 +179,9 @@ fn unknown_critical_extensions_are_refused_in_verify_and_sign() {
         let mut certs = Certificate::from_bundle_pem(&x509(chain)).unwrap();
         certs.remove(0);
         let annotation: String = certs.iter().map(Certificate::to_pem).collect();
-        let key = PrivateKey::from_bytes(&x509(&format!("critical_ext/{leaf}.key")), None).unwrap();
+        let key = PrivateKey::from_pem(&x509(&format!("critical_ext/{leaf}.key")), None).unwrap();
         let payload = SimpleSigningPayload::new(&repo(), image.clone()).to_bytes();
-        let sig = sign_payload(SigningKey::Key(&key), &payload, None).unwrap();
+        let sig = sign_payload(&key, &payload, None).unwrap();
         let layer = SignatureLayer::new(payload, &sig)
             .with_certificate(text(&format!("critical_ext/{leaf}.crt")))
             .with_chain(annotation);

@@ -4,20 +4,20 @@
 use base64::Engine as _;
 use cosign_compat::SignatureTag as _;
 use cosign_compat::remote;
-use cosign_compat::sign::{SigningKey, sign_payload};
+use cosign_compat::sign::sign_payload;
 use cosign_compat::verify::{Trust, VerificationKey, VerifyOptions};
 use cosign_compat::{
     Digest, Error, LayerRejection, ManifestError, MemoryRegistry, SignatureLayer, SigningError,
     SimpleSigningPayload, VerifyError, attach, media_type,
 };
-use sig_core::{CommandSigner, KeyFileSigner, PrivateKey};
+use sig_core::{CertifiedKey, CommandSigner, PrivateKey};
 
 use crate::support::{self, key_options, material, new_image, pki, repo, store};
 
 fn signed(spec: &str, image: &Digest) -> SignatureLayer {
-    let key = PrivateKey::from_bytes(&pki(spec, "leaf.key"), None).unwrap();
+    let key = PrivateKey::from_pem(&pki(spec, "leaf.key"), None).unwrap();
     let payload = SimpleSigningPayload::new(&repo(), image.clone()).to_bytes();
-    let sig = sign_payload(SigningKey::Key(&key), &payload, None).unwrap();
+    let sig = sign_payload(&key, &payload, None).unwrap();
     SignatureLayer::new(payload, &sig)
 }
 
@@ -231,9 +231,10 @@ fn failing_signers_are_refused_before_anything_is_pushed() {
     .unwrap()
     .into_chain();
     for (script, needle) in cases {
-        let signer =
-            CommandSigner::new(commands.join(script), chain.clone()).unwrap().caller("cosign");
-        let err = sign_payload(SigningKey::Signer(&signer), &payload, None).unwrap_err();
+        let program = CommandSigner::new(commands.join(script), chain.leaf().public_key().unwrap())
+            .caller("cosign");
+        let signer = CertifiedKey::new(chain.clone(), program).unwrap();
+        let err = sign_payload(&signer, &payload, None).unwrap_err();
         assert!(sig_core::message_with_sources(&err).contains(needle), "{script}: {err}");
     }
     assert_eq!(registry.manifest_pushes() + registry.blob_pushes(), 0);
@@ -263,14 +264,13 @@ fn docker_config_that_is_a_fifo_is_refused_without_blocking() {
 #[test]
 fn p384_and_p521_need_an_explicit_hash() {
     for spec in ["ec-384", "ec-521"] {
-        let key = PrivateKey::from_bytes(&pki(spec, "leaf.key"), None).unwrap();
-        let signer = KeyFileSigner::new(key, material(spec).into_chain()).unwrap();
-        let err = sign_payload(SigningKey::Signer(&signer), b"{}", None).unwrap_err();
+        let key = PrivateKey::from_pem(&pki(spec, "leaf.key"), None).unwrap();
+        let signer = CertifiedKey::new(material(spec).into_chain(), key).unwrap();
+        let err = sign_payload(&signer, b"{}", None).unwrap_err();
         assert!(matches!(err, SigningError::DigestRequired { .. }), "{spec}: {err}");
     }
-    let key = PrivateKey::from_bytes(&pki("ec-384", "leaf.key"), None).unwrap();
-    let err = sign_payload(SigningKey::Key(&key), b"{}", Some(sig_core::HashAlgorithm::Sha256))
-        .unwrap_err();
+    let key = PrivateKey::from_pem(&pki("ec-384", "leaf.key"), None).unwrap();
+    let err = sign_payload(&key, b"{}", Some(sig_core::HashAlgorithm::Sha256)).unwrap_err();
     assert!(matches!(err, SigningError::UnsupportedDigest { .. }), "{err}");
 }
 

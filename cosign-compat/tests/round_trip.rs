@@ -4,12 +4,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cosign_compat::SignatureTag as _;
 use cosign_compat::remote::{self, AttachOptions, AttachOutcome};
-use cosign_compat::sign::{SigningKey, sign_payload};
+use cosign_compat::sign::sign_payload;
 use cosign_compat::{
     Digest, Error, MemoryRegistry, Registry, RegistryError, Repository, SignatureLayer,
     SignatureManifest, SimpleSigningPayload, VerifyError, attach, media_type,
 };
-use sig_core::{CommandSigner, HashAlgorithm, KeyFileSigner, PrivateKey, Signer};
+use sig_core::{CertifiedKey, CommandSigner, HashAlgorithm, PrivateKey, SigningKey};
 
 use crate::support::{self, chain_options, key_options, material, new_image, pki, repo};
 
@@ -24,13 +24,13 @@ fn digest_for(spec: &str) -> Option<HashAlgorithm> {
     }
 }
 
-fn key_file_signer(spec: &str) -> KeyFileSigner {
-    let key = PrivateKey::from_bytes(&pki(spec, "leaf.key"), None).unwrap();
-    KeyFileSigner::new(key, material(spec).into_chain()).unwrap()
+fn key_file_signer(spec: &str) -> CertifiedKey {
+    let key = PrivateKey::from_pem(&pki(spec, "leaf.key"), None).unwrap();
+    CertifiedKey::new(material(spec).into_chain(), key).unwrap()
 }
 
 fn sign_layer(
-    signer: &dyn Signer,
+    signer: &dyn SigningKey,
     spec: &str,
     image: &Digest,
     annotations: &[(&str, &str)],
@@ -40,7 +40,7 @@ fn sign_layer(
             annotations.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
         )
         .to_bytes();
-    let sig = sign_payload(SigningKey::Signer(signer), &payload, digest_for(spec)).unwrap();
+    let sig = sign_payload(signer, &payload, digest_for(spec)).unwrap();
     material(spec).annotate(SignatureLayer::new(payload, &sig))
 }
 
@@ -91,9 +91,9 @@ fn ecdsa_signatures_are_stored_as_der() {
 fn bare_key_signs_without_certificates() {
     let registry = MemoryRegistry::new();
     let image = new_image(&registry, &repo(), "bare");
-    let key = PrivateKey::from_bytes(&pki("rsa-4096", "leaf.key"), None).unwrap();
+    let key = PrivateKey::from_pem(&pki("rsa-4096", "leaf.key"), None).unwrap();
     let payload = SimpleSigningPayload::new(&repo(), image.clone()).to_bytes();
-    let sig = sign_payload(SigningKey::Key(&key), &payload, None).unwrap();
+    let sig = sign_payload(&key, &payload, None).unwrap();
     let layer = SignatureLayer::new(payload, &sig);
     assert!(layer.certificate_pem().is_none());
     remote::attach_signature(&registry, &repo(), &image, &layer).unwrap();
@@ -118,10 +118,11 @@ fn external_signer_program_round_trips() {
     let registry = MemoryRegistry::new();
     for spec in ["rsa-2048", "ec-256", "ec-384"] {
         let key_path = support::data_path(&format!("pki/{spec}/leaf.key"));
-        let signer = CommandSigner::new(&script, material(spec).into_chain())
-            .unwrap()
+        let chain = material(spec).into_chain();
+        let program = CommandSigner::new(&script, chain.leaf().public_key().unwrap())
             .caller("cosign")
             .env("EXTERNAL_PRIVATE_KEY", key_path);
+        let signer = CertifiedKey::new(chain, program).unwrap();
         let image = new_image(&registry, &repo(), &format!("cmd-{spec}"));
         let layer = sign_layer(&signer, spec, &image, &[]);
         remote::attach_signature(&registry, &repo(), &image, &layer).unwrap();
@@ -393,7 +394,7 @@ fn resigning_with_the_same_key_and_annotations_reuses_the_layer() {
         let registry = MemoryRegistry::new();
         let image = new_image(&registry, &repo(), spec);
         let signer = key_file_signer(spec);
-        let key = signer.certificate_chain().leaf().public_key().unwrap();
+        let key = signer.chain().leaf().public_key().unwrap();
         let algorithm =
             cosign_compat::sign::cosign_algorithm(signer.key_spec(), digest_for(spec)).unwrap();
         let options = AttachOptions::new().signed_by(key, algorithm);
@@ -424,7 +425,7 @@ fn a_lookalike_layer_not_signed_by_the_key_is_not_reused() {
     let registry = MemoryRegistry::new();
     let image = new_image(&registry, &repo(), "lookalike");
     let signer = key_file_signer("ec-256");
-    let key = signer.certificate_chain().leaf().public_key().unwrap();
+    let key = signer.chain().leaf().public_key().unwrap();
     let algorithm = cosign_compat::sign::cosign_algorithm(signer.key_spec(), None).unwrap();
     let options = AttachOptions::new().signed_by(key, algorithm);
     let ours = sign_layer(&signer, "ec-256", &image, &[]);

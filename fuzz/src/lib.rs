@@ -68,7 +68,8 @@ pub fn cosign_manifest(data: &[u8]) {
 
 /// Private key files: PEM or DER, PKCS#8, encrypted PKCS#8, PKCS#1, SEC1.
 pub fn private_key(data: &[u8]) {
-    let _ = sig_core::PrivateKey::from_bytes(data, Some(b"test-password"));
+    let _ = sig_core::PrivateKey::from_pem(data, Some(b"test-password"));
+    let _ = sig_core::PrivateKey::from_der(data, Some(b"test-password"));
 }
 
 /// Every target, by name (the name of its `fuzz_targets/` binary and `corpus/` directory).

@@ -27,20 +27,16 @@
 //! for a program that decrypts the key itself. The signer program is an absolute path or a bare
 //! name looked up in the absolute entries of `PATH`; a relative path is refused.
 
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
-use sig_core::__private::fs;
-use sig_core::{
-    CertificateChain, CommandSigner, KeyFileSigner, OutputEncoding, Pkcs11Pin, Pkcs11Signer,
-    Pkcs11Uri, Signer,
-};
-use zeroize::Zeroizing;
+use sig_core::key_source::env as vars;
+use sig_core::key_source::{KeySource, OpenedKey, ProgramSettings, Secret};
+use sig_core::{CertificateChain, CertifiedKey, OutputEncoding, Pkcs11Uri};
 
 use crate::protocol::{PluginConfig, PluginError};
 
 /// Reads an environment variable (injected so tests never touch the process environment).
-pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub type Env<'a> = sig_core::key_source::Env<'a>;
 
 /// One configuration setting: its `pluginConfig` key and environment variable.
 struct Setting {
@@ -48,14 +44,14 @@ struct Setting {
     env: &'static str,
 }
 
-const SIGNER: Setting = Setting { key: "signer", env: "EXTERNAL_SIGNER" };
-const PRIVATE_KEY: Setting = Setting { key: "private_key", env: "EXTERNAL_PRIVATE_KEY" };
-const CERT_CHAIN: Setting = Setting { key: "cert_chain", env: "EXTERNAL_CERT_CHAIN" };
-const TIMEOUT: Setting = Setting { key: "signer_timeout", env: "EXTERNAL_SIGNER_TIMEOUT" };
-const ENCODING: Setting = Setting { key: "signature_encoding", env: "EXTERNAL_SIGNATURE_ENCODING" };
-const PKCS11_URI: Setting = Setting { key: "pkcs11_uri", env: "EXTERNAL_PKCS11_URI" };
-const PKCS11_MODULE: Setting = Setting { key: "pkcs11_module", env: "EXTERNAL_PKCS11_MODULE" };
-const SIGNER_ENV: Setting = Setting { key: "signer_env", env: "EXTERNAL_SIGNER_ENV" };
+const SIGNER: Setting = Setting { key: "signer", env: vars::SIGNER };
+const PRIVATE_KEY: Setting = Setting { key: "private_key", env: vars::PRIVATE_KEY };
+const CERT_CHAIN: Setting = Setting { key: "cert_chain", env: vars::CERT_CHAIN };
+const TIMEOUT: Setting = Setting { key: "signer_timeout", env: vars::SIGNER_TIMEOUT };
+const ENCODING: Setting = Setting { key: "signature_encoding", env: vars::SIGNATURE_ENCODING };
+const PKCS11_URI: Setting = Setting { key: "pkcs11_uri", env: vars::PKCS11_URI };
+const PKCS11_MODULE: Setting = Setting { key: "pkcs11_module", env: vars::PKCS11_MODULE };
+const SIGNER_ENV: Setting = Setting { key: "signer_env", env: vars::SIGNER_ENV };
 const SETTINGS: [&Setting; 8] = [
     &SIGNER,
     &PRIVATE_KEY,
@@ -68,44 +64,25 @@ const SETTINGS: [&Setting; 8] = [
 ];
 
 /// Environment variable holding the password of an encrypted private key.
-pub const PASSWORD_ENV: &str = "EXTERNAL_PRIVATE_KEY_PASSWORD";
+pub const PASSWORD_ENV: &str = vars::PRIVATE_KEY_PASSWORD;
 /// Environment variable naming a file that holds the password of an encrypted private key.
-pub const PASSWORD_FILE_ENV: &str = "EXTERNAL_PRIVATE_KEY_PASSWORD_FILE";
+pub const PASSWORD_FILE_ENV: &str = vars::PRIVATE_KEY_PASSWORD_FILE;
 /// Environment variable holding the PKCS#11 token's user PIN.
-pub const PIN_ENV: &str = "EXTERNAL_PKCS11_PIN";
+pub const PIN_ENV: &str = vars::PKCS11_PIN;
 /// Environment variable naming a file that holds the PKCS#11 token's user PIN.
-pub const PIN_FILE_ENV: &str = "EXTERNAL_PKCS11_PIN_FILE";
-/// Longest signer timeout accepted.
-const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+pub const PIN_FILE_ENV: &str = vars::PKCS11_PIN_FILE;
 
-/// The resolved configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The resolved configuration: the chain file and one typed [`KeySource`] (a key file, a
+/// signer program with its settings, or a PKCS#11 token key), so that "exactly one key" is a
+/// type, not a comment.
+#[derive(Debug)]
 pub struct Config {
-    /// Signer program, if any.
-    pub signer: Option<PathBuf>,
-    /// Private key file, if any.
-    pub private_key: Option<PathBuf>,
     /// Certificate chain file.
     pub cert_chain: PathBuf,
-    /// Signer program time limit.
-    pub signer_timeout: Duration,
-    /// Signer program output encoding.
-    pub signature_encoding: OutputEncoding,
-    /// The PKCS#11 token key, if that is the signer (then `signer` and `private_key` are
-    /// `None`).
-    pub pkcs11: Option<Pkcs11Config>,
-    /// The plugin's secret variables ([`sig_core::signer::SECRET_ENV`]) that the signer program
-    /// may see (`signer_env`); the others are removed from its environment.
-    pub signer_env: Vec<String>,
-}
-
-/// A key in a PKCS#11 token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pkcs11Config {
-    /// The key's URI (never with a PIN).
-    pub uri: Pkcs11Uri,
-    /// The module, when configured apart from the URI's `module-path`.
-    pub module: Option<PathBuf>,
+    /// The key. A signer program gets `EXTERNAL_CERT_CHAIN`, `EXTERNAL_PRIVATE_KEY` (when
+    /// configured) and the secrets `signer_env` names in its environment; its key id is set per
+    /// request.
+    pub key: KeySource,
 }
 
 /// Where the token PIN comes from (never the PIN itself), for `doctor`.
@@ -169,84 +146,70 @@ impl Config {
             )
         })?;
         if pkcs11.is_none() && signer.is_none() && private_key.is_none() {
-            return Err(PluginError::validation(
-                "no signer configured: set --plugin-config private_key=PATH (or EXTERNAL_PRIVATE_KEY) to sign in-process, signer=PROGRAM (or EXTERNAL_SIGNER) to run a signing program, or pkcs11_uri=pkcs11:... (or EXTERNAL_PKCS11_URI) to sign with a key in a PKCS#11 token",
-            ));
+            return Err(no_signer());
         }
-        let signer_timeout = match get(&TIMEOUT) {
-            None => sig_core::signer::DEFAULT_TIMEOUT,
-            Some(text) => parse_timeout(&text).ok_or_else(|| {
-                PluginError::validation(format!(
-                    "invalid signer_timeout {text:?}: give a number of seconds greater than 0 and at most 86400, e.g. 30 or 2.5"
-                ))
-            })?,
+        // Checked whatever the key, so that a mistake is reported at once.
+        let (timeout, encoding, signer_env) = program_settings(&get)?;
+        let key = match (pkcs11, signer, private_key) {
+            (Some((uri, module)), _, _) => {
+                KeySource::Pkcs11 { uri, module, pin: Secret::pin_from_env(env) }
+            }
+            (None, Some(program), private_key) => {
+                let mut settings = ProgramSettings::new(program);
+                settings.timeout = timeout;
+                settings.encoding = encoding;
+                settings.env.push((CERT_CHAIN.env.into(), cert_chain.clone().into()));
+                if let Some(key) = private_key {
+                    settings.env.push((PRIVATE_KEY.env.into(), key.into()));
+                }
+                for name in signer_env {
+                    if let Some(value) = env(&name) {
+                        settings.env.push((name.into(), value.into()));
+                    }
+                }
+                KeySource::Program(settings)
+            }
+            (None, None, Some(path)) => {
+                KeySource::File { path, password: Secret::password_from_env(env) }
+            }
+            (None, None, None) => return Err(no_signer()),
         };
-        let signature_encoding = match get(&ENCODING) {
-            None => OutputEncoding::Raw,
-            Some(text) => text.parse().map_err(PluginError::validation)?,
-        };
-        let signer_env = match get(&SIGNER_ENV) {
-            None => Vec::new(),
-            Some(text) => parse_signer_env(&text)?,
-        };
-        Ok(Self {
-            signer,
-            private_key,
-            cert_chain,
-            signer_timeout,
-            signature_encoding,
-            pkcs11,
-            signer_env,
-        })
+        Ok(Self { cert_chain, key })
+    }
+
+    /// The signer program, its time limit and output encoding, when the key is a program.
+    pub fn program(&self) -> Option<&ProgramSettings> {
+        match &self.key {
+            KeySource::Program(settings) => Some(settings),
+            _ => None,
+        }
+    }
+
+    /// The private key file: signed with in-process, or passed to the signer program.
+    pub fn private_key(&self) -> Option<&Path> {
+        match &self.key {
+            KeySource::File { path, .. } => Some(path),
+            KeySource::Program(settings) => settings
+                .env
+                .iter()
+                .find(|(name, _)| name == PRIVATE_KEY.env)
+                .map(|(_, value)| Path::new(value)),
+            _ => None,
+        }
     }
 
     /// Where the token PIN would come from, without reading it.
-    pub fn pin_source(&self, env: Env<'_>) -> PinSource {
-        if env(PIN_ENV).is_some_and(|p| !p.is_empty()) {
-            PinSource::Environment
-        } else if let Some(file) = env(PIN_FILE_ENV).filter(|f| !f.is_empty()) {
-            PinSource::File(file.into())
-        } else if let Some(file) = self.pkcs11.as_ref().and_then(|p| p.uri.pin_source()) {
-            PinSource::UriPinSource(file.to_owned())
-        } else {
-            PinSource::None
-        }
-    }
-
-    /// Opens the PKCS#11 token key when that is the configured signer (`Ok(None)` otherwise):
-    /// loads and checks the chain at `now`, logs in with the PIN from the environment, and
-    /// checks the key against the leaf.
-    ///
-    /// # Errors
-    ///
-    /// Chain errors, PIN file errors and the [`Pkcs11Signer`] errors, mapped to their codes
-    /// (`ACCESS_DENIED` for a missing or wrong PIN).
-    pub fn pkcs11_signer(
-        &self,
-        env: Env<'_>,
-        now: std::time::SystemTime,
-    ) -> Result<Option<Pkcs11Signer>, PluginError> {
-        let Some(pkcs11) = &self.pkcs11 else {
-            return Ok(None);
-        };
-        let chain = self.chain(now)?;
-        let mut builder = Pkcs11Signer::builder(pkcs11.uri.clone());
-        if let Some(module) = &pkcs11.module {
-            builder = builder.module(module);
-        }
-        match self.pin_source(env) {
-            PinSource::Environment => {
-                if let Some(pin) = env(PIN_ENV) {
-                    builder = builder.pin(Pkcs11Pin::new(pin));
-                }
+    pub fn pin_source(&self) -> PinSource {
+        match &self.key {
+            KeySource::Pkcs11 { pin: Some(Secret::File(path)), .. } => {
+                PinSource::File(path.clone())
             }
-            PinSource::File(path) => {
-                builder = builder.pin(Pkcs11Pin::from_file(&path).map_err(sig_core::Error::from)?);
+            KeySource::Pkcs11 { pin: Some(_), .. } => PinSource::Environment,
+            KeySource::Pkcs11 { uri, pin: None, .. } => {
+                uri.pin_source().map_or(PinSource::None, |p| PinSource::UriPinSource(p.to_owned()))
             }
-            // The builder reads the URI's pin-source itself.
-            PinSource::UriPinSource(_) | PinSource::None => {}
+            _ => PinSource::None,
         }
-        Ok(Some(builder.open(chain)?))
     }
 
     /// The certificate chain, ordered and checked by notation's rules at `now`. Errors name the
@@ -272,57 +235,82 @@ impl Config {
         Ok(chain)
     }
 
-    /// Loads the chain and key (or prepares the program, or opens the token key) and returns the
-    /// signer. The chain is ordered and checked by notation's rules at `now`; a key file or
-    /// token key is checked against the leaf.
+    /// Loads the chain and opens the key for its leaf (reads the key file, prepares the program,
+    /// or logs in to the token), without pairing them: `doctor` reports on the key first.
     ///
     /// # Errors
     ///
     /// Chain, key, password, PIN and token errors, mapped to their error codes.
+    pub fn open(
+        &self,
+        env: Env<'_>,
+        key_id: &str,
+        now: std::time::SystemTime,
+    ) -> Result<(CertificateChain, OpenedKey), PluginError> {
+        if let Some(settings) = self.program() {
+            // Before the chain: a relative path is a configuration mistake, whatever the chain.
+            let path = env("PATH").map(std::ffi::OsString::from);
+            settings.resolve(path.as_deref()).map_err(|reason| {
+                PluginError::validation(format!(
+                    "signer program {}: {reason}",
+                    settings.program.display()
+                ))
+            })?;
+        }
+        let chain = self.chain(now)?;
+        let key = match &self.key {
+            KeySource::Program(settings) => {
+                let mut settings = settings.clone();
+                settings.key_id = key_id.to_owned();
+                KeySource::Program(settings).open(Some(chain.leaf()))
+            }
+            other => other.open(Some(chain.leaf())),
+        }?;
+        Ok((chain, key))
+    }
+
+    /// The signer: the chain (ordered and checked by notation's rules at `now`) with the key,
+    /// checked against the leaf.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open), and a key that is not the leaf's.
     pub fn signer(
         &self,
         env: Env<'_>,
         key_id: &str,
         now: std::time::SystemTime,
-    ) -> Result<Box<dyn Signer>, PluginError> {
-        if let Some(signer) = self.pkcs11_signer(env, now)? {
-            return Ok(Box::new(signer));
-        }
-        if let Some(program) = &self.signer {
-            // Before the chain: a relative path is a configuration mistake, whatever the chain.
-            let path = env("PATH").map(std::ffi::OsString::from);
-            sig_core::signer::resolve_program(program, path.as_deref()).map_err(|reason| {
-                PluginError::validation(format!("signer program {}: {reason}", program.display()))
-            })?;
-        }
-        let chain = self.chain(now)?;
-        if let Some(program) = &self.signer {
-            let mut signer = CommandSigner::new(program, chain)
-                .map_err(sig_core::Error::from)?
-                .timeout(self.signer_timeout)
-                .encoding(self.signature_encoding)
-                .key_id(key_id)
-                .env(CERT_CHAIN.env, &self.cert_chain);
-            if let Some(key) = &self.private_key {
-                signer = signer.env(PRIVATE_KEY.env, key);
-            }
-            for name in &self.signer_env {
-                if let Some(value) = env(name) {
-                    signer = signer.env(name, value);
-                }
-            }
-            return Ok(Box::new(signer));
-        }
-        let Some(key_path) = &self.private_key else {
-            return Err(PluginError::validation("no signer configured"));
-        };
-        let password = read_password(env)?;
-        let key =
-            sig_core::signer::open_private_key(key_path, password.as_deref().map(String::as_bytes))
-                .map_err(sig_core::Error::from)?;
-        let signer = KeyFileSigner::new(key, chain).map_err(sig_core::Error::from)?;
-        Ok(Box::new(signer))
+    ) -> Result<CertifiedKey, PluginError> {
+        let (chain, key) = self.open(env, key_id, now)?;
+        Ok(CertifiedKey::new(chain, key).map_err(sig_core::Error::from)?)
     }
+}
+
+fn no_signer() -> PluginError {
+    PluginError::validation(
+        "no signer configured: set --plugin-config private_key=PATH (or EXTERNAL_PRIVATE_KEY) to sign in-process, signer=PROGRAM (or EXTERNAL_SIGNER) to run a signing program, or pkcs11_uri=pkcs11:... (or EXTERNAL_PKCS11_URI) to sign with a key in a PKCS#11 token",
+    )
+}
+
+/// The signer program's time limit, output encoding and `signer_env` (validated even when the
+/// key is not a program).
+fn program_settings(
+    get: &dyn Fn(&Setting) -> Option<String>,
+) -> Result<(std::time::Duration, OutputEncoding, Vec<String>), PluginError> {
+    let timeout = match get(&TIMEOUT) {
+        None => sig_core::signer::DEFAULT_TIMEOUT,
+        Some(text) => sig_core::key_source::parse_timeout(&text).ok_or_else(|| {
+            PluginError::validation(format!(
+                "invalid signer_timeout {text:?}: give a number of seconds greater than 0 and at most 86400, e.g. 30 or 2.5"
+            ))
+        })?,
+    };
+    let encoding = match get(&ENCODING) {
+        None => OutputEncoding::Raw,
+        Some(text) => text.parse().map_err(PluginError::validation)?,
+    };
+    let signer_env = get(&SIGNER_ENV).map(|text| parse_signer_env(&text)).transpose()?;
+    Ok((timeout, encoding, signer_env.unwrap_or_default()))
 }
 
 /// The PKCS#11 key, when it is the configured signer: `pkcs11_uri` in `pluginConfig`, or in the
@@ -330,7 +318,7 @@ impl Config {
 fn resolve_pkcs11(
     plugin_config: &PluginConfig,
     env: Env<'_>,
-) -> Result<Option<Pkcs11Config>, PluginError> {
+) -> Result<Option<(Pkcs11Uri, Option<PathBuf>)>, PluginError> {
     let in_config = |s: &Setting| plugin_config.get(s.key).filter(|v| !v.trim().is_empty());
     let in_env = |s: &Setting| env(s.env).filter(|v| !v.trim().is_empty());
     let other_in_config: Vec<&str> =
@@ -376,16 +364,17 @@ fn resolve_pkcs11(
         }
     };
     // The parse errors never repeat the URI, so a pin-value in it is not echoed.
-    let uri =
-        Pkcs11Uri::parse(&uri).map_err(|e| PluginError::validation(format!("pkcs11_uri: {e}")))?;
+    let uri = Pkcs11Uri::parse(&uri).map_err(|e| {
+        PluginError::validation(format!("pkcs11_uri: {e}{}", crate::signer_advice::pkcs11(&e)))
+    })?;
     let module =
         in_config(&PKCS11_MODULE).cloned().or_else(|| in_env(&PKCS11_MODULE)).map(PathBuf::from);
-    Ok(Some(Pkcs11Config { uri, module }))
+    Ok(Some((uri, module)))
 }
 
-/// `signer_env`: names from [`sig_core::signer::SECRET_ENV`], separated by commas or spaces.
+/// `signer_env`: names from [`sig_core::key_source::SECRET_ENV`], separated by commas or spaces.
 fn parse_signer_env(text: &str) -> Result<Vec<String>, PluginError> {
-    let secrets = sig_core::signer::SECRET_ENV;
+    let secrets = sig_core::key_source::SECRET_ENV;
     text.split([',', ' ', '\t'])
         .filter(|name| !name.is_empty())
         .map(|name| {
@@ -399,32 +388,6 @@ fn parse_signer_env(text: &str) -> Result<Vec<String>, PluginError> {
             }
         })
         .collect()
-}
-
-fn parse_timeout(text: &str) -> Option<Duration> {
-    let seconds: f64 = text.trim().trim_end_matches('s').parse().ok()?;
-    let timeout = Duration::try_from_secs_f64(seconds).ok()?;
-    (!timeout.is_zero() && timeout <= MAX_TIMEOUT).then_some(timeout)
-}
-
-/// The key password from the environment, if one is configured.
-fn read_password(env: Env<'_>) -> Result<Option<Zeroizing<String>>, PluginError> {
-    if let Some(password) = env(PASSWORD_ENV) {
-        return Ok(Some(Zeroizing::new(password)));
-    }
-    let Some(path) = env(PASSWORD_FILE_ENV) else {
-        return Ok(None);
-    };
-    let bytes = fs::read_bounded(path.as_ref(), 64 * 1024).map_err(|source| {
-        PluginError::from(sig_core::Error::from(sig_core::KeyError::PasswordFile {
-            path: path.clone().into(),
-            source,
-        }))
-    })?;
-    let bytes = Zeroizing::new(bytes);
-    let text = String::from_utf8_lossy(&bytes);
-    // A trailing newline from `echo pw > file` is not part of the password.
-    Ok(Some(Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_owned())))
 }
 
 #[cfg(test)]
@@ -441,6 +404,10 @@ mod tests {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
+    fn program(c: &Config) -> &ProgramSettings {
+        c.program().unwrap_or_else(|| panic!("not a program: {:?}", c.key))
+    }
+
     #[test]
     fn plugin_config_wins_over_environment() {
         let env = env_of(&[
@@ -449,9 +416,35 @@ mod tests {
         ]);
         let c = Config::resolve(&config(&[("cert_chain", "/cfg/chain.pem")]), &env).unwrap();
         assert_eq!(c.cert_chain, PathBuf::from("/cfg/chain.pem"));
-        assert_eq!(c.private_key, Some(PathBuf::from("/env/key")));
-        assert_eq!(c.signer_timeout, Duration::from_secs(60));
-        assert_eq!(c.signature_encoding, OutputEncoding::Raw);
+        assert!(
+            matches!(&c.key, KeySource::File { path, password: None } if path == Path::new("/env/key"))
+        );
+        let c = Config::resolve(&config(&[("cert_chain", "c"), ("signer", "s")]), &env).unwrap();
+        let settings = program(&c);
+        assert_eq!(settings.timeout, std::time::Duration::from_secs(60));
+        assert_eq!(settings.encoding, OutputEncoding::Raw);
+        assert_eq!(c.private_key(), Some(Path::new("/env/key")), "passed to the program");
+        assert!(settings.env.contains(&("EXTERNAL_CERT_CHAIN".into(), "c".into())));
+    }
+
+    #[test]
+    fn key_password_and_signer_secrets_come_from_the_environment() {
+        let env = env_of(&[
+            ("EXTERNAL_PRIVATE_KEY_PASSWORD_FILE", "/run/pw"),
+            ("EXTERNAL_PKCS11_PIN", "1234"),
+        ]);
+        let c =
+            Config::resolve(&config(&[("cert_chain", "c"), ("private_key", "k")]), &env).unwrap();
+        assert!(
+            matches!(&c.key, KeySource::File { password: Some(Secret::File(p)), .. } if p == Path::new("/run/pw")),
+            "{:?}",
+            c.key
+        );
+        let cfg =
+            config(&[("cert_chain", "c"), ("signer", "s"), ("signer_env", "EXTERNAL_PKCS11_PIN")]);
+        let c = Config::resolve(&cfg, &env).unwrap();
+        assert!(program(&c).env.contains(&("EXTERNAL_PKCS11_PIN".into(), "1234".into())));
+        assert!(!format!("{c:?}").contains("1234"), "a secret in Debug: {c:?}");
     }
 
     #[test]
@@ -479,23 +472,27 @@ mod tests {
             env_of(&[("EXTERNAL_PRIVATE_KEY", "/env/key"), ("EXTERNAL_PKCS11_MODULE", "/env.so")]);
         let c =
             Config::resolve(&config(&[("cert_chain", "c"), ("pkcs11_uri", URI)]), &env).unwrap();
-        let pkcs11 = c.pkcs11.unwrap();
-        assert_eq!(pkcs11.uri.object(), Some("k"));
-        assert_eq!(pkcs11.module, Some(PathBuf::from("/env.so")));
-        assert_eq!((c.signer, c.private_key), (None, None), "EXTERNAL_PRIVATE_KEY is not used");
+        let KeySource::Pkcs11 { uri, module, .. } = &c.key else { panic!("{:?}", c.key) };
+        assert_eq!(uri.object(), Some("k"));
+        assert_eq!(module.as_deref(), Some(Path::new("/env.so")));
+        assert_eq!(c.private_key(), None, "EXTERNAL_PRIVATE_KEY is not used");
         // pluginConfig's key file wins over the environment's URI.
         let env = env_of(&[("EXTERNAL_PKCS11_URI", URI)]);
         let c =
             Config::resolve(&config(&[("cert_chain", "c"), ("private_key", "k")]), &env).unwrap();
-        assert_eq!((c.pkcs11, c.private_key), (None, Some(PathBuf::from("k"))));
+        assert!(matches!(&c.key, KeySource::File { path, .. } if path == Path::new("k")));
         let c = Config::resolve(&config(&[("cert_chain", "c")]), &env).unwrap();
-        assert!(c.pkcs11.is_some());
+        assert!(matches!(c.key, KeySource::Pkcs11 { .. }));
         let err = Config::resolve(
             &config(&[("cert_chain", "c"), ("pkcs11_uri", "pkcs11:?pin-value=1")]),
             &env,
         )
         .unwrap_err();
         assert!(err.error_message.starts_with("pkcs11_uri: the PKCS#11 URI contains pin-value"));
+        // The plugin's advice (sig-core's message names no variable).
+        for advice in ["notation stores pluginConfig in plain text", "EXTERNAL_PKCS11_PIN_FILE"] {
+            assert!(err.error_message.contains(advice), "{}", err.error_message);
+        }
     }
 
     #[test]
@@ -503,11 +500,11 @@ mod tests {
         let cfg =
             config(&[("cert_chain", "c"), ("pkcs11_uri", "pkcs11:object=k?pin-source=/uri-pin")]);
         let c = Config::resolve(&cfg, &env_of(&[])).unwrap();
-        assert_eq!(c.pin_source(&env_of(&[])), PinSource::UriPinSource("/uri-pin".into()));
+        assert_eq!(c.pin_source(), PinSource::UriPinSource("/uri-pin".into()));
         let env = env_of(&[("EXTERNAL_PKCS11_PIN_FILE", "/f")]);
-        assert_eq!(c.pin_source(&env), PinSource::File("/f".into()));
+        assert_eq!(Config::resolve(&cfg, &env).unwrap().pin_source(), PinSource::File("/f".into()));
         let env = env_of(&[("EXTERNAL_PKCS11_PIN_FILE", "/f"), ("EXTERNAL_PKCS11_PIN", "1")]);
-        assert_eq!(c.pin_source(&env), PinSource::Environment);
+        assert_eq!(Config::resolve(&cfg, &env).unwrap().pin_source(), PinSource::Environment);
     }
 
     #[test]
@@ -517,12 +514,15 @@ mod tests {
             ("EXTERNAL_SIGNATURE_ENCODING", "base64"),
         ]);
         let c = Config::resolve(&config(&[("cert_chain", "c"), ("signer", "s")]), &env).unwrap();
-        assert_eq!(c.signer_timeout, Duration::from_millis(2500));
-        assert_eq!(c.signature_encoding, OutputEncoding::Base64);
+        assert_eq!(program(&c).timeout, std::time::Duration::from_millis(2500));
+        assert_eq!(program(&c).encoding, OutputEncoding::Base64);
         for bad in ["0", "-1", "abc", "1e9"] {
             let cfg = config(&[("cert_chain", "c"), ("signer", "s"), ("signer_timeout", bad)]);
             let err = Config::resolve(&cfg, &env_of(&[])).unwrap_err();
             assert!(err.error_message.contains("invalid signer_timeout"), "{bad}");
+            // Checked whatever the key, as before.
+            let cfg = config(&[("cert_chain", "c"), ("private_key", "k"), ("signer_timeout", bad)]);
+            assert!(Config::resolve(&cfg, &env_of(&[])).is_err(), "{bad}");
         }
         let cfg = config(&[("cert_chain", "c"), ("signer", "s"), ("signature_encoding", "pem")]);
         assert!(Config::resolve(&cfg, &env_of(&[])).is_err());

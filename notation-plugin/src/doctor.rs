@@ -5,10 +5,13 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
-use sig_core::{CertificateChain, SignatureAlgorithm, SignatureScheme};
+use sig_core::key_source::{KeySource, OpenedKey};
+use sig_core::{
+    CertificateChain, CertifiedKey, SignatureAlgorithm, SignatureScheme, SigningKey as _,
+};
 
 use crate::config::{Config, Env, PIN_ENV, PIN_FILE_ENV, PinSource};
-use crate::protocol::{PluginConfig, message_with_sources};
+use crate::protocol::{PluginConfig, PluginError};
 
 const USAGE: &str =
     "usage: notation-external-signer doctor [--plugin-config KEY=VALUE]... [--key-id ID]
@@ -90,30 +93,27 @@ fn check(
         Err(e) => return report.error(&e.error_message),
     };
     report.ok(&format!("certificate chain: {}", config.cert_chain.display()));
-    match (&config.signer, &config.private_key) {
-        (Some(program), key) => {
-            report.ok(&format!(
-                "signer program: {} (timeout {} s, output {})",
-                program.display(),
-                config.signer_timeout.as_secs_f64(),
-                config.signature_encoding.as_str()
-            ));
-            if let Some(key) = key {
-                report
-                    .ok(&format!("EXTERNAL_PRIVATE_KEY passed to the program: {}", key.display()));
-            }
+    if let Some(settings) = config.program() {
+        report.ok(&format!(
+            "signer program: {} (timeout {} s, output {})",
+            settings.program.display(),
+            settings.timeout.as_secs_f64(),
+            settings.encoding.as_str()
+        ));
+        if let Some(key) = config.private_key() {
+            report.ok(&format!("EXTERNAL_PRIVATE_KEY passed to the program: {}", key.display()));
         }
-        (None, Some(key)) => report.ok(&format!("in-process key file: {}", key.display())),
-        (None, None) => {}
+    } else if let Some(key) = config.private_key() {
+        report.ok(&format!("in-process key file: {}", key.display()));
     }
-    if let Some(pkcs11) = &config.pkcs11 {
-        let module = pkcs11.module.as_deref().or_else(|| pkcs11.uri.module_path());
+    if let KeySource::Pkcs11 { uri, module, .. } = &config.key {
+        let module = module.as_deref().or_else(|| uri.module_path());
         report.ok(&format!(
             "PKCS#11 key: {} (module {})",
-            pkcs11.uri,
+            uri,
             module.map_or_else(|| "not set".to_owned(), |m| m.display().to_string())
         ));
-        match config.pin_source(env) {
+        match config.pin_source() {
             PinSource::Environment => report.ok(&format!("token PIN from {PIN_ENV}")),
             PinSource::File(file) | PinSource::UriPinSource(file) => {
                 report.ok(&format!("token PIN from the file {}", file.display()));
@@ -154,25 +154,28 @@ fn check(
     }
 
     report.section("key");
-    if let Some(key) = &config.private_key
+    if let Some(key) = config.private_key()
         && sig_core::__private::fs::readable_by_others(key)
     {
         report.warn(&format!("{} is readable by group or others; chmod 600 it", key.display()));
     }
-    let signer = match config.pkcs11_signer(env, now) {
-        Ok(Some(token_key)) => {
-            report.ok(&format!("{} in module {}", token_key.token(), token_key.module().display()));
-            report.ok(&format!("private key {} matches the leaf certificate", token_key.key()));
-            if !token_key.public_key_checked() {
-                report.warn("the token has no public key object with the key's CKA_ID: only the key type and size (and an RSA key's modulus) were compared with the leaf; the round trip below still verifies a signature");
-            }
-            Box::new(token_key)
-        }
-        Ok(None) => match config.signer(env, key_id, now) {
-            Ok(signer) => signer,
-            Err(e) => return report.error(&e.error_message),
-        },
+    let (chain, key) = match config.open(env, key_id, now) {
+        Ok(opened) => opened,
         Err(e) => return report.error(&e.error_message),
+    };
+    if let OpenedKey::Pkcs11(token_key) = &key {
+        report.ok(&format!("{} in module {}", token_key.token(), token_key.module().display()));
+        report.ok(&format!("private key {} matches the leaf certificate", token_key.key()));
+        if !token_key.public_key_checked() {
+            report.warn("the token has no public key object with the key's CKA_ID: only the key type and size (and an RSA key's modulus) were compared with the leaf; the round trip below still verifies a signature");
+        }
+    }
+    let signer = match CertifiedKey::new(chain, key) {
+        Ok(signer) => signer,
+        Err(e) => {
+            let message = PluginError::from(sig_core::Error::from(e)).error_message;
+            return report.error(&message);
+        }
     };
     report.ok(&format!("key spec {} (from the leaf certificate)", signer.key_spec()));
 
@@ -180,23 +183,23 @@ fn check(
     let payload = b"notation-external-signer doctor round trip";
     let notary = signer.key_spec().notary_algorithm();
     let started = Instant::now();
-    match sig_core::sign_verified(signer.as_ref(), notary, payload) {
+    match signer.sign(notary, payload) {
         Ok(_) => report.ok(&format!(
             "notation ({notary}) signature verified with the leaf certificate in {:?}",
             started.elapsed()
         )),
-        Err(e) => report.error(&message_with_sources(&e)),
+        Err(e) => report.error(&PluginError::from(sig_core::Error::from(e)).error_message),
     }
     let cosign = if signer.key_spec().is_rsa() {
         SignatureAlgorithm::RsaPkcs1v15Sha256
     } else {
         SignatureAlgorithm::new(SignatureScheme::Ecdsa, signer.key_spec().hash())
     };
-    match sig_core::sign_verified(signer.as_ref(), cosign, payload) {
+    match signer.sign(cosign, payload) {
         Ok(_) => report.ok(&format!("cosign ({cosign}) signature verified")),
         Err(e) => report.warn(&format!(
             "cosign-style signing failed (only matters for cosign-compat): {}",
-            message_with_sources(&e)
+            PluginError::from(sig_core::Error::from(e)).error_message
         )),
     }
 }

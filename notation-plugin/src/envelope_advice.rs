@@ -8,13 +8,16 @@
 use sig_core::{CertificateError, Error};
 
 /// `err`'s message with its sources ([`sig_core::message_with_sources`]), followed by the
-/// plugin's advice when there is one.
+/// plugin's advice when there is one (this module's for certificates and envelopes,
+/// [`crate::signer_advice`]'s for keys and signers). Every sig-core error the plugin shows goes
+/// through here.
 pub(crate) fn message(err: &Error) -> String {
     let mut message = sig_core::message_with_sources(err);
     if let Some(advice) = advice(err) {
         message.push_str("; ");
         message.push_str(advice);
     }
+    message.push_str(&crate::signer_advice::advice(err));
     message
 }
 

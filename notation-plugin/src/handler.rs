@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use sig_core::{HashAlgorithm, KeySpec};
+use sig_core::{HashAlgorithm, KeySpec, SigningKey as _};
 
 use crate::config::{Config, Env};
 use crate::protocol::{
@@ -86,13 +86,13 @@ pub fn generate_signature(
         )));
     }
     let algorithm = key_spec.notary_algorithm();
-    let signature = sig_core::sign_verified(signer.as_ref(), algorithm, &payload)?;
+    let signature = signer.sign(algorithm, &payload)?;
     Ok(GenerateSignatureResponse {
         key_id,
         signature: STANDARD.encode(signature),
         signing_algorithm: algorithm.notary_name().unwrap_or_default(),
         certificate_chain: signer
-            .certificate_chain()
+            .chain()
             .certificates()
             .iter()
             .map(|c| STANDARD.encode(c.as_der()))

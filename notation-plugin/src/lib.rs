@@ -28,6 +28,7 @@ mod envelope_advice;
 pub mod handler;
 pub mod log;
 pub mod protocol;
+mod signer_advice;
 
 use std::io::{Read, Write};
 use std::process::ExitCode;

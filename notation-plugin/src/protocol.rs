@@ -163,11 +163,13 @@ impl From<sig_core::Error> for PluginError {
                 | KeyError::WrongPassword
                 | KeyError::PasswordRequired,
             ) => ErrorCode::AccessDenied,
-            Error::Pkcs11(e) | Error::Sign(SignError::Pkcs11(e)) if e.is_access_denied() => {
-                ErrorCode::AccessDenied
-            }
-            Error::Pkcs11(Pkcs11Error::Call { .. } | Pkcs11Error::BadSignature { .. })
-            | Error::Sign(SignError::Pkcs11(_)) => ErrorCode::Error,
+            Error::Pkcs11(e) if e.is_access_denied() => ErrorCode::AccessDenied,
+            // The token failed while signing (sig-core moves that to `Error::Pkcs11`).
+            Error::Pkcs11(
+                Pkcs11Error::Call { .. }
+                | Pkcs11Error::BadSignature { .. }
+                | Pkcs11Error::MechanismUnsupported { .. },
+            ) => ErrorCode::Error,
             Error::Pkcs11(_) => ErrorCode::ValidationError,
             Error::Sign(SignError::Timeout { .. }) => ErrorCode::Timeout,
             Error::Key(_) | Error::Certificate(_) | Error::Algorithm(_) => {

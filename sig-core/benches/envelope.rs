@@ -20,8 +20,7 @@ use openssl::x509::{X509, X509StoreContext};
 use sig_core::envelope::{self, SigningInput};
 use sig_core::oci::Descriptor;
 use sig_core::{
-    CertificateChain, EnvelopeFormat, KeyFileSigner, KeySpec, NotaryPayload, PrivateKey,
-    SignRequest,
+    CertificateChain, CertifiedKey, EnvelopeFormat, KeySpec, NotaryPayload, PrivateKey, SignRequest,
 };
 
 #[path = "support/fixtures.rs"]
@@ -39,12 +38,12 @@ fn bench_envelopes(c: &mut Criterion) {
         .with_signing_agent("external-signer/bench");
     for spec in [KeySpec::Rsa4096, KeySpec::Ec256] {
         let dir = pki(spec);
-        let key = PrivateKey::from_bytes(&std::fs::read(dir.join("leaf.key")).expect("key"), None)
+        let key = PrivateKey::from_pem(&std::fs::read(dir.join("leaf.key")).expect("key"), None)
             .expect("key parses");
         let chain_pem = std::fs::read(dir.join("certificate_chain.pem")).expect("chain");
         let chain = CertificateChain::from_pem(&chain_pem).expect("chain");
         let root = chain.certificates().last().expect("root").clone();
-        let signer = KeyFileSigner::new(key, chain.clone()).expect("signer");
+        let signer = CertifiedKey::new(chain.clone(), key).expect("signer");
         let leaf = X509::from_der(chain.leaf().as_der()).expect("x509");
         let ossl_pub = leaf.public_key().expect("public key");
         for format in [EnvelopeFormat::Jws, EnvelopeFormat::Cose] {

@@ -22,7 +22,7 @@ fn bench_sign(c: &mut Criterion) {
     for spec in KeySpec::ALL {
         let dir = pki(spec);
         let pem = std::fs::read(dir.join("leaf.key")).expect("fixture key");
-        let key = PrivateKey::from_bytes(&pem, None).expect("key parses");
+        let key = PrivateKey::from_pem(&pem, None).expect("key parses");
         let algorithm = spec.notary_algorithm();
         let mut group = c.benchmark_group(format!("sign/{spec}"));
         group.bench_function("sig-core", |b| {

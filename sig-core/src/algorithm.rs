@@ -246,7 +246,7 @@ impl fmt::Display for SignatureScheme {
 
 /// A signature algorithm: scheme plus hash.
 ///
-/// Signatures returned by a [`Signer`](crate::Signer) for an ECDSA algorithm are always in the
+/// Signatures returned by a [`SigningKey`](crate::SigningKey) for an ECDSA algorithm are always in the
 /// fixed-width IEEE P1363 form `r || s`; [`ecdsa_to_der`](crate::ecdsa::raw_to_der) converts for
 /// tools that want ASN.1 DER.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,7 +1,7 @@
 //! Notary signature envelopes, JWS and COSE, as notation v1.3 writes and reads them.
 //!
 //! Signing is two-phase (as coset): [`SigningInput::new`] builds the exact bytes to sign (pure),
-//! any [`Signer`] signs them, [`SigningInput::assemble`] builds the envelope. [`sign`] does all
+//! a [`CertifiedKey`] signs them, [`SigningInput::assemble`] builds the envelope. [`sign`] does all
 //! three with the checks notation makes (chain rules at the signing time, every signature verified
 //! against the leaf certificate, the finished envelope parsed and verified again).
 //!
@@ -33,14 +33,12 @@
 //!
 //! use sig_core::envelope::{self, EnvelopeFormat};
 //! use sig_core::oci::Descriptor;
-//! use sig_core::{KeyFileSigner, NotaryPayload, SignRequest, Signer as _};
+//! use sig_core::{CertificateChain, CertifiedKey, NotaryPayload, PrivateKey, SignRequest};
 //!
-//! let signer = KeyFileSigner::open(
-//!     Path::new(&format!("{pki}/leaf.key")),
-//!     None,
-//!     Path::new(&format!("{pki}/certificate_chain.pem")),
-//! )?;
-//! let chain = signer.certificate_chain();
+//! let key = PrivateKey::read_file(Path::new(&format!("{pki}/leaf.key")), None)?;
+//! let chain = CertificateChain::read_pem_file(Path::new(&format!("{pki}/certificate_chain.pem")))?;
+//! let signer = CertifiedKey::new(chain, key)?;
+//! let chain = signer.chain();
 //! let signed_at = chain.certificates().iter().map(|c| c.not_before()).max().ok_or("no cert")?
 //!     + Duration::from_secs(60);
 //!
@@ -79,7 +77,7 @@ use crate::algorithm::{KeySpec, SignatureAlgorithm};
 use crate::error::{EnvelopeError, Error, SignRequestProblem};
 use crate::media_type;
 use crate::payload::NotaryPayload;
-use crate::signer::{Signer, sign_verified};
+use crate::signer::{CertifiedKey, SigningKey as _};
 use crate::trust::TrustAnchors;
 use crate::x509::{Certificate, CertificateChain};
 
@@ -490,7 +488,7 @@ const RESERVED_HEADERS: [&str; 9] = [
 ///
 /// Checks that the leaf certificate's key spec is the signer's, builds the signing input with the
 /// key spec's algorithm, validates the signer's chain at the signing time (notation's rules), signs
-/// through [`sign_verified`] (every signature is verified against the leaf), assembles the
+/// with `signer` (every signature is verified against the leaf), assembles the
 /// envelope, and parses and verifies the result once more, as notation does before it pushes.
 ///
 /// # Errors
@@ -502,10 +500,10 @@ const RESERVED_HEADERS: [&str; 9] = [
 pub fn sign(
     format: EnvelopeFormat,
     request: &SignRequest,
-    signer: &dyn Signer,
+    signer: &CertifiedKey,
 ) -> Result<Vec<u8>, Error> {
     let key_spec = signer.key_spec();
-    let chain = signer.certificate_chain();
+    let chain = signer.chain();
     let leaf_spec = chain.leaf().public_key()?.key_spec();
     if leaf_spec != key_spec {
         return Err(Error::from(EnvelopeError::AlgorithmMismatch {
@@ -516,7 +514,7 @@ pub fn sign(
     }
     let input = SigningInput::new(format, request, key_spec.notary_algorithm())?;
     chain.validate(input.signing_time())?;
-    let signature = sign_verified(signer, input.algorithm(), input.as_bytes())?;
+    let signature = signer.sign(input.algorithm(), input.as_bytes())?;
     let envelope = input.assemble(&signature, chain)?;
     decode(format, &envelope)?;
     Ok(envelope)

@@ -37,16 +37,27 @@ pub enum Error {
     /// A certificate or chain could not be loaded or broke a rule.
     #[error(transparent)]
     Certificate(#[from] CertificateError),
-    /// Signing failed.
+    /// Signing failed. (A PKCS#11 token's failure to sign is [`Error::Pkcs11`], never
+    /// `Sign(SignError::Pkcs11)`: `From<SignError>` moves it there.)
     #[error(transparent)]
-    Sign(#[from] SignError),
+    Sign(SignError),
     /// A signature envelope could not be built, parsed or verified.
     #[error(transparent)]
     Envelope(#[from] EnvelopeError),
-    /// A PKCS#11 module, token or key could not be used.
+    /// A PKCS#11 module, token or key could not be used, or the token failed to sign.
     #[cfg(feature = "pkcs11")]
     #[error(transparent)]
     Pkcs11(#[from] Pkcs11Error),
+}
+
+impl From<SignError> for Error {
+    fn from(err: SignError) -> Self {
+        match err {
+            #[cfg(feature = "pkcs11")]
+            SignError::Pkcs11(e) => Self::Pkcs11(e),
+            other => Self::Sign(other),
+        }
+    }
 }
 
 /// An algorithm name this crate does not know.
@@ -104,11 +115,9 @@ pub enum KeyError {
     },
     /// A key with a type or size Notation does not accept.
     #[error("unsupported key {0}: use RSA 2048/3072/4096 or ECDSA P-256/P-384/P-521")]
-    Unsupported(String),
+    Unsupported(UnsupportedKey),
     /// The key is encrypted but no password was given.
-    #[error(
-        "the private key is encrypted: give its password in the environment variable named by the configuration (EXTERNAL_PRIVATE_KEY_PASSWORD) or a password file (EXTERNAL_PRIVATE_KEY_PASSWORD_FILE)"
-    )]
+    #[error("the private key is encrypted and no password was given")]
     PasswordRequired,
     /// The password does not decrypt the key.
     #[error("wrong password for the encrypted private key (or an unsupported encryption scheme)")]
@@ -126,13 +135,19 @@ pub enum KeyError {
     #[error("malformed {format} private key: {reason}")]
     Malformed {
         /// The format that was tried.
-        format: &'static str,
+        format: KeyFormat,
         /// Why it was rejected.
         reason: String,
     },
     /// A public key could not be parsed.
     #[error("malformed or unsupported public key: {0}")]
     PublicKey(String),
+    /// A key whose public key is not known here (a signer program, a token key) was asked for
+    /// without the certificate issued for it (or, for a program, its public key).
+    #[error(
+        "the public key of the signing key is not known: give the certificate issued for the key (or, for a signer program, its public key)"
+    )]
+    NoPublicKey,
     /// The private key does not belong to the leaf certificate.
     #[error(
         "the private key does not match the leaf certificate {subject:?}: the key is {key_spec} but it is not the key certified by the leaf; configure the key that belongs to the certificate, or the chain that certifies this key"
@@ -143,6 +158,42 @@ pub enum KeyError {
         /// Subject of the leaf certificate.
         subject: String,
     },
+}
+
+/// A private key encoding ([`KeyError::Malformed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFormat {
+    /// PKCS#8 `PrivateKeyInfo` (`PRIVATE KEY`).
+    #[error("PKCS#8")]
+    Pkcs8,
+    /// PKCS#8 `EncryptedPrivateKeyInfo` (`ENCRYPTED PRIVATE KEY`).
+    #[error("encrypted PKCS#8")]
+    EncryptedPkcs8,
+    /// PKCS#1 `RSAPrivateKey` (`RSA PRIVATE KEY`).
+    #[error("PKCS#1 RSA")]
+    Pkcs1,
+    /// SEC1 `ECPrivateKey` (`EC PRIVATE KEY`).
+    #[error("SEC1 EC")]
+    Sec1,
+}
+
+/// A key outside Notation's key specs ([`KeyError::Unsupported`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnsupportedKey {
+    /// An RSA key of another size.
+    #[error("RSA {bits}-bit key")]
+    RsaSize {
+        /// The modulus length.
+        bits: usize,
+    },
+    /// An EC key on another curve.
+    #[error("EC key on curve {0}")]
+    Curve(String),
+    /// Another key algorithm (Ed25519, DSA, ...), by name or OID.
+    #[error("key algorithm {0}")]
+    Algorithm(String),
 }
 
 /// The certificate rule a certificate broke. Notation enforces all of these (notation-core-go
@@ -409,12 +460,71 @@ pub enum SignatureDiagnosis {
     },
     /// The signature verifies with no parameters under this key.
     #[error(
-        "the signature was not made by the private key of the leaf certificate {subject:?} (wrong key, or the payload was altered)"
+        "the signature was not made by the private key of {} (wrong key, or the payload was altered)",
+        subject.as_ref().map_or_else(|| String::from("the public key"), |s| format!("the leaf certificate {s:?}"))
     )]
     WrongKey {
-        /// Subject of the leaf certificate.
-        subject: String,
+        /// Subject of the leaf certificate, `None` for key-only signing.
+        subject: Option<String>,
     },
+}
+
+/// Why a signer program could not be run ([`SignError::Spawn`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnFailure {
+    /// No program was given.
+    #[error("no program given: give an absolute path such as /usr/local/bin/sign.sh")]
+    NoProgram,
+    /// A relative path, refused before running anything.
+    #[error(
+        "is a relative path, which would run whatever the working directory holds; give an absolute path (such as /usr/local/bin/sign.sh), or a bare program name that is looked up in PATH"
+    )]
+    RelativePath,
+    /// A bare name not found in the absolute entries of `PATH`.
+    #[error(
+        "not found in PATH (empty, `.` and other relative PATH entries are skipped, so nothing in the working directory is run); give an absolute path, or install the program in a directory of PATH"
+    )]
+    NotInPath,
+    /// The file does not exist (or a script's interpreter does not).
+    #[error("not found: check the path (and, for a script, the interpreter on its #! line)")]
+    NotFound,
+    /// Not executable or not readable.
+    #[error("permission denied: make it executable (chmod +x) and readable")]
+    PermissionDenied,
+    /// Not an executable format (`ENOEXEC`).
+    #[error("not a valid executable: a script needs a #! line such as #!/bin/sh")]
+    NotExecutable,
+    /// The watchdog that stops the program when the caller dies could not be started.
+    #[error("cannot start the watchdog /bin/sh that stops the signer program if this process dies")]
+    Watchdog,
+    /// Waiting for the program failed.
+    #[error("wait failed")]
+    Wait,
+    /// Another I/O error (the source says which).
+    #[error("the system refused to start it")]
+    Other,
+}
+
+/// How a signer program that failed ended ([`SignError::Program`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProgramStatus {
+    /// It exited with a non-zero status.
+    #[error("exited with status {0}")]
+    Exited(i32),
+    /// A signal killed it.
+    #[error("was killed by signal {0}")]
+    Killed(i32),
+    /// It was stopped by `signal` (SIGTTIN, SIGTTOU) for using the terminal while the signing
+    /// process was a background job.
+    #[error(
+        "was stopped by {0}: it used the terminal (a PIN or passphrase prompt?) while the signing process is not the terminal's foreground job; run it in the foreground, or give the signer its secret another way (a file, an agent)"
+    )]
+    TerminalStop(&'static str),
+    /// Its end could not be told.
+    #[error("ended in an unknown state")]
+    Unknown,
 }
 
 /// Signing failed.
@@ -440,8 +550,8 @@ pub enum SignError {
     Spawn {
         /// The program.
         program: PathBuf,
-        /// Why, with a remedy.
-        reason: String,
+        /// Why.
+        reason: SpawnFailure,
         /// The I/O error.
         #[source]
         source: std::io::Error,
@@ -454,14 +564,14 @@ pub enum SignError {
     Program {
         /// The program.
         program: PathBuf,
-        /// How it ended, e.g. `"exited with status 1"`.
-        status: String,
+        /// How it ended.
+        status: ProgramStatus,
         /// What it wrote to stderr (bounded, trimmed).
         stderr: String,
     },
     /// The signer program did not finish in time; it was killed with its process group.
     #[error(
-        "signer program {program} timed out after {} s and was stopped{}; raise signer_timeout (EXTERNAL_SIGNER_TIMEOUT) if it needs longer",
+        "signer program {program} timed out after {} s and was stopped{}",
         timeout.as_secs_f64(),
         if stderr.is_empty() { String::new() } else { format!(" (stderr: {stderr})") }
     )]
@@ -490,24 +600,27 @@ pub enum SignError {
         program: PathBuf,
     },
     /// The signer program's output is not in the configured encoding.
-    #[error(
-        "signer program {program} output is not valid {encoding}: {reason}; set signature_encoding (EXTERNAL_SIGNATURE_ENCODING) to raw, base64 or hex to match what it prints"
-    )]
+    #[error("signer program {program} output is not valid {}: {reason}", encoding.as_str())]
     Encoding {
         /// The program.
         program: PathBuf,
         /// The configured encoding.
-        encoding: &'static str,
+        encoding: crate::signer::OutputEncoding,
         /// Why.
         reason: String,
     },
-    /// The signature does not verify against the leaf certificate.
+    /// The signature does not verify against the leaf certificate (or, for key-only signing,
+    /// the key's public key).
     #[error(
-        "the signature does not verify with the leaf certificate's public key for {algorithm}: {diagnosis}"
+        "the signature does not verify with the {} public key for {algorithm}: {diagnosis}",
+        if *certificate { "leaf certificate's" } else { "key's" }
     )]
     Verification {
         /// The algorithm asked for.
         algorithm: SignatureAlgorithm,
+        /// Whether it was checked against a leaf certificate (else against the key's own public
+        /// key).
+        certificate: bool,
         /// What is wrong.
         diagnosis: SignatureDiagnosis,
     },
@@ -702,12 +815,12 @@ pub enum Pkcs11Error {
     },
     /// The URI carries the PIN (`pin-value`).
     #[error(
-        "the PKCS#11 URI contains pin-value: a PIN never goes in a URI or in configuration (notation stores pluginConfig in plain text); give it in EXTERNAL_PKCS11_PIN, in a file named by EXTERNAL_PKCS11_PIN_FILE, or name that file with pin-source=PATH in the URI"
+        "the PKCS#11 URI contains pin-value: a PIN never goes in a URI or in configuration, which is stored and shown in plain text; give the PIN apart, or name a file holding it with pin-source=PATH in the URI"
     )]
     PinInUri,
     /// No module was given.
     #[error(
-        "no PKCS#11 module given: add ?module-path=/path/to/module.so to the URI or configure the module (pkcs11_module, EXTERNAL_PKCS11_MODULE); SoftHSM2's is /usr/lib/softhsm/libsofthsm2.so on Debian"
+        "no PKCS#11 module given: add ?module-path=/path/to/module.so to the URI or give the module apart; SoftHSM2's is /usr/lib/softhsm/libsofthsm2.so on Debian"
     )]
     NoModule,
     /// The module given explicitly and the URI's `module-path` differ.
@@ -769,9 +882,7 @@ pub enum Pkcs11Error {
         found: Vec<String>,
     },
     /// The token needs a PIN and none was given.
-    #[error(
-        "{token} needs a PIN to log in: give it in EXTERNAL_PKCS11_PIN, in a file named by EXTERNAL_PKCS11_PIN_FILE, or name that file with pin-source=PATH in the URI"
-    )]
+    #[error("{token} needs a PIN to log in and none was given")]
     PinRequired {
         /// The token, described.
         token: String,
@@ -781,8 +892,8 @@ pub enum Pkcs11Error {
     AccessDenied {
         /// The token, described.
         token: String,
-        /// Why, with the PKCS#11 code, e.g. `"wrong PIN (CKR_PIN_INCORRECT)"`.
-        reason: String,
+        /// Why.
+        reason: LoginRefusal,
     },
     /// The PIN file could not be read.
     #[error("cannot read the PKCS#11 PIN file {path}")]
@@ -885,6 +996,31 @@ pub enum Pkcs11Error {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// Why a PKCS#11 token refused the login ([`Pkcs11Error::AccessDenied`]), with the PKCS#11
+/// return value.
+#[cfg(feature = "pkcs11")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginRefusal {
+    /// A wrong PIN: `CKR_PIN_INCORRECT`, `CKR_PIN_INVALID` or `CKR_PIN_LEN_RANGE`.
+    #[error("wrong PIN ({0}); the token counts failed attempts and locks the PIN after too many")]
+    WrongPin(&'static str),
+    /// `CKR_PIN_LOCKED`.
+    #[error(
+        "the user PIN is locked after too many wrong attempts (CKR_PIN_LOCKED); the token's security officer must reset it"
+    )]
+    PinLocked,
+    /// `CKR_PIN_EXPIRED`.
+    #[error("the user PIN has expired (CKR_PIN_EXPIRED); set a new one")]
+    PinExpired,
+    /// `CKR_USER_PIN_NOT_INITIALIZED`.
+    #[error("the token's user PIN is not initialized (CKR_USER_PIN_NOT_INITIALIZED)")]
+    PinNotInitialized,
+    /// `CKR_USER_NOT_LOGGED_IN` while signing: the session lost its login.
+    #[error("the session is no longer logged in (CKR_USER_NOT_LOGGED_IN); open the signer again")]
+    NotLoggedIn,
 }
 
 #[cfg(feature = "pkcs11")]

@@ -32,6 +32,15 @@ pub fn read_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Reads a secret (a password, a PIN) from `path` as [`read_bounded`] does; a trailing newline
+/// (`echo secret > file`) is not part of it. The buffer is zeroized when dropped.
+#[cfg_attr(not(any(feature = "pkcs11", feature = "key-source")), allow(dead_code))]
+pub(crate) fn read_secret(path: &Path, max: u64) -> io::Result<zeroize::Zeroizing<Vec<u8>>> {
+    let bytes = zeroize::Zeroizing::new(read_bounded(path, max)?);
+    let end = bytes.iter().rposition(|b| !matches!(b, b'\n' | b'\r')).map_or(0, |i| i + 1);
+    Ok(zeroize::Zeroizing::new(bytes[..end].to_vec()))
+}
+
 /// Opens `path` for appending, creating it `0600`; an existing file that its group or others may
 /// read is made `0600`. Opened without blocking; anything but a regular file is refused.
 ///

@@ -1,10 +1,12 @@
-//! Private and public keys from PEM or DER bytes. Pure: no file or environment access here.
+//! Private and public keys from PEM or DER bytes, or from files ([`PrivateKey::read_file`], the
+//! only file access here). No environment access.
 //!
 //! Private keys: PKCS#8 (`PRIVATE KEY`), encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`, PBES2),
 //! PKCS#1 RSA (`RSA PRIVATE KEY`) and SEC1 EC (`EC PRIVATE KEY`), as PEM or DER. Public keys: X.509
 //! `SubjectPublicKeyInfo`. Only Notation's six key specs are accepted.
 
 use core::fmt;
+use std::path::Path;
 
 use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair as _};
@@ -16,7 +18,7 @@ use der::Decode;
 use zeroize::Zeroizing;
 
 use crate::algorithm::{HashAlgorithm, KeySpec, SignatureAlgorithm, SignatureScheme};
-use crate::error::{KeyError, SignError};
+use crate::error::{KeyError, KeyFormat, SignError, UnsupportedKey};
 use crate::pem;
 
 /// A private key of one of Notation's key specs, held by the crypto backend (aws-lc-rs).
@@ -46,26 +48,31 @@ impl fmt::Debug for PrivateKey {
 }
 
 impl PrivateKey {
-    /// Parses a private key from PEM or DER bytes.
+    /// Parses a PEM private key: the first `PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`,
+    /// `RSA PRIVATE KEY` or `EC PRIVATE KEY` block (an `EC PARAMETERS` block before it is
+    /// skipped).
     ///
     /// `password` decrypts an encrypted PKCS#8 key and is ignored otherwise.
     ///
     /// # Errors
     ///
-    /// [`KeyError::NotAPrivateKey`] for anything that is not a private key (a certificate, say),
-    /// [`KeyError::PasswordRequired`] / [`KeyError::WrongPassword`] for encrypted keys,
+    /// [`KeyError::NotAPrivateKey`] for anything that is not a PEM private key (a certificate,
+    /// say), [`KeyError::PasswordRequired`] / [`KeyError::WrongPassword`] for encrypted keys,
     /// [`KeyError::Unsupported`] for key types or sizes outside Notation's key specs, and
     /// [`KeyError::Malformed`] for damaged keys.
-    pub fn from_bytes(bytes: &[u8], password: Option<&[u8]>) -> Result<Self, KeyError> {
-        if pem::looks_like_pem(bytes) {
-            let blocks = pem::blocks(bytes);
+    pub fn from_pem(pem: &[u8], password: Option<&[u8]>) -> Result<Self, KeyError> {
+        if !pem::looks_like_pem(pem) {
+            return Err(KeyError::NotAPrivateKey { found: None });
+        }
+        {
+            let blocks = pem::blocks(pem);
             let mut found = None;
             for block in blocks {
                 let format = match block.label.as_str() {
-                    "PRIVATE KEY" => DerFormat::Pkcs8,
-                    "ENCRYPTED PRIVATE KEY" => DerFormat::EncryptedPkcs8,
-                    "RSA PRIVATE KEY" => DerFormat::Pkcs1,
-                    "EC PRIVATE KEY" => DerFormat::Sec1,
+                    "PRIVATE KEY" => KeyFormat::Pkcs8,
+                    "ENCRYPTED PRIVATE KEY" => KeyFormat::EncryptedPkcs8,
+                    "RSA PRIVATE KEY" => KeyFormat::Pkcs1,
+                    "EC PRIVATE KEY" => KeyFormat::Sec1,
                     // `openssl ecparam -genkey` writes the curve first; skip it.
                     "EC PARAMETERS" => continue,
                     other => {
@@ -74,30 +81,58 @@ impl PrivateKey {
                     }
                 };
                 let der = Zeroizing::new(block.der.map_err(|reason| KeyError::Malformed {
-                    format: format.name(),
+                    format,
                     reason: format!("bad PEM encoding: {reason}"),
                 })?);
                 return Self::from_der_as(&der, format, password);
             }
-            return Err(KeyError::NotAPrivateKey { found });
+            Err(KeyError::NotAPrivateKey { found })
         }
-        Self::from_der(bytes, password)
+    }
+
+    /// PEM or DER, told apart by the PEM header (what [`read_file`](Self::read_file) reads).
+    fn from_pem_or_der(bytes: &[u8], password: Option<&[u8]>) -> Result<Self, KeyError> {
+        if pem::looks_like_pem(bytes) {
+            Self::from_pem(bytes, password)
+        } else {
+            Self::from_der(bytes, password)
+        }
+    }
+
+    /// Reads and parses a private key file, PEM ([`from_pem`](Self::from_pem)) or DER
+    /// ([`from_der`](Self::from_der)).
+    /// The file is read bounded (1 MiB) and must be a regular file (a FIFO is refused at once).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::AccessDenied`], [`KeyError::Read`], and the parse errors of
+    /// [`from_pem`](Self::from_pem) and [`from_der`](Self::from_der).
+    pub fn read_file(path: &Path, password: Option<&[u8]>) -> Result<Self, KeyError> {
+        let bytes = crate::fs::read_bounded(path, crate::fs::MAX_FILE_LEN)
+            .map(Zeroizing::new)
+            .map_err(|source| match source.kind() {
+                std::io::ErrorKind::PermissionDenied => {
+                    KeyError::AccessDenied { path: path.to_owned() }
+                }
+                _ => KeyError::Read { path: path.to_owned(), source },
+            })?;
+        Self::from_pem_or_der(&bytes, password)
     }
 
     /// Parses a DER private key, trying PKCS#8, encrypted PKCS#8, PKCS#1 and SEC1 in turn.
     ///
     /// # Errors
     ///
-    /// As [`from_bytes`](Self::from_bytes).
+    /// As [`from_pem`](Self::from_pem).
     pub fn from_der(der: &[u8], password: Option<&[u8]>) -> Result<Self, KeyError> {
         let format = if pkcs8::PrivateKeyInfoRef::from_der(der).is_ok() {
-            DerFormat::Pkcs8
+            KeyFormat::Pkcs8
         } else if pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).is_ok() {
-            DerFormat::EncryptedPkcs8
+            KeyFormat::EncryptedPkcs8
         } else if RsaKeyPair::from_der(der).is_ok() || rsa_private_key_bits(der).is_some() {
-            DerFormat::Pkcs1
+            KeyFormat::Pkcs1
         } else if sec1_curve(der).is_some() {
-            DerFormat::Sec1
+            KeyFormat::Sec1
         } else {
             let found = x509_cert::Certificate::from_der(der)
                 .is_ok()
@@ -109,37 +144,34 @@ impl PrivateKey {
 
     fn from_der_as(
         der: &[u8],
-        format: DerFormat,
+        format: KeyFormat,
         password: Option<&[u8]>,
     ) -> Result<Self, KeyError> {
         match format {
-            DerFormat::Pkcs8 => Self::from_pkcs8(der),
-            DerFormat::EncryptedPkcs8 => {
+            KeyFormat::Pkcs8 => Self::from_pkcs8(der),
+            KeyFormat::EncryptedPkcs8 => {
                 let password = password.ok_or(KeyError::PasswordRequired)?;
-                let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).map_err(|e| {
-                    KeyError::Malformed { format: format.name(), reason: e.to_string() }
-                })?;
+                let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der)
+                    .map_err(|e| KeyError::Malformed { format, reason: e.to_string() })?;
                 let document = info.decrypt(password).map_err(|_| KeyError::WrongPassword)?;
                 Self::from_pkcs8(document.as_bytes())
             }
-            DerFormat::Pkcs1 => {
+            KeyFormat::Pkcs1 => {
                 let key_pair =
-                    RsaKeyPair::from_der(der).map_err(|e| rsa_rejected(format.name(), der, &e))?;
+                    RsaKeyPair::from_der(der).map_err(|e| rsa_rejected(format, der, &e))?;
                 Self::from_rsa(key_pair)
             }
-            DerFormat::Sec1 => {
+            KeyFormat::Sec1 => {
                 let Some(spec) = sec1_curve(der) else {
                     return Err(KeyError::Malformed {
-                        format: format.name(),
+                        format,
                         reason: "not an ECPrivateKey on P-256, P-384 or P-521".to_owned(),
                     });
                 };
-                let key_pair =
-                    EcdsaKeyPair::from_private_key_der(ecdsa_notary_signing(spec), der).map_err(
-                        |e| KeyError::Malformed { format: format.name(), reason: e.to_string() },
-                    )?;
+                let key_pair = EcdsaKeyPair::from_private_key_der(ecdsa_notary_signing(spec), der)
+                    .map_err(|e| KeyError::Malformed { format, reason: e.to_string() })?;
                 let pkcs8 = key_pair.to_pkcs8v1().map_err(|_| KeyError::Malformed {
-                    format: format.name(),
+                    format,
                     reason: "cannot re-encode the key".to_owned(),
                 })?;
                 Self::from_ec(spec, key_pair, Zeroizing::new(pkcs8.as_ref().to_vec()))
@@ -148,12 +180,12 @@ impl PrivateKey {
     }
 
     fn from_pkcs8(der: &[u8]) -> Result<Self, KeyError> {
-        let malformed = |reason: String| KeyError::Malformed { format: "PKCS#8", reason };
+        let malformed = |reason: String| KeyError::Malformed { format: KeyFormat::Pkcs8, reason };
         let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|e| malformed(e.to_string()))?;
         let oid = info.algorithm.oid;
         if oid == RSA_ENCRYPTION {
             let key_pair = RsaKeyPair::from_pkcs8(der)
-                .map_err(|e| rsa_rejected("PKCS#8", info.private_key.as_bytes(), &e))?;
+                .map_err(|e| rsa_rejected(KeyFormat::Pkcs8, info.private_key.as_bytes(), &e))?;
             Self::from_rsa(key_pair)
         } else if oid == ID_EC_PUBLIC_KEY {
             let curve = info
@@ -161,12 +193,12 @@ impl PrivateKey {
                 .parameters_oid()
                 .map_err(|_| malformed("EC key without a named curve".to_owned()))?;
             let spec = ec_spec_from_curve(curve)
-                .ok_or_else(|| KeyError::Unsupported(format!("EC key on curve {curve}")))?;
+                .ok_or_else(|| KeyError::Unsupported(UnsupportedKey::Curve(oid_name(curve))))?;
             let key_pair = EcdsaKeyPair::from_pkcs8(ecdsa_notary_signing(spec), der)
                 .map_err(|e| malformed(e.to_string()))?;
             Self::from_ec(spec, key_pair, Zeroizing::new(der.to_vec()))
         } else {
-            Err(KeyError::Unsupported(format!("key algorithm {}", oid_name(oid))))
+            Err(KeyError::Unsupported(UnsupportedKey::Algorithm(oid_name(oid))))
         }
     }
 
@@ -176,7 +208,7 @@ impl PrivateKey {
             2048 => KeySpec::Rsa2048,
             3072 => KeySpec::Rsa3072,
             4096 => KeySpec::Rsa4096,
-            _ => return Err(KeyError::Unsupported(format!("RSA {bits}-bit key"))),
+            _ => return Err(KeyError::Unsupported(UnsupportedKey::RsaSize { bits })),
         };
         let public = PublicKey { spec, bytes: key_pair.public_key().as_ref().to_vec() };
         Ok(Self { spec, inner: Inner::Rsa(key_pair), public })
@@ -248,25 +280,6 @@ impl PrivateKey {
     }
 }
 
-#[derive(Clone, Copy)]
-enum DerFormat {
-    Pkcs8,
-    EncryptedPkcs8,
-    Pkcs1,
-    Sec1,
-}
-
-impl DerFormat {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Pkcs8 => "PKCS#8",
-            Self::EncryptedPkcs8 => "encrypted PKCS#8",
-            Self::Pkcs1 => "PKCS#1 RSA",
-            Self::Sec1 => "SEC1 EC",
-        }
-    }
-}
-
 /// The curve of a SEC1 `ECPrivateKey`, from its `parameters` field.
 fn sec1_curve(der: &[u8]) -> Option<KeySpec> {
     // ECPrivateKey ::= SEQUENCE { version INTEGER (1), privateKey OCTET STRING,
@@ -287,13 +300,13 @@ fn sec1_curve(der: &[u8]) -> Option<KeySpec> {
 /// aws-lc-rs rejects an RSA key outside 2048..=8192 bits as if it were damaged (`TooSmall`);
 /// report the size instead, like any other key outside Notation's key specs.
 fn rsa_rejected(
-    format: &'static str,
+    format: KeyFormat,
     rsa_private_key: &[u8],
     err: &aws_lc_rs::error::KeyRejected,
 ) -> KeyError {
     match rsa_private_key_bits(rsa_private_key) {
         Some(bits) if !matches!(bits, 2048 | 3072 | 4096) => {
-            KeyError::Unsupported(format!("RSA {bits}-bit key"))
+            KeyError::Unsupported(UnsupportedKey::RsaSize { bits })
         }
         _ => KeyError::Malformed { format, reason: err.to_string() },
     }
@@ -396,18 +409,17 @@ impl PublicKey {
                 2048 => KeySpec::Rsa2048,
                 3072 => KeySpec::Rsa3072,
                 4096 => KeySpec::Rsa4096,
-                _ => return Err(KeyError::Unsupported(format!("RSA {bits}-bit key"))),
+                _ => return Err(KeyError::Unsupported(UnsupportedKey::RsaSize { bits })),
             }
         } else if oid == ID_EC_PUBLIC_KEY {
             let curve = spki
                 .algorithm
                 .parameters_oid()
                 .map_err(|_| KeyError::PublicKey("EC key without a named curve".into()))?;
-            ec_spec_from_curve(curve).ok_or_else(|| {
-                KeyError::Unsupported(format!("EC key on curve {}", oid_name(curve)))
-            })?
+            ec_spec_from_curve(curve)
+                .ok_or_else(|| KeyError::Unsupported(UnsupportedKey::Curve(oid_name(curve))))?
         } else {
-            return Err(KeyError::Unsupported(format!("key algorithm {}", oid_name(oid))));
+            return Err(KeyError::Unsupported(UnsupportedKey::Algorithm(oid_name(oid))));
         };
         Ok(Self { spec, bytes })
     }

@@ -6,10 +6,13 @@
 //! - [`KeySpec`], [`HashAlgorithm`], [`SignatureAlgorithm`]: Notation's key specs and their
 //!   algorithm pairing (RSASSA-PSS with salt = hash length, ECDSA as raw `r || s`).
 //! - [`PrivateKey`] / [`PublicKey`]: keys from PEM or DER (PKCS#8, encrypted PKCS#8, PKCS#1, SEC1).
-//! - [`Signer`]: the seam to whatever holds the key; [`KeyFileSigner`] signs in-process,
+//! - [`SigningKey`]: the seam to whatever holds the key; a [`PrivateKey`] signs in-process,
 //!   [`CommandSigner`] runs an external program under a timeout, `Pkcs11Signer` (default feature
-//!   `pkcs11`) signs with a key in a PKCS#11 token or HSM named by an RFC 7512 `pkcs11:` URI. [`sign_verified`] checks every
-//!   signature against the leaf certificate and names the cause when it does not verify.
+//!   `pkcs11`) signs with a key in a PKCS#11 token or HSM named by an RFC 7512 `pkcs11:` URI.
+//!   [`CertifiedKey`] pairs a key with its certificate chain (checking that they belong together)
+//!   and verifies every signature against the leaf; [`sign_verified`] does the same against the
+//!   key's own public key for key-only signing. Both name the cause when a signature does not
+//!   verify.
 //! - [`CertificateChain`]: PEM or DER in any order, ordered leaf → root and checked by notation's
 //!   rules, each failure naming the certificate and the rule.
 //! - [`envelope::sign`] / [`envelope::verify`]: Notary JWS and COSE envelopes byte-compatible
@@ -35,7 +38,7 @@
 //! use std::time::SystemTime;
 //! use sig_core::oci::{self, Descriptor};
 //! use sig_core::{
-//!     envelope, CertificateChain, EnvelopeFormat, KeyFileSigner, NotaryPayload, PrivateKey,
+//!     envelope, CertificateChain, CertifiedKey, EnvelopeFormat, NotaryPayload, PrivateKey,
 //!     SignRequest, TrustAnchors,
 //! };
 //!
@@ -46,8 +49,8 @@
 //! # let root_pem = std::fs::read(format!("{dir}ca.crt")).unwrap();
 //! // Any order: the chain is ordered leaf → root and checked by notation's rules.
 //! let chain = CertificateChain::from_pem(&chain_pem)?;
-//! let key = PrivateKey::from_bytes(&key_pem, None)?;
-//! let signer = KeyFileSigner::new(key, chain)?; // refuses a key that is not the leaf's
+//! let key = PrivateKey::from_pem(&key_pem, None)?;
+//! let signer = CertifiedKey::new(chain, key)?; // refuses a key that is not the leaf's
 //!
 //! let manifest = Descriptor::new(
 //!     oci::OCI_MANIFEST,
@@ -73,6 +76,11 @@ mod fs;
 mod gojson;
 mod hex;
 mod key;
+#[cfg(feature = "key-source")]
+pub mod key_source;
+// The environment variable names live there; without the feature they stay private.
+#[cfg(not(feature = "key-source"))]
+mod key_source;
 pub mod media_type;
 pub mod oci;
 mod payload;
@@ -114,18 +122,18 @@ pub use envelope::{
     EnvelopeFormat, ExtendedAttribute, SignPayload, SignRequest, SigningInput, SigningScheme,
     VerifiedEnvelope,
 };
-#[cfg(feature = "pkcs11")]
-pub use error::Pkcs11Error;
 pub use error::message_with_sources;
 pub use error::{
     AlgorithmError, CertificateError, CertificateRole, ChainRule, EnvelopeError, Error, KeyError,
-    SignError, SignRequestProblem, SignatureDiagnosis,
+    KeyFormat, SignError, SignRequestProblem, SignatureDiagnosis, UnsupportedKey,
 };
+#[cfg(feature = "pkcs11")]
+pub use error::{LoginRefusal, Pkcs11Error};
 pub use key::{PrivateKey, PublicKey};
 pub use payload::NotaryPayload;
 /// The JSON library of [`ExtendedAttribute::value`].
 pub use serde_json;
-pub use signer::{CommandSigner, KeyFileSigner, OutputEncoding, Signer, sign_verified};
+pub use signer::{CertifiedKey, CommandSigner, OutputEncoding, SigningKey, sign_verified};
 #[cfg(feature = "pkcs11")]
 pub use signer::{Pkcs11Pin, Pkcs11Signer, Pkcs11Uri};
 pub use trust::TrustAnchors;

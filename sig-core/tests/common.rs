@@ -10,7 +10,8 @@ use sig_core::envelope::{self, EnvelopeFormat};
 use sig_core::media_type;
 use sig_core::oci::Descriptor;
 use sig_core::{
-    Certificate, CertificateChain, KeyFileSigner, KeySpec, NotaryPayload, SignRequest, Signer,
+    Certificate, CertificateChain, CertifiedKey, KeySpec, NotaryPayload, PrivateKey, SignRequest,
+    SigningKey as _,
 };
 
 /// `tests/data/<rel>` of the workspace.
@@ -28,14 +29,12 @@ pub fn pki_dir(spec: KeySpec) -> String {
 }
 
 /// The signer of `tests/data/pki/<spec>/` (`leaf.key` + `certificate_chain.pem`).
-pub fn signer(spec: KeySpec) -> KeyFileSigner {
+pub fn signer(spec: KeySpec) -> CertifiedKey {
     let dir = pki_dir(spec);
-    KeyFileSigner::open(
-        &data(&format!("{dir}/leaf.key")),
-        None,
-        &data(&format!("{dir}/certificate_chain.pem")),
-    )
-    .unwrap()
+    let key = PrivateKey::read_file(&data(&format!("{dir}/leaf.key")), None).unwrap();
+    let chain =
+        CertificateChain::read_pem_file(&data(&format!("{dir}/certificate_chain.pem"))).unwrap();
+    CertifiedKey::new(chain, key).unwrap()
 }
 
 /// The root CA of `tests/data/pki/<spec>/`.
@@ -45,14 +44,8 @@ pub fn root(spec: KeySpec) -> Certificate {
 
 /// A signing time inside every certificate's validity: one day after the latest notBefore,
 /// whole seconds (so no test reads the wall clock).
-pub fn signing_time(signer: &dyn Signer) -> SystemTime {
-    let latest = signer
-        .certificate_chain()
-        .certificates()
-        .iter()
-        .map(Certificate::not_before)
-        .max()
-        .unwrap();
+pub fn signing_time(signer: &CertifiedKey) -> SystemTime {
+    let latest = signer.chain().certificates().iter().map(Certificate::not_before).max().unwrap();
     let secs = latest.duration_since(UNIX_EPOCH).unwrap().as_secs() + 86_400;
     UNIX_EPOCH + Duration::from_secs(secs)
 }
@@ -66,11 +59,11 @@ pub fn descriptor() -> Descriptor {
     .annotation("org.example.note", "a<b & c>d")
 }
 
-pub fn request(signer: &dyn Signer) -> SignRequest {
+pub fn request(signer: &CertifiedKey) -> SignRequest {
     SignRequest::new(NotaryPayload::new(descriptor()), signing_time(signer))
 }
 
-pub fn sign(format: EnvelopeFormat, spec: KeySpec) -> (KeyFileSigner, Vec<u8>) {
+pub fn sign(format: EnvelopeFormat, spec: KeySpec) -> (CertifiedKey, Vec<u8>) {
     let signer = signer(spec);
     let envelope = envelope::sign(format, &request(&signer), &signer).unwrap();
     (signer, envelope)
@@ -92,16 +85,12 @@ pub fn json(bytes: &[u8]) -> serde_json::Value {
 
 /// A JWS envelope with the given protected header JSON and payload, correctly signed by `signer`
 /// (for header rules that only a validly signed envelope can reach).
-pub fn jws_with(signer: &KeyFileSigner, protected: &str, payload: &[u8]) -> Vec<u8> {
+pub fn jws_with(signer: &CertifiedKey, protected: &str, payload: &[u8]) -> Vec<u8> {
     let input = format!("{}.{}", b64url(protected.as_bytes()), b64url(payload));
     let signature = signer.sign(signer.key_spec().notary_algorithm(), input.as_bytes()).unwrap();
     let (protected, payload) = input.split_once('.').unwrap();
-    let x5c: Vec<String> = signer
-        .certificate_chain()
-        .certificates()
-        .iter()
-        .map(|c| STANDARD.encode(c.as_der()))
-        .collect();
+    let x5c: Vec<String> =
+        signer.chain().certificates().iter().map(|c| STANDARD.encode(c.as_der())).collect();
     serde_json::to_vec(&serde_json::json!({
         "payload": payload,
         "protected": protected,
@@ -134,20 +123,15 @@ pub fn tag1(secs: i64) -> Value {
 }
 
 /// The x5chain array of `signer`'s chain.
-pub fn x5chain(signer: &KeyFileSigner) -> Value {
+pub fn x5chain(signer: &CertifiedKey) -> Value {
     Value::Array(
-        signer
-            .certificate_chain()
-            .certificates()
-            .iter()
-            .map(|c| Value::Bytes(c.as_der().to_vec()))
-            .collect(),
+        signer.chain().certificates().iter().map(|c| Value::Bytes(c.as_der().to_vec())).collect(),
     )
 }
 
 /// A COSE envelope with the given protected map entries and unprotected map, correctly signed.
 pub fn cose_with(
-    signer: &KeyFileSigner,
+    signer: &CertifiedKey,
     protected: Vec<(Value, Value)>,
     unprotected: Value,
     payload: &[u8],
@@ -173,7 +157,7 @@ pub fn cose_with(
 
 /// notation's protected map for `signer` at 2030-01-01, plus `extra` entries, with `crit`.
 pub fn cose_protected(
-    signer: &KeyFileSigner,
+    signer: &CertifiedKey,
     crit: &[&str],
     extra: Vec<(Value, Value)>,
 ) -> Vec<(Value, Value)> {
@@ -205,6 +189,6 @@ pub fn cose_from_parts(parts: Vec<Value>) -> Vec<u8> {
 }
 
 /// The verification time of the round-trip tests: one hour after signing.
-pub fn now(signer: &dyn Signer) -> SystemTime {
+pub fn now(signer: &CertifiedKey) -> SystemTime {
     signing_time(signer) + Duration::from_secs(3600)
 }

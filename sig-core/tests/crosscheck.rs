@@ -4,12 +4,12 @@
 use coset::{CborSerializable as _, CoseSign1, Label, TaggedCborSerializable as _};
 use josekit::jws::{self, JwsContext, JwsVerifier};
 use sig_core::envelope::EnvelopeFormat;
-use sig_core::{KeySpec, Signer, media_type};
+use sig_core::{CertifiedKey, KeySpec, SigningKey as _, media_type};
 
 use crate::common::*;
 
-fn josekit_verifier(signer: &dyn Signer) -> Box<dyn JwsVerifier> {
-    let leaf = signer.certificate_chain().leaf();
+fn josekit_verifier(signer: &CertifiedKey) -> Box<dyn JwsVerifier> {
+    let leaf = signer.chain().leaf();
     let pem = if signer.key_spec().is_rsa() {
         // josekit's PS* verifiers take PKCS#1 (or an RSASSA-PSS SPKI), not an rsaEncryption SPKI.
         let pkcs1 = leaf.public_key().unwrap().as_bytes().to_vec();
@@ -93,10 +93,7 @@ fn coset_parses_our_cose_and_openssl_verifies_it() {
         );
         let (label, x5chain) = &message.unprotected.rest[0];
         assert_eq!(label, &Label::Int(33));
-        assert_eq!(
-            x5chain.as_array().unwrap().len(),
-            signer.certificate_chain().certificates().len()
-        );
+        assert_eq!(x5chain.as_array().unwrap().len(), signer.chain().certificates().len());
         // coset rebuilds the Sig_structure from the received protected bytes; OpenSSL checks it.
         let verifier = josekit_verifier(&signer);
         message

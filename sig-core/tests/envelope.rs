@@ -8,7 +8,7 @@ use ciborium::Value;
 use sig_core::envelope::{self, EnvelopeFormat, SigningScheme};
 use sig_core::{
     CertificateError, ChainRule, EnvelopeError, Error, ExtendedAttribute, KeySpec, NotaryPayload,
-    SignRequest, SignatureAlgorithm, Signer, TrustAnchors,
+    SignRequest, SignatureAlgorithm, TrustAnchors,
 };
 
 use crate::common::*;
@@ -39,7 +39,7 @@ fn round_trips_every_key_spec_in_both_formats() {
             assert_eq!(verified.signing_scheme(), SigningScheme::X509);
             assert_eq!(verified.algorithm(), spec.notary_algorithm());
             assert_eq!(verified.key_spec(), spec);
-            assert_eq!(verified.chain(), signer.certificate_chain());
+            assert_eq!(verified.chain(), signer.chain());
             assert_eq!(verified.signing_agent(), Some("external-signer/0.1.0"));
             assert_eq!(verified.signature().len(), spec.signature_len(), "{spec} {format}");
             assert_eq!(verified.format(), format);
@@ -65,7 +65,7 @@ fn jws_envelope_layout_matches_notation() {
         "{text}"
     );
     assert!(text.contains(r#"","protected":"eyJhbGciOiJFUzI1NiIsImNyaXQiOlsiaW8uY25jZi5ub3Rhcnkuc2lnbmluZ1NjaGVtZSJdLCJjdHkiOi"#));
-    let leaf = STANDARD.encode(signer.certificate_chain().leaf().as_der());
+    let leaf = STANDARD.encode(signer.chain().leaf().as_der());
     assert!(text.contains(&format!(r#"","header":{{"x5c":["{leaf}","#)), "{text}");
     assert!(!text.contains(r#""],"io.cncf.notary.signingAgent""#), "no agent was requested");
     assert!(text.contains(r#"]},"signature":""#));
@@ -86,8 +86,7 @@ fn signing_authority_scheme_checks_the_chain_at_the_authentic_time() {
         .unwrap();
         assert_eq!(verified.signing_scheme(), SigningScheme::X509SigningAuthority);
         // Long after the certificates expire, the authentic signing time still counts.
-        let later =
-            signer.certificate_chain().leaf().not_after() + Duration::from_secs(86_400 * 365);
+        let later = signer.chain().leaf().not_after() + Duration::from_secs(86_400 * 365);
         assert!(
             envelope::dangerous::verify_without_trust_anchors(format, &bytes, later).is_ok(),
             "{format}"
@@ -122,7 +121,7 @@ fn extended_attributes_round_trip() {
 #[test]
 fn sign_rejects_a_chain_that_is_not_valid_at_the_signing_time() {
     let signer = signer(KeySpec::Ec256);
-    let before = signer.certificate_chain().leaf().not_before() - Duration::from_secs(86_400);
+    let before = signer.chain().leaf().not_before() - Duration::from_secs(86_400);
     let request = SignRequest::new(NotaryPayload::new(descriptor()), before);
     let err = envelope::sign(EnvelopeFormat::Cose, &request, &signer).unwrap_err();
     assert!(
@@ -215,7 +214,7 @@ fn alg_must_be_the_one_the_leaf_key_requires() {
         let input =
             sig_core::SigningInput::new(format, &request(&signer), SignatureAlgorithm::EcdsaSha384)
                 .unwrap();
-        let bytes = input.assemble(&[1; 96], signer.certificate_chain()).unwrap();
+        let bytes = input.assemble(&[1; 96], signer.chain()).unwrap();
         let err = verify_ec256(format, &bytes);
         assert!(
             matches!(
@@ -234,15 +233,15 @@ fn alg_must_be_the_one_the_leaf_key_requires() {
             SignatureAlgorithm::RsaPssSha256,
         )
         .unwrap();
-        let bytes = input.assemble(&[1; 256], signer.certificate_chain()).unwrap();
+        let bytes = input.assemble(&[1; 256], signer.chain()).unwrap();
         assert!(matches!(
             verify_ec256(format, &bytes),
             Error::Envelope(EnvelopeError::AlgorithmMismatch { .. })
         ));
     }
     // A signer whose key spec is not the leaf's never gets to sign.
-    let rsa_key = sig_core::signer::open_private_key(&data("pki/rsa-2048/leaf.key"), None).unwrap();
-    let mixed = sig_core::KeyFileSigner::new_unchecked(rsa_key, signer.certificate_chain().clone());
+    let rsa_key = sig_core::PrivateKey::read_file(&data("pki/rsa-2048/leaf.key"), None).unwrap();
+    let mixed = sig_core::CertifiedKey::new_unchecked(signer.chain().clone(), rsa_key);
     let err = envelope::sign(EnvelopeFormat::Jws, &request(&signer), &mixed).unwrap_err();
     assert!(
         matches!(
@@ -441,7 +440,7 @@ fn untrusted_anchor_is_rejected() {
         );
         assert!(err.to_string().contains("External Signer Test RSA-2048 Root CA"), "{err}");
         // Any chain certificate may be the anchor: the intermediate, or the leaf itself.
-        for cert in signer.certificate_chain().certificates() {
+        for cert in signer.chain().certificates() {
             assert!(
                 envelope::verify(
                     format,
@@ -459,7 +458,7 @@ fn untrusted_anchor_is_rejected() {
 fn chain_rules_apply_at_verification_time() {
     for format in EnvelopeFormat::ALL {
         let (signer, bytes) = sign(format, KeySpec::Ec384);
-        let after = signer.certificate_chain().leaf().not_after() + Duration::from_secs(1);
+        let after = signer.chain().leaf().not_after() + Duration::from_secs(1);
         let err =
             envelope::dangerous::verify_without_trust_anchors(format, &bytes, after).unwrap_err();
         assert!(
@@ -480,7 +479,7 @@ fn chain_rules_apply_at_verification_time() {
 fn cose_x5chain_as_a_bare_byte_string_is_rejected() {
     let (signer, cose) = sign(EnvelopeFormat::Cose, KeySpec::Ec256);
     let mut parts = cose_parts(&cose);
-    let leaf = signer.certificate_chain().leaf().as_der().to_vec();
+    let leaf = signer.chain().leaf().as_der().to_vec();
     parts[1] = Value::Map(vec![(Value::Integer(33.into()), Value::Bytes(leaf))]);
     let err = verify_ec256(EnvelopeFormat::Cose, &cose_from_parts(parts));
     assert!(

@@ -3,7 +3,6 @@
 
 use std::process::Command;
 
-use sig_core::signer::open_private_key;
 use sig_core::{
     Certificate, KeyError, KeySpec, PrivateKey, PublicKey, SignError, SignatureAlgorithm,
 };
@@ -26,6 +25,15 @@ fn encodings(dir: &str, spec: KeySpec) -> Vec<Encoding> {
     ]
 }
 
+/// PEM through `from_pem`, anything else through `from_der` (as `read_file` tells them apart).
+fn parse(bytes: &[u8], password: Option<&[u8]>) -> Result<PrivateKey, KeyError> {
+    if bytes.starts_with(b"-----") {
+        PrivateKey::from_pem(bytes, password)
+    } else {
+        PrivateKey::from_der(bytes, password)
+    }
+}
+
 #[test]
 fn every_key_encoding_parses_to_its_key_spec() {
     for (dir, spec) in SPECS {
@@ -37,8 +45,7 @@ fn every_key_encoding_parses_to_its_key_spec() {
         assert_eq!(certified, published, "{dir}");
         assert_eq!(certified.key_spec(), spec);
         for (what, bytes, password) in encodings(dir, spec) {
-            let key = PrivateKey::from_bytes(&bytes, password)
-                .unwrap_or_else(|e| panic!("{dir} {what}: {e}"));
+            let key = parse(&bytes, password).unwrap_or_else(|e| panic!("{dir} {what}: {e}"));
             assert_eq!(key.key_spec(), spec, "{dir} {what}");
             assert_eq!(key.public_key(), &certified, "{dir} {what}: not the certified key");
         }
@@ -63,20 +70,20 @@ fn der_keys_parse_through_from_der() {
 fn key_files_open_by_path() {
     for (dir, spec) in SPECS {
         for file in ["leaf.key", "leaf.key.der", traditional_key(spec)] {
-            let key = open_private_key(&pki(dir, file), None).unwrap();
+            let key = PrivateKey::read_file(&pki(dir, file), None).unwrap();
             assert_eq!(key.key_spec(), spec, "{dir}/{file}");
         }
-        let key = open_private_key(&pki(dir, "leaf.enc.pem"), Some(KEY_PASSWORD)).unwrap();
+        let key = PrivateKey::read_file(&pki(dir, "leaf.enc.pem"), Some(KEY_PASSWORD)).unwrap();
         assert_eq!(key.key_spec(), spec);
     }
-    let err = open_private_key(&pki("ec-256", "no-such-key.pem"), None).unwrap_err();
+    let err = PrivateKey::read_file(&pki("ec-256", "no-such-key.pem"), None).unwrap_err();
     assert!(matches!(err, KeyError::Read { .. }), "{err:?}");
     assert!(err.to_string().contains("no-such-key.pem"), "{err}");
 }
 
 #[test]
 fn password_is_ignored_for_unencrypted_keys() {
-    let key = PrivateKey::from_bytes(&read("ec-384", "leaf.key"), Some(b"unused")).unwrap();
+    let key = parse(&read("ec-384", "leaf.key"), Some(b"unused")).unwrap();
     assert_eq!(key.key_spec(), KeySpec::Ec384);
 }
 
@@ -84,11 +91,11 @@ fn password_is_ignored_for_unencrypted_keys() {
 fn encrypted_keys_need_the_right_password() {
     for (dir, _) in SPECS {
         let pem = read(dir, "leaf.enc.pem");
-        let err = PrivateKey::from_bytes(&pem, None).unwrap_err();
+        let err = parse(&pem, None).unwrap_err();
         assert!(matches!(err, KeyError::PasswordRequired), "{dir}: {err:?}");
-        let err = PrivateKey::from_bytes(&pem, Some(b"test-passwort")).unwrap_err();
+        let err = parse(&pem, Some(b"test-passwort")).unwrap_err();
         assert!(matches!(err, KeyError::WrongPassword), "{dir}: {err:?}");
-        let err = PrivateKey::from_bytes(&pem, Some(b"")).unwrap_err();
+        let err = parse(&pem, Some(b"")).unwrap_err();
         assert!(matches!(err, KeyError::WrongPassword), "{dir}: {err:?}");
     }
 }
@@ -102,7 +109,7 @@ fn certificate_given_as_key_is_not_a_private_key() {
         ("leaf.pub", read("ec-384", "leaf.pub"), "a PEM PUBLIC KEY block"),
     ];
     for (what, bytes, found) in cases {
-        let err = PrivateKey::from_bytes(&bytes, None).unwrap_err();
+        let err = parse(&bytes, None).unwrap_err();
         match &err {
             KeyError::NotAPrivateKey { found: Some(f) } => assert_eq!(f, found, "{what}"),
             other => panic!("{what}: {other:?}"),
@@ -116,14 +123,17 @@ fn certificate_given_as_key_is_not_a_private_key() {
 #[test]
 fn garbage_is_not_a_private_key() {
     for bytes in [&b""[..], b"hello", b"\x30\x03\x02\x01\x00", &[0xff; 300]] {
-        let err = PrivateKey::from_bytes(bytes, None).unwrap_err();
+        let err = parse(bytes, None).unwrap_err();
         assert!(matches!(err, KeyError::NotAPrivateKey { found: None }), "{bytes:?}: {err:?}");
     }
     let damaged = b"-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n";
-    let err = PrivateKey::from_bytes(damaged, None).unwrap_err();
-    assert!(matches!(err, KeyError::Malformed { format: "PKCS#8", .. }), "{err:?}");
+    let err = parse(damaged, None).unwrap_err();
+    assert!(
+        matches!(err, KeyError::Malformed { format: sig_core::KeyFormat::Pkcs8, .. }),
+        "{err:?}"
+    );
     let der = read("rsa-2048", "leaf.key.der");
-    let err = PrivateKey::from_bytes(&der[..der.len() / 2], None).unwrap_err();
+    let err = parse(&der[..der.len() / 2], None).unwrap_err();
     assert!(matches!(err, KeyError::NotAPrivateKey { .. } | KeyError::Malformed { .. }));
 }
 
@@ -149,8 +159,11 @@ fn keys_outside_the_key_specs_are_unsupported() {
         ("PKCS#1 PEM", pkcs1),
         ("PKCS#1 DER", pkcs1_der),
     ] {
-        match PrivateKey::from_bytes(&bytes, None).unwrap_err() {
-            KeyError::Unsupported(key) => assert_eq!(key, "RSA 1024-bit key", "{what}"),
+        match parse(&bytes, None).unwrap_err() {
+            KeyError::Unsupported(key) => {
+                assert_eq!(key, sig_core::UnsupportedKey::RsaSize { bits: 1024 }, "{what}");
+                assert_eq!(key.to_string(), "RSA 1024-bit key", "{what}");
+            }
             other => panic!("{what}: {other:?}"),
         }
     }
@@ -164,7 +177,7 @@ fn keys_outside_the_key_specs_are_unsupported() {
         let path = dir.path().join(name);
         let out = Command::new("openssl").args(args).arg("-out").arg(&path).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let err = PrivateKey::from_bytes(&std::fs::read(&path).unwrap(), None).unwrap_err();
+        let err = parse(&std::fs::read(&path).unwrap(), None).unwrap_err();
         assert!(matches!(err, KeyError::Unsupported(_)), "{name}: {err:?}");
         assert!(err.to_string().contains("use RSA 2048/3072/4096 or ECDSA"), "{err}");
     }
@@ -174,7 +187,7 @@ fn keys_outside_the_key_specs_are_unsupported() {
 fn debug_output_never_contains_key_bytes() {
     for (dir, spec) in SPECS {
         for (what, bytes, password) in encodings(dir, spec) {
-            let key = PrivateKey::from_bytes(&bytes, password).unwrap();
+            let key = parse(&bytes, password).unwrap();
             let debug = format!("{key:?}");
             assert_eq!(debug, format!("PrivateKey {{ spec: {spec:?}, .. }}"), "{dir} {what}");
             let pretty = format!("{key:#?}");
@@ -183,14 +196,14 @@ fn debug_output_never_contains_key_bytes() {
             assert_eq!(public, format!("PublicKey {{ spec: {spec:?}, .. }}"));
         }
         let chain = sig_core::CertificateChain::from_pem(&read(dir, "chain.pem")).unwrap();
-        let key = PrivateKey::from_bytes(&read(dir, "leaf.key"), None).unwrap();
-        let signer = sig_core::KeyFileSigner::new(key, chain).unwrap();
+        let key = parse(&read(dir, "leaf.key"), None).unwrap();
+        let signer = sig_core::CertifiedKey::new(chain, key).unwrap();
         let debug = format!("{signer:#?}");
         assert!(debug.contains(&format!("{spec:?}")), "{debug}");
         assert!(!looks_like_key_bytes(&debug), "{dir}: {debug}");
     }
     // Errors about keys do not carry them either.
-    let err = PrivateKey::from_bytes(&read("ec-256", "leaf.enc.pem"), Some(b"x")).unwrap_err();
+    let err = parse(&read("ec-256", "leaf.enc.pem"), Some(b"x")).unwrap_err();
     assert!(!looks_like_key_bytes(&format!("{err:?} {err}")));
 }
 
@@ -212,7 +225,7 @@ fn looks_like_key_bytes(text: &str) -> bool {
 #[test]
 fn every_key_signs_its_notary_algorithm_and_the_certificate_verifies() {
     for (dir, spec) in SPECS {
-        let key = PrivateKey::from_bytes(&read(dir, "leaf.key"), None).unwrap();
+        let key = parse(&read(dir, "leaf.key"), None).unwrap();
         let leaf = Certificate::from_der(&pem_der(dir, "leaf.crt")).unwrap();
         let public = leaf.public_key().unwrap();
         let algorithm = spec.notary_algorithm();
@@ -225,15 +238,34 @@ fn every_key_signs_its_notary_algorithm_and_the_certificate_verifies() {
 
 #[test]
 fn algorithms_of_the_other_key_type_are_refused() {
-    let rsa = PrivateKey::from_bytes(&read("rsa-2048", "leaf.key"), None).unwrap();
+    let rsa = parse(&read("rsa-2048", "leaf.key"), None).unwrap();
     let err = rsa.sign(SignatureAlgorithm::EcdsaSha256, b"m").unwrap_err();
     assert!(
         matches!(err, SignError::AlgorithmMismatch { key_spec: KeySpec::Rsa2048, .. }),
         "{err:?}"
     );
-    let ec = PrivateKey::from_bytes(&read("ec-256", "leaf.key"), None).unwrap();
+    let ec = parse(&read("ec-256", "leaf.key"), None).unwrap();
     for algorithm in [SignatureAlgorithm::RsaPssSha256, SignatureAlgorithm::RsaPkcs1v15Sha256] {
         let err = ec.sign(algorithm, b"m").unwrap_err();
         assert!(matches!(err, SignError::AlgorithmMismatch { .. }), "{err:?}");
+    }
+}
+
+/// Issue 15, item 5: the loaders follow the `RustCrypto` pattern (`from_pem`, `from_der`,
+/// `read_file`); each takes only its own encoding, and `read_file` tells them apart.
+#[test]
+fn from_pem_and_from_der_take_only_their_encoding() {
+    let pem = read("ec-256", "leaf.key");
+    let der = read("ec-256", "leaf.key.der");
+    let err = PrivateKey::from_pem(&der, None).unwrap_err();
+    assert!(matches!(err, KeyError::NotAPrivateKey { found: None }), "{err:?}");
+    let err = PrivateKey::from_der(&pem, None).unwrap_err();
+    assert!(matches!(err, KeyError::NotAPrivateKey { .. }), "{err:?}");
+    let from_pem = PrivateKey::from_pem(&pem, None).unwrap();
+    let from_der = PrivateKey::from_der(&der, None).unwrap();
+    assert_eq!(from_pem.public_key(), from_der.public_key());
+    for file in ["leaf.key", "leaf.key.der"] {
+        let key = PrivateKey::read_file(&pki("ec-256", file), None).unwrap();
+        assert_eq!(key.public_key(), from_pem.public_key(), "{file}");
     }
 }

@@ -35,14 +35,17 @@ fn pin_value_in_the_uri_is_refused() {
     let err = "pkcs11:token=t;object=k?pin-value=98765".parse::<Pkcs11Uri>().unwrap_err();
     assert!(matches!(err, Pkcs11Error::PinInUri), "{err}");
     let text = err.to_string();
-    assert!(text.contains("pin-value") && text.contains("EXTERNAL_PKCS11_PIN"), "{text}");
+    // The library says what is wrong; the plugin and cosign-compat name their PIN variables.
+    assert!(text.contains("pin-value") && text.contains("pin-source=PATH"), "{text}");
+    assert!(!text.contains("EXTERNAL_"), "{text}");
     assert!(!text.contains("98765"), "the PIN is echoed: {text}");
 }
 
 #[test]
 fn missing_module_says_how_to_install_it() {
     let uri = "pkcs11:token=t;object=k?module-path=/nonexistent/libsofthsm2.so".parse().unwrap();
-    let err = Pkcs11Signer::builder(uri).pin(Pkcs11Pin::new("1234")).open(ec_chain()).unwrap_err();
+    let err =
+        Pkcs11Signer::builder(uri).pin(Pkcs11Pin::new("1234")).open(ec_chain().leaf()).unwrap_err();
     assert!(matches!(err, Error::Pkcs11(Pkcs11Error::ModuleLoad { .. })), "{err:?}");
     let text = err.to_string();
     assert!(
@@ -55,10 +58,10 @@ fn missing_module_says_how_to_install_it() {
 #[test]
 fn module_must_be_given_once() {
     let uri: Pkcs11Uri = "pkcs11:token=t".parse().unwrap();
-    let err = Pkcs11Signer::builder(uri).open(ec_chain()).unwrap_err();
+    let err = Pkcs11Signer::builder(uri).open(ec_chain().leaf()).unwrap_err();
     assert!(matches!(err, Error::Pkcs11(Pkcs11Error::NoModule)), "{err:?}");
     let uri: Pkcs11Uri = "pkcs11:token=t?module-path=/a.so".parse().unwrap();
-    let err = Pkcs11Signer::builder(uri).module("/b.so").open(ec_chain()).unwrap_err();
+    let err = Pkcs11Signer::builder(uri).module("/b.so").open(ec_chain().leaf()).unwrap_err();
     assert!(err.to_string().contains("two different PKCS#11 modules given: /b.so and"), "{err}");
 }
 
@@ -68,7 +71,7 @@ fn pin_source_that_cannot_be_read_is_access_denied() {
     // the PIN, `SoftHSM` still initialises with the test token's configuration.
     let _token = token();
     let uri = format!("pkcs11:token=t?module-path={MODULE}&pin-source=/nonexistent/pin");
-    let err = Pkcs11Signer::builder(uri.parse().unwrap()).open(ec_chain()).unwrap_err();
+    let err = Pkcs11Signer::builder(uri.parse().unwrap()).open(ec_chain().leaf()).unwrap_err();
     let Error::Pkcs11(inner) = &err else { panic!("{err:?}") };
     assert!(inner.is_access_denied(), "{err}");
     assert!(err.to_string().contains("cannot read the PKCS#11 PIN file /nonexistent/pin"), "{err}");
@@ -132,8 +135,8 @@ mod token {
     use sig_core::envelope::{self, EnvelopeFormat};
     use sig_core::signer::{Pkcs11Pin, Pkcs11Signer, Pkcs11Uri};
     use sig_core::{
-        CertificateChain, Error, HashAlgorithm, KeySpec, Pkcs11Error, SignatureAlgorithm,
-        SignatureScheme, Signer, sign_verified,
+        CertificateChain, CertifiedKey, Error, HashAlgorithm, KeySpec, Pkcs11Error,
+        SignatureAlgorithm, SignatureScheme, SigningKey as _, sign_verified,
     };
 
     use super::{MODULE, Token, token};
@@ -157,14 +160,14 @@ mod token {
         }
 
         fn pin(&self) -> Pkcs11Pin {
-            Pkcs11Pin::from_file(&self.pki.join("user.pin")).unwrap()
+            Pkcs11Pin::read_file(&self.pki.join("user.pin")).unwrap()
         }
 
         fn open(&self, spec: KeySpec) -> Pkcs11Signer {
             Pkcs11Signer::builder(self.uri(spec))
                 .module(MODULE)
                 .pin(self.pin())
-                .open(self.chain(spec))
+                .open(self.chain(spec).leaf())
                 .unwrap()
         }
 
@@ -173,7 +176,7 @@ mod token {
             if let Some(pin) = pin {
                 builder = builder.pin(pin);
             }
-            builder.open(self.chain(spec)).unwrap_err()
+            builder.open(self.chain(spec).leaf()).unwrap_err()
         }
 
         /// Verifies with OpenSSL and the token's exported public key, independently of sig-core.
@@ -254,7 +257,7 @@ mod token {
                 .module(MODULE)
                 .pin(t.pin())
                 .hash_in_software(true)
-                .open(t.chain(spec))
+                .open(t.chain(spec).leaf())
                 .unwrap();
             for algorithm in [vec![spec.notary_algorithm()], cosign_algorithms(spec)].concat() {
                 let signature = sign_verified(&signer, algorithm, payload)
@@ -272,7 +275,7 @@ mod token {
         let t = token();
         let root = CertificateChain::read_pem_file(&t.pki().join("ca.crt")).unwrap().leaf().clone();
         for spec in [KeySpec::Rsa3072, KeySpec::Ec384] {
-            let signer = t.open(spec);
+            let signer = CertifiedKey::new(t.chain(spec), t.open(spec)).unwrap();
             for format in [EnvelopeFormat::Jws, EnvelopeFormat::Cose] {
                 let bytes = envelope::sign(format, &request(&signer), &signer).unwrap();
                 let verified = envelope::verify(
@@ -318,8 +321,9 @@ mod token {
             t.uri(KeySpec::Ec521),
             t.pki().join("user.pin").display()
         );
-        let signer =
-            Pkcs11Signer::builder(text.parse().unwrap()).open(t.chain(KeySpec::Ec521)).unwrap();
+        let signer = Pkcs11Signer::builder(text.parse().unwrap())
+            .open(t.chain(KeySpec::Ec521).leaf())
+            .unwrap();
         sign_verified(&signer, SignatureAlgorithm::EcdsaSha512, b"x").unwrap();
         // The token attributes select too; object alone and id alone find the key.
         for selector in [
@@ -330,7 +334,7 @@ mod token {
             let signer = Pkcs11Signer::builder(token_uri(selector).parse().unwrap())
                 .module(MODULE)
                 .pin(t.pin())
-                .open(t.chain(KeySpec::Ec521))
+                .open(t.chain(KeySpec::Ec521).leaf())
                 .unwrap();
             assert!(signer.key().contains("\"ec-521\" (id %06)"), "{selector}: {}", signer.key());
             assert!(
@@ -354,7 +358,13 @@ mod token {
         );
         let Error::Pkcs11(inner) = &err else { panic!("{err:?}") };
         assert!(
-            matches!(inner, Pkcs11Error::AccessDenied { .. }) && inner.is_access_denied(),
+            matches!(
+                inner,
+                Pkcs11Error::AccessDenied {
+                    reason: sig_core::LoginRefusal::WrongPin("CKR_PIN_INCORRECT"),
+                    ..
+                }
+            ) && inner.is_access_denied(),
             "{err:?}"
         );
         let text = err.to_string();
@@ -373,10 +383,7 @@ mod token {
             matches!(inner, Pkcs11Error::PinRequired { .. }) && inner.is_access_denied(),
             "{err:?}"
         );
-        assert!(
-            err.to_string().contains("needs a PIN to log in: give it in EXTERNAL_PKCS11_PIN"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("needs a PIN to log in and none was given"), "{err}");
     }
 
     #[test]
@@ -475,7 +482,7 @@ mod token {
             let err = Pkcs11Signer::builder(t.uri(spec))
                 .module(MODULE)
                 .pin(t.pin())
-                .open(chain)
+                .open(chain.leaf())
                 .unwrap_err();
             assert!(matches!(err, Error::Pkcs11(Pkcs11Error::KeyMismatch { .. })), "{err:?}");
             assert!(err.to_string().contains(compared), "{err}");

@@ -1,35 +1,51 @@
-//! Signers: `KeyFileSigner` pairing and signing, `CommandSigner` against the toy programs in
+//! Signers: `CertifiedKey` pairing and signing, `CommandSigner` against the toy programs in
 //! `tests/data/commands`, and `sign_verified` naming what is wrong with a bad signature.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sig_core::signer::{MAX_STDERR, MAX_STDOUT};
+use sig_core::signer::{ProgramStatus, SpawnFailure};
 use sig_core::{
-    CertificateChain, CommandSigner, Error, HashAlgorithm, KeyError, KeyFileSigner, KeySpec,
-    OutputEncoding, PrivateKey, SignError, SignatureAlgorithm, SignatureDiagnosis, Signer,
-    sign_verified,
+    CertificateChain, CertifiedKey, CommandSigner, Error, HashAlgorithm, KeyError, KeySpec,
+    OutputEncoding, PrivateKey, PublicKey, SignError, SignatureAlgorithm, SignatureDiagnosis,
+    SigningKey, sign_verified,
 };
 
 use crate::fixtures::{KEY_PASSWORD, SPECS, example, pki, read, toy_signer};
+
+/// The bounds the `CommandSigner` documentation promises: stdout at most 64 KiB, 8 KiB of stderr
+/// kept.
+const MAX_STDOUT: usize = 64 * 1024;
+const MAX_STDERR: usize = 8 * 1024;
 
 fn chain(dir: &str) -> CertificateChain {
     CertificateChain::read_pem_file(&pki(dir, "chain.pem")).unwrap()
 }
 
 fn key(dir: &str) -> PrivateKey {
-    PrivateKey::from_bytes(&read(dir, "leaf.key"), None).unwrap()
+    PrivateKey::from_pem(&read(dir, "leaf.key"), None).unwrap()
 }
 
-fn key_file_signer(dir: &str) -> KeyFileSigner {
-    KeyFileSigner::new(key(dir), chain(dir)).unwrap()
+fn key_file_signer(dir: &str) -> CertifiedKey {
+    CertifiedKey::new(chain(dir), key(dir)).unwrap()
+}
+
+/// A key file and a chain file, paired.
+fn open_signer(key: &Path, password: Option<&[u8]>, chain: &Path) -> Result<CertifiedKey, Error> {
+    let chain = CertificateChain::read_pem_file(chain)?;
+    let key = PrivateKey::read_file(key, password)?;
+    Ok(CertifiedKey::new(chain, key)?)
+}
+
+/// The public key of the leaf certificate of `dir`.
+fn leaf_key(dir: &str) -> PublicKey {
+    chain(dir).leaf().public_key().unwrap()
 }
 
 /// A signer program for the chain of `dir`, with `EXTERNAL_PRIVATE_KEY` set to its key.
 fn command(program: &Path, dir: &str) -> CommandSigner {
-    CommandSigner::new(program, chain(dir))
-        .unwrap()
+    CommandSigner::new(program, leaf_key(dir))
         .env("EXTERNAL_PRIVATE_KEY", pki(dir, "leaf.key"))
         .timeout(Duration::from_secs(30))
 }
@@ -46,11 +62,11 @@ fn key_file_signer_signs_and_verifies_every_notary_algorithm() {
     for (dir, spec) in SPECS {
         let signer = key_file_signer(dir);
         assert_eq!(signer.key_spec(), spec);
-        assert_eq!(signer.certificate_chain().certificates().len(), 3);
+        assert_eq!(signer.chain().certificates().len(), 3);
         let algorithm = spec.notary_algorithm();
         let signature = sign_verified(&signer, algorithm, b"payload").unwrap();
         assert_eq!(signature.len(), spec.signature_len());
-        let public = signer.certificate_chain().leaf().public_key().unwrap();
+        let public = signer.chain().leaf().public_key().unwrap();
         assert!(public.verify(algorithm, b"payload", &signature), "{dir}");
     }
 }
@@ -59,26 +75,21 @@ fn key_file_signer_signs_and_verifies_every_notary_algorithm() {
 fn key_file_signer_opens_files() {
     for (dir, spec) in SPECS {
         let signer =
-            KeyFileSigner::open(&pki(dir, "leaf.key.der"), None, &pki(dir, "chain_shuffled.pem"))
-                .unwrap();
+            open_signer(&pki(dir, "leaf.key.der"), None, &pki(dir, "chain_shuffled.pem")).unwrap();
         assert_eq!(signer.key_spec(), spec);
-        let signer = KeyFileSigner::open(
-            &pki(dir, "leaf.enc.pem"),
-            Some(KEY_PASSWORD),
-            &pki(dir, "chain.der"),
-        )
-        .unwrap();
+        let signer =
+            open_signer(&pki(dir, "leaf.enc.pem"), Some(KEY_PASSWORD), &pki(dir, "chain.der"))
+                .unwrap();
         sign_verified(&signer, spec.notary_algorithm(), b"opened").unwrap();
     }
     let err =
-        KeyFileSigner::open(&pki("ec-256", "leaf.enc.pem"), None, &pki("ec-256", "chain.pem"))
-            .unwrap_err();
+        open_signer(&pki("ec-256", "leaf.enc.pem"), None, &pki("ec-256", "chain.pem")).unwrap_err();
     assert!(matches!(err, Error::Key(KeyError::PasswordRequired)), "{err:?}");
 }
 
 #[test]
 fn key_file_signer_refuses_a_key_that_is_not_the_leafs() {
-    let err = KeyFileSigner::new(key("fail_key_mismatch"), chain("fail_key_mismatch")).unwrap_err();
+    let err = CertifiedKey::new(chain("fail_key_mismatch"), key("fail_key_mismatch")).unwrap_err();
     match &err {
         KeyError::Mismatch { key_spec, subject } => {
             assert_eq!(*key_spec, KeySpec::Ec256);
@@ -90,10 +101,10 @@ fn key_file_signer_refuses_a_key_that_is_not_the_leafs() {
     for (key_dir, chain_dir) in
         [("ec-256", "ec-384"), ("rsa-2048", "ec-256"), ("rsa-3072", "rsa-4096")]
     {
-        let err = KeyFileSigner::new(key(key_dir), chain(chain_dir)).unwrap_err();
+        let err = CertifiedKey::new(chain(chain_dir), key(key_dir)).unwrap_err();
         assert!(matches!(err, KeyError::Mismatch { .. }), "{key_dir} for {chain_dir}: {err:?}");
     }
-    let err = KeyFileSigner::open(
+    let err = open_signer(
         &pki("fail_key_mismatch", "leaf.key"),
         None,
         &pki("fail_key_mismatch", "chain.pem"),
@@ -106,7 +117,7 @@ fn key_file_signer_refuses_a_key_that_is_not_the_leafs() {
 fn cosign_algorithms_work_with_key_file_signer() {
     for (dir, spec) in SPECS {
         let signer = key_file_signer(dir);
-        let public = signer.certificate_chain().leaf().public_key().unwrap();
+        let public = signer.chain().leaf().public_key().unwrap();
         let algorithm = if spec.is_rsa() {
             SignatureAlgorithm::RsaPkcs1v15Sha256
         } else {
@@ -136,7 +147,7 @@ fn algorithm_of_the_other_key_type_is_refused_before_signing() {
         "{err:?}"
     );
     // A command signer is not even started.
-    let signer = CommandSigner::new("/nonexistent/signer", chain("ec-256")).unwrap();
+    let signer = CommandSigner::new("/nonexistent/signer", leaf_key("ec-256"));
     let err = sign_verified(&signer, SignatureAlgorithm::RsaPssSha256, b"x").unwrap_err();
     assert!(matches!(err, SignError::AlgorithmMismatch { .. }), "{err:?}");
 }
@@ -144,17 +155,17 @@ fn algorithm_of_the_other_key_type_is_refused_before_signing() {
 /// Signs with `actual` whatever it is asked for: a misconfigured signer.
 #[derive(Debug)]
 struct Substituting {
-    inner: KeyFileSigner,
+    inner: PrivateKey,
     actual: SignatureAlgorithm,
 }
 
-impl Signer for Substituting {
+impl SigningKey for Substituting {
     fn key_spec(&self) -> KeySpec {
         self.inner.key_spec()
     }
 
-    fn certificate_chain(&self) -> &CertificateChain {
-        self.inner.certificate_chain()
+    fn public_key(&self) -> &PublicKey {
+        self.inner.public_key()
     }
 
     fn sign(&self, _: SignatureAlgorithm, payload: &[u8]) -> Result<Vec<u8>, SignError> {
@@ -212,24 +223,28 @@ fn sign_verified_names_the_wrong_scheme_or_hash() {
         ),
     ];
     for (dir, asked, actual, expected) in cases {
-        let signer = Substituting { inner: key_file_signer(dir), actual };
+        let signer = Substituting { inner: key(dir), actual };
         let found = diagnosis(sign_verified(&signer, asked, b"payload"));
         assert_eq!(found, expected, "{dir}: asked {asked}, signed {actual:?}");
+        // The same through a certified key: checked against the leaf, with the same diagnosis.
+        let certified = CertifiedKey::new(chain(dir), signer).unwrap();
+        let found = diagnosis(certified.sign(asked, b"payload"));
+        assert_eq!(found, expected, "{dir}: certified, asked {asked}, signed {actual:?}");
     }
 }
 
 #[test]
 fn sign_verified_names_a_wrong_key() {
-    let signer = KeyFileSigner::new_unchecked(key("fail_key_mismatch"), chain("fail_key_mismatch"));
+    let signer = CertifiedKey::new_unchecked(chain("fail_key_mismatch"), key("fail_key_mismatch"));
     match diagnosis(sign_verified(&signer, SignatureAlgorithm::EcdsaSha256, b"payload")) {
-        SignatureDiagnosis::WrongKey { subject } => {
+        SignatureDiagnosis::WrongKey { subject: Some(subject) } => {
             assert!(subject.contains("(key_mismatch)"), "{subject}");
         }
         other => panic!("{other:?}"),
     }
     // The RSA key of another certificate of the same size.
-    let other_rsa = PrivateKey::from_bytes(&read("fail_key_encipherment", "leaf.key"), None);
-    let signer = KeyFileSigner::new_unchecked(other_rsa.unwrap(), chain("rsa-2048"));
+    let other_rsa = PrivateKey::from_pem(&read("fail_key_encipherment", "leaf.key"), None);
+    let signer = CertifiedKey::new_unchecked(chain("rsa-2048"), other_rsa.unwrap());
     let found = diagnosis(sign_verified(&signer, SignatureAlgorithm::RsaPssSha256, b"payload"));
     assert!(matches!(found, SignatureDiagnosis::WrongKey { .. }), "{found:?}");
 }
@@ -280,8 +295,11 @@ fn command_signer_diagnoses_pss_salt_pkcs1v15_wrong_key_and_length() {
 
     let wrong_key = command(&toy_signer("wrong_key"), "ec-384");
     let found = diagnosis(sign_verified(&wrong_key, A::EcdsaSha384, b"p"));
+    assert_eq!(found, SignatureDiagnosis::WrongKey { subject: None });
+    let certified = CertifiedKey::new(chain("ec-384"), wrong_key).unwrap();
+    let found = diagnosis(certified.sign(A::EcdsaSha384, b"p"));
     assert!(
-        matches!(&found, SignatureDiagnosis::WrongKey { subject } if subject.contains("EC-384")),
+        matches!(&found, SignatureDiagnosis::WrongKey { subject: Some(subject) } if subject.contains("EC-384")),
         "{found:?}"
     );
 
@@ -300,14 +318,14 @@ fn command_signer_failures_are_named() {
     match sign(&ec("exit_1")).unwrap_err() {
         SignError::Program { program, status, stderr } => {
             assert_eq!(program, toy_signer("exit_1"));
-            assert_eq!(status, "exited with status 1");
+            assert_eq!(status, ProgramStatus::Exited(1));
             assert_eq!(stderr, "signer failed: key locked");
         }
         other => panic!("{other:?}"),
     }
     match sign(&ec("killed")).unwrap_err() {
         SignError::Program { status, stderr, .. } => {
-            assert_eq!(status, "was killed by signal 9");
+            assert_eq!(status, ProgramStatus::Killed(9));
             assert_eq!(stderr, "");
         }
         other => panic!("{other:?}"),
@@ -315,9 +333,9 @@ fn command_signer_failures_are_named() {
     let err = sign(&ec("garbage")).unwrap_err();
     assert!(matches!(err, SignError::MalformedEcdsa(_)), "{err:?}");
     let err = sign(&ec("garbage").encoding(OutputEncoding::Base64)).unwrap_err();
-    assert!(matches!(err, SignError::Encoding { encoding: "base64", .. }), "{err:?}");
+    assert!(matches!(err, SignError::Encoding { encoding: OutputEncoding::Base64, .. }), "{err:?}");
     let err = sign(&ec("garbage").encoding(OutputEncoding::Hex)).unwrap_err();
-    assert!(matches!(err, SignError::Encoding { encoding: "hex", .. }), "{err:?}");
+    assert!(matches!(err, SignError::Encoding { encoding: OutputEncoding::Hex, .. }), "{err:?}");
     let err = sign(&ec("empty")).unwrap_err();
     assert!(matches!(err, SignError::EmptyOutput { .. }), "{err:?}");
 
@@ -329,7 +347,7 @@ fn command_signer_failures_are_named() {
     let started = Instant::now();
     match sign(&ec("stderr_flood")).unwrap_err() {
         SignError::Program { status, stderr, .. } => {
-            assert_eq!(status, "exited with status 1");
+            assert_eq!(status, ProgramStatus::Exited(1));
             assert!(stderr.starts_with("stderr flood: the signer is very chatty today"));
             assert!(stderr.len() <= MAX_STDERR, "{} bytes kept", stderr.len());
             assert!(stderr.ends_with('…'), "truncation is visible");
@@ -341,7 +359,8 @@ fn command_signer_failures_are_named() {
     match sign(&command(Path::new("/nonexistent/signer"), "ec-256")).unwrap_err() {
         SignError::Spawn { program, reason, source } => {
             assert_eq!(program, Path::new("/nonexistent/signer"));
-            assert!(reason.starts_with("not found"), "{reason}");
+            assert_eq!(reason, SpawnFailure::NotFound);
+            assert!(reason.to_string().starts_with("not found"), "{reason}");
             assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
         }
         other => panic!("{other:?}"),
@@ -351,7 +370,10 @@ fn command_signer_failures_are_named() {
     std::fs::write(&not_executable, b"#!/bin/sh\nexit 0\n").unwrap();
     std::fs::set_permissions(&not_executable, std::fs::Permissions::from_mode(0o644)).unwrap();
     match sign(&command(&not_executable, "ec-256")).unwrap_err() {
-        SignError::Spawn { reason, .. } => assert!(reason.contains("chmod +x"), "{reason}"),
+        SignError::Spawn { reason, .. } => {
+            assert_eq!(reason, SpawnFailure::PermissionDenied);
+            assert!(reason.to_string().contains("chmod +x"), "{reason}");
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -486,7 +508,10 @@ fn command_signer_hex_ignores_all_whitespace_and_only_takes_hex_digits() {
     for bad in ["+f".repeat(64), format!("{}0x", &hex[2..]), format!("{}g0", &hex[2..])] {
         let signer = printing(tmp.path(), "ec-256", bad.as_bytes()).encoding(OutputEncoding::Hex);
         let err = signer.sign(algorithm, b"payload").unwrap_err();
-        assert!(matches!(err, SignError::Encoding { encoding: "hex", .. }), "{bad:?}: {err:?}");
+        assert!(
+            matches!(err, SignError::Encoding { encoding: OutputEncoding::Hex, .. }),
+            "{bad:?}: {err:?}"
+        );
         assert!(err.to_string().contains("not a hex digit"), "{err}");
     }
 }
@@ -555,10 +580,10 @@ fn files_that_are_not_regular_files_are_refused_without_blocking() {
         let full = |e: &dyn std::error::Error| sig_core::message_with_sources(e);
         let messages = vec![
             full(&CertificateChain::read_pem_file(&path).unwrap_err()),
-            full(&KeyFileSigner::open(&path, None, &pki("ec-256", "chain.pem")).unwrap_err()),
+            full(&PrivateKey::read_file(&path, None).unwrap_err()),
             full(&sig_core::__private::fs::read_bounded(&path, 1024).unwrap_err()),
             #[cfg(feature = "pkcs11")]
-            full(&sig_core::Pkcs11Pin::from_file(&path).unwrap_err()),
+            full(&sig_core::Pkcs11Pin::read_file(&path).unwrap_err()),
             full(&sig_core::__private::fs::read_bounded(Path::new("/dev/null"), 1024).unwrap_err()),
         ];
         let _ = tx.send(messages);
@@ -573,5 +598,48 @@ fn files_that_are_not_regular_files_are_refused_without_blocking() {
     assert!(messages.last().unwrap().contains("not a regular file"), "{messages:?}");
     for message in &messages[..2] {
         assert!(message.contains(fifo.to_str().unwrap()), "names the path: {message}");
+    }
+}
+
+/// Issue 15, item 3: sig-core's errors are data; the messages name no setting of the plugin, no
+/// environment variable and no CLI flag (each application adds its own advice), and the caller
+/// is not assumed to be notation.
+#[test]
+fn key_and_signer_messages_name_no_application_setting() {
+    let program = std::path::PathBuf::from("/usr/local/bin/sign");
+    let mut errors: Vec<Box<dyn std::error::Error>> = vec![
+        Box::new(KeyError::PasswordRequired),
+        Box::new(SignError::Timeout {
+            program: program.clone(),
+            timeout: Duration::from_secs(2),
+            stderr: String::new(),
+        }),
+        Box::new(SignError::Encoding {
+            program,
+            encoding: OutputEncoding::Hex,
+            reason: "not a hex digit".into(),
+        }),
+    ];
+    #[cfg(feature = "pkcs11")]
+    {
+        use sig_core::Pkcs11Error;
+        errors.push(Box::new(Pkcs11Error::PinInUri));
+        errors.push(Box::new(Pkcs11Error::NoModule));
+        errors.push(Box::new(Pkcs11Error::PinRequired { token: "token \"t\"".into() }));
+    }
+    for err in errors {
+        let text = err.to_string();
+        for knob in [
+            "EXTERNAL_",
+            "signer_timeout",
+            "signature_encoding",
+            "pkcs11_module",
+            "pluginConfig",
+            "cert_chain",
+            "--",
+            "notation",
+        ] {
+            assert!(!text.contains(knob), "names {knob:?}: {text}");
+        }
     }
 }

@@ -146,7 +146,7 @@ const IMAGE: &str = "sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db0225
 fn signed_layer(spec: &str, algorithm: SignatureAlgorithm, der_ecdsa: bool) -> SignatureLayer {
     let repo = Repository::parse("127.0.0.1:5000/app").unwrap();
     let payload = SimpleSigningPayload::new(&repo, Digest::new(IMAGE).unwrap()).to_bytes();
-    let key = PrivateKey::from_bytes(&read(spec, "leaf.key"), None).unwrap();
+    let key = PrivateKey::from_pem(&read(spec, "leaf.key"), None).unwrap();
     let mut sig = key.sign(algorithm, &payload).unwrap();
     if der_ecdsa {
         sig = sig_core::ecdsa::raw_to_der(&sig).unwrap();
@@ -234,7 +234,7 @@ fn key_trust_still_checks_an_attached_certificate_is_valid_now() {
     let dir = "fail_expired";
     let repo = Repository::parse("127.0.0.1:5000/app").unwrap();
     let payload = SimpleSigningPayload::new(&repo, image.clone()).to_bytes();
-    let key = PrivateKey::from_bytes(&read(dir, "leaf.key"), None).unwrap();
+    let key = PrivateKey::from_pem(&read(dir, "leaf.key"), None).unwrap();
     let sig =
         sig_core::ecdsa::raw_to_der(&key.sign(SignatureAlgorithm::EcdsaSha256, &payload).unwrap())
             .unwrap();

@@ -23,7 +23,10 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use sig_core::envelope::{self, EnvelopeFormat, MAX_ENVELOPE_LEN};
 use sig_core::oci::Descriptor;
-use sig_core::{KeyFileSigner, NotaryPayload, SignRequest, Signer as _, media_type};
+use sig_core::{
+    CertificateChain, CertifiedKey, NotaryPayload, PrivateKey, SignRequest, SigningKey as _,
+    media_type,
+};
 
 /// Sign and verify Notary signature envelopes (notation v1.3 compatible).
 #[derive(Debug, Parser)]
@@ -137,7 +140,8 @@ fn sign(args: &SignArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let signer = KeyFileSigner::open(&args.key, password.as_deref(), &args.chain)?;
+    let key = PrivateKey::read_file(&args.key, password.as_deref())?;
+    let signer = CertifiedKey::new(CertificateChain::read_pem_file(&args.chain)?, key)?;
     let json = read(&args.descriptor, 1 << 20)?;
     let descriptor = parse_descriptor(&json)
         .with_context(|| format!("{} is not an OCI descriptor", args.descriptor.display()))?;
@@ -157,7 +161,7 @@ fn sign(args: &SignArgs) -> anyhow::Result<()> {
     eprintln!(
         "signed {} with {} ({}): {} bytes to {}",
         format,
-        signer.certificate_chain().leaf().subject(),
+        signer.chain().leaf().subject(),
         signer.key_spec(),
         bytes.len(),
         args.out.display()

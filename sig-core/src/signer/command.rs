@@ -24,7 +24,8 @@
 //! The program is an absolute path, or a bare name looked up in `PATH` (skipping empty, `.` and
 //! other relative entries); a relative path such as `./sign.sh` is refused, since it would run
 //! whatever the working directory holds. The program does not see the caller's secrets
-//! ([`SECRET_ENV`]) unless they are set explicitly with [`CommandSigner::env`].
+//! (`EXTERNAL_PRIVATE_KEY_PASSWORD[_FILE]`, `EXTERNAL_PKCS11_PIN[_FILE]`) unless they are set
+//! explicitly with [`CommandSigner::env`].
 //!
 //! The program runs in its own process group, with a watchdog (`/bin/sh`, in the same group) that
 //! holds the read end of a pipe whose only writer is this process. However this process ends
@@ -57,10 +58,10 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal, killpg, pthread_sigmask};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use super::Signer;
+use super::SigningKey;
 use crate::algorithm::{KeySpec, SignatureAlgorithm, SignatureScheme};
-use crate::error::SignError;
-use crate::x509::CertificateChain;
+use crate::error::{ProgramStatus, SignError, SpawnFailure};
+use crate::key::PublicKey;
 
 /// How the program prints the signature.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -99,20 +100,21 @@ impl core::str::FromStr for OutputEncoding {
     }
 }
 
-/// Largest stdout accepted from a signer program.
-pub const MAX_STDOUT: usize = 64 * 1024;
-/// How much of a signer program's stderr is kept for error messages.
-pub const MAX_STDERR: usize = 8 * 1024;
+/// Largest stdout accepted from a signer program (64 KiB, as the module doc says).
+pub(crate) const MAX_STDOUT: usize = 64 * 1024;
+/// How much of a signer program's stderr is kept for error messages (8 KiB).
+pub(crate) const MAX_STDERR: usize = 8 * 1024;
 /// Default time a signer program may take.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Environment variables holding the plugin's (and cosign-compat's) own secrets. They are not
 /// part of the program contract and are removed from the program's environment, unless set
-/// explicitly with [`CommandSigner::env`].
-pub const SECRET_ENV: [&str; 4] = [
-    "EXTERNAL_PRIVATE_KEY_PASSWORD",
-    "EXTERNAL_PRIVATE_KEY_PASSWORD_FILE",
-    "EXTERNAL_PKCS11_PIN",
-    "EXTERNAL_PKCS11_PIN_FILE",
+/// explicitly with [`CommandSigner::env`] (`key_source::SECRET_ENV`, with the `key-source`
+/// feature).
+pub(crate) const SECRET_ENV: [&str; 4] = [
+    crate::key_source::env::PRIVATE_KEY_PASSWORD,
+    crate::key_source::env::PRIVATE_KEY_PASSWORD_FILE,
+    crate::key_source::env::PKCS11_PIN,
+    crate::key_source::env::PKCS11_PIN_FILE,
 ];
 /// How long the pipes may stay open after the program exited (a helper outside its group).
 const GRACE: Duration = Duration::from_secs(2);
@@ -123,6 +125,11 @@ const WATCHDOG: &str =
     "trap '' HUP INT QUIT TERM; read -r line; kill -TERM 0; sleep 2; kill -KILL 0";
 
 /// Signs by running an external program.
+///
+/// The program holds the private key; this side knows only its public key, which it is given:
+/// the leaf certificate's key when there is a certificate chain (`chain.leaf().public_key()`),
+/// else the key of a public key file, or the one derived from the private key file the program
+/// reads. The key spec passed to the program (`EXTERNAL_SIGNER_KEY_SPEC`) is that key's.
 #[derive(Debug, Clone)]
 pub struct CommandSigner {
     program: PathBuf,
@@ -130,34 +137,24 @@ pub struct CommandSigner {
     env: Vec<(OsString, OsString)>,
     timeout: Duration,
     encoding: OutputEncoding,
-    chain: CertificateChain,
-    key_spec: KeySpec,
+    public_key: PublicKey,
     key_id: String,
     caller: &'static str,
 }
 
 impl CommandSigner {
-    /// A signer running `program` for the leaf key of `chain`.
-    ///
-    /// # Errors
-    ///
-    /// The leaf's key errors when the leaf has an unsupported key.
-    pub fn new(
-        program: impl Into<PathBuf>,
-        chain: CertificateChain,
-    ) -> Result<Self, crate::error::KeyError> {
-        let key_spec = chain.leaf().public_key()?.key_spec();
-        Ok(Self {
+    /// A signer running `program` for the private key of `public_key`.
+    pub fn new(program: impl Into<PathBuf>, public_key: PublicKey) -> Self {
+        Self {
             program: program.into(),
             args: Vec::new(),
             env: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
             encoding: OutputEncoding::Raw,
-            chain,
-            key_spec,
+            public_key,
             key_id: String::new(),
             caller: "notation",
-        })
+        }
     }
 
     /// Adds a command-line argument.
@@ -167,8 +164,8 @@ impl CommandSigner {
         self
     }
 
-    /// Sets an environment variable for the program. This is also how one of [`SECRET_ENV`] is
-    /// passed, when the configuration says so.
+    /// Sets an environment variable for the program. This is also how one of the caller's
+    /// secret variables is passed, when the configuration says so.
     #[must_use]
     pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
         self.env.push((key.into(), value.into()));
@@ -226,7 +223,7 @@ impl CommandSigner {
         }
         cmd.args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .env("EXTERNAL_SIGNER_KEY_SPEC", self.key_spec.as_str())
+            .env("EXTERNAL_SIGNER_KEY_SPEC", self.public_key.key_spec().as_str())
             .env("EXTERNAL_SIGNER_HASH", algorithm.hash().as_str())
             .env("EXTERNAL_SIGNER_DIGEST", algorithm.hash().short_name())
             .env("EXTERNAL_SIGNER_SCHEME", algorithm.scheme().as_str())
@@ -266,7 +263,7 @@ impl CommandSigner {
         };
         let mut group = Group::start().map_err(|source| SignError::Spawn {
             program: program.clone(),
-            reason: "cannot start the watchdog /bin/sh that stops the signer program if this process dies".into(),
+            reason: SpawnFailure::Watchdog,
             source,
         })?;
         let mut child = self.command(&path, algorithm, group.pgid).spawn().map_err(spawn_error)?;
@@ -324,16 +321,14 @@ impl CommandSigner {
                     grace = Some(Instant::now() + GRACE);
                 }
                 Ok(Event::Exited(Err(source))) => {
-                    return Err(SignError::Spawn { program, reason: "wait failed".into(), source });
+                    return Err(SignError::Spawn { program, reason: SpawnFailure::Wait, source });
                 }
                 Ok(Event::Stopped(signal)) if is_terminal_stop(signal) => {
                     group.kill();
                     let stderr = collect_stderr(&rx, stderr);
                     return Err(SignError::Program {
                         program,
-                        status: format!(
-                            "was stopped by {signal}: it used the terminal (a PIN or passphrase prompt?) while notation is not the terminal's foreground job; run notation in the foreground, or give the signer its secret another way (a file, an agent)"
-                        ),
+                        status: ProgramStatus::TerminalStop(signal.as_str()),
                         stderr: clean_stderr(&stderr),
                     });
                 }
@@ -366,14 +361,14 @@ impl CommandSigner {
         let stderr = clean_stderr(stderr.as_deref().unwrap_or_default());
         let status = status.ok_or_else(|| SignError::Program {
             program: program.clone(),
-            status: "ended in an unknown state".into(),
+            status: ProgramStatus::Unknown,
             stderr: stderr.clone(),
         })?;
         if !status.success() {
             let status = match (status.code(), status.signal()) {
-                (Some(code), _) => format!("exited with status {code}"),
-                (None, Some(signal)) => format!("was killed by signal {signal}"),
-                _ => "failed".to_owned(),
+                (Some(code), _) => ProgramStatus::Exited(code),
+                (None, Some(signal)) => ProgramStatus::Killed(signal),
+                _ => ProgramStatus::Unknown,
             };
             return Err(SignError::Program { program, status, stderr });
         }
@@ -381,14 +376,11 @@ impl CommandSigner {
         if stdout.is_empty() || (blank && self.encoding != OutputEncoding::Raw) {
             return Err(SignError::EmptyOutput { program });
         }
-        let signature =
-            decode_output(self.encoding, &stdout).map_err(|reason| SignError::Encoding {
-                program: program.clone(),
-                encoding: self.encoding.as_str(),
-                reason,
-            })?;
+        let signature = decode_output(self.encoding, &stdout).map_err(|reason| {
+            SignError::Encoding { program: program.clone(), encoding: self.encoding, reason }
+        })?;
         if algorithm.scheme() == SignatureScheme::Ecdsa {
-            return crate::ecdsa::normalize(self.key_spec, &signature);
+            return crate::ecdsa::normalize(self.public_key.key_spec(), &signature);
         }
         Ok(signature)
     }
@@ -554,18 +546,21 @@ impl Drop for Foreground {
 ///
 /// # Errors
 ///
-/// A message naming the rule and what to give instead.
-pub fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> Result<PathBuf, String> {
+/// [`SpawnFailure::NoProgram`], [`SpawnFailure::RelativePath`] or [`SpawnFailure::NotInPath`].
+pub(crate) fn resolve_program(
+    program: &Path,
+    path_var: Option<&OsStr>,
+) -> Result<PathBuf, SpawnFailure> {
     use std::os::unix::ffi::OsStrExt as _;
     if program.is_absolute() {
         return Ok(program.to_owned());
     }
     let name = program.as_os_str();
     if name.is_empty() {
-        return Err("no program given: give an absolute path such as /usr/local/bin/sign.sh".into());
+        return Err(SpawnFailure::NoProgram);
     }
     if name.as_bytes().contains(&b'/') {
-        return Err("is a relative path, which would run whatever the working directory holds; give an absolute path (such as /usr/local/bin/sign.sh), or a bare program name that is looked up in PATH".into());
+        return Err(SpawnFailure::RelativePath);
     }
     let found = path_var
         .map(std::env::split_paths)
@@ -577,18 +572,16 @@ pub fn resolve_program(program: &Path, path_var: Option<&OsStr>) -> Result<PathB
             std::fs::metadata(candidate)
                 .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         });
-    found.ok_or_else(|| {
-        "not found in PATH (empty, `.` and other relative PATH entries are skipped, so nothing in the working directory is run); give an absolute path, or install the program in a directory of PATH".into()
-    })
+    found.ok_or(SpawnFailure::NotInPath)
 }
 
-impl Signer for CommandSigner {
+impl SigningKey for CommandSigner {
     fn key_spec(&self) -> KeySpec {
-        self.key_spec
+        self.public_key.key_spec()
     }
 
-    fn certificate_chain(&self) -> &CertificateChain {
-        &self.chain
+    fn public_key(&self) -> &PublicKey {
+        &self.public_key
     }
 
     fn sign(&self, algorithm: SignatureAlgorithm, payload: &[u8]) -> Result<Vec<u8>, SignError> {
@@ -596,18 +589,12 @@ impl Signer for CommandSigner {
     }
 }
 
-fn spawn_remedy(err: &std::io::Error) -> String {
+fn spawn_remedy(err: &std::io::Error) -> SpawnFailure {
     match err.kind() {
-        std::io::ErrorKind::NotFound => {
-            "not found: check the path (and, for a script, the interpreter on its #! line)".into()
-        }
-        std::io::ErrorKind::PermissionDenied => {
-            "permission denied: make it executable (chmod +x) and readable".into()
-        }
-        _ if err.raw_os_error() == Some(nix::libc::ENOEXEC) => {
-            "not a valid executable: a script needs a #! line such as #!/bin/sh".into()
-        }
-        _ => err.to_string(),
+        std::io::ErrorKind::NotFound => SpawnFailure::NotFound,
+        std::io::ErrorKind::PermissionDenied => SpawnFailure::PermissionDenied,
+        _ if err.raw_os_error() == Some(nix::libc::ENOEXEC) => SpawnFailure::NotExecutable,
+        _ => SpawnFailure::Other,
     }
 }
 

@@ -12,12 +12,12 @@ use crate::key::PublicKey;
 
 pub(super) fn diagnose(
     public: &PublicKey,
-    subject: &str,
+    subject: Option<&str>,
     algorithm: SignatureAlgorithm,
     payload: &[u8],
     signature: &[u8],
 ) -> SignatureDiagnosis {
-    let wrong_key = SignatureDiagnosis::WrongKey { subject: subject.to_owned() };
+    let wrong_key = SignatureDiagnosis::WrongKey { subject: subject.map(str::to_owned) };
     if algorithm.scheme() == SignatureScheme::Ecdsa {
         let Ok(der) = crate::ecdsa::raw_to_der(signature) else {
             return wrong_key;

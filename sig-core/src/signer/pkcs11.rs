@@ -18,10 +18,11 @@ use zeroize::Zeroizing;
 
 pub use uri::Pkcs11Uri;
 
-use super::Signer;
+use super::SigningKey;
 use crate::algorithm::{HashAlgorithm, KeySpec, SignatureAlgorithm, SignatureScheme};
-use crate::error::{Error, Pkcs11Error, SignError};
-use crate::x509::CertificateChain;
+use crate::error::{Error, LoginRefusal, Pkcs11Error, SignError};
+use crate::key::PublicKey;
+use crate::x509::Certificate;
 
 /// Largest PIN file read (a PIN is a few bytes; anything longer is the wrong file).
 const MAX_PIN_FILE_LEN: u64 = 4096;
@@ -40,12 +41,10 @@ impl Pkcs11Pin {
     /// # Errors
     ///
     /// [`Pkcs11Error::PinFile`] when the file cannot be read or is longer than 4 KiB.
-    pub fn from_file(path: &Path) -> Result<Self, Pkcs11Error> {
-        let bytes = crate::fs::read_bounded(path, MAX_PIN_FILE_LEN)
-            .map(Zeroizing::new)
+    pub fn read_file(path: &Path) -> Result<Self, Pkcs11Error> {
+        let pin = crate::fs::read_secret(path, MAX_PIN_FILE_LEN)
             .map_err(|source| Pkcs11Error::PinFile { path: path.to_owned(), source })?;
-        let end = bytes.iter().rposition(|b| !matches!(b, b'\n' | b'\r')).map_or(0, |i| i + 1);
-        Ok(Self::new(bytes[..end].to_vec()))
+        Ok(Self(pin))
     }
 }
 
@@ -93,7 +92,8 @@ impl Pkcs11SignerBuilder {
     }
 
     /// Loads the module, finds the token, logs in, finds the private key and checks it against
-    /// `chain`'s leaf certificate.
+    /// `certificate` (the leaf certificate issued for the key), whose public key becomes the
+    /// signer's [`public_key`](SigningKey::public_key).
     ///
     /// # Errors
     ///
@@ -106,8 +106,8 @@ impl Pkcs11SignerBuilder {
     /// [`Pkcs11Error::UnsupportedKey`], [`Pkcs11Error::KeyTypeMismatch`],
     /// [`Pkcs11Error::KeyMismatch`] and [`Pkcs11Error::CannotSign`] for the key; and
     /// [`Pkcs11Error::Call`] when the token fails.
-    pub fn open(self, chain: CertificateChain) -> Result<Pkcs11Signer, Error> {
-        let leaf = chain.leaf();
+    pub fn open(self, certificate: &Certificate) -> Result<Pkcs11Signer, Error> {
+        let leaf = certificate;
         let leaf_key = leaf.public_key()?;
         let subject = leaf.subject().to_owned();
         let module = match (self.module, self.uri.module_path()) {
@@ -122,7 +122,7 @@ impl Pkcs11SignerBuilder {
         };
         let pin = match (self.pin, self.uri.pin_source()) {
             (Some(pin), _) => Some(pin),
-            (None, Some(file)) => Some(Pkcs11Pin::from_file(file)?),
+            (None, Some(file)) => Some(Pkcs11Pin::read_file(file)?),
             (None, None) => None,
         };
         let context = module::load(&module)?;
@@ -179,7 +179,7 @@ impl Pkcs11SignerBuilder {
         // Tokens that cannot list their mechanisms get the hashing ones tried first.
         let mechanisms = context.get_mechanism_list(slot).ok();
         Ok(Pkcs11Signer {
-            chain,
+            public: leaf_key,
             spec,
             session: Mutex::new(session),
             key,
@@ -198,7 +198,7 @@ impl Pkcs11SignerBuilder {
 /// The key is named by an RFC 7512 URI ([`Pkcs11Uri`]); the module (the vendor's `.so`) comes from
 /// the URI's `module-path` or is given explicitly; the PIN comes from the caller (read from an
 /// environment variable or a file, [`Pkcs11Pin`]) or from the file the URI names in `pin-source`,
-/// never from the URI itself. The certificate chain comes from a file, as for every signer.
+/// never from the URI itself. Its public key is that of the certificate it was checked against.
 ///
 /// [`Pkcs11SignerBuilder::open`] finds the token, logs in, finds the private key and checks it
 /// against the leaf certificate: key type and size, the RSA modulus, and the matching public key
@@ -216,20 +216,23 @@ impl Pkcs11SignerBuilder {
 /// ```
 ///
 /// ```no_run
-/// use sig_core::signer::{Pkcs11Pin, Pkcs11Signer};
-/// use sig_core::{CertificateChain, SignatureAlgorithm, sign_verified};
+/// use sig_core::signer::{CertifiedKey, Pkcs11Pin, Pkcs11Signer, SigningKey as _};
+/// use sig_core::{CertificateChain, SignatureAlgorithm};
 ///
-/// let signer = Pkcs11Signer::builder(
+/// let chain = CertificateChain::read_pem_file("chain.pem".as_ref())?;
+/// let token_key = Pkcs11Signer::builder(
 ///     "pkcs11:token=ci;object=release;type=private?module-path=/usr/lib/softhsm/libsofthsm2.so"
 ///         .parse()?,
 /// )
-/// .pin(Pkcs11Pin::from_file("/run/secrets/token-pin".as_ref())?)
-/// .open(CertificateChain::read_pem_file("chain.pem".as_ref())?)?;
-/// let signature = sign_verified(&signer, SignatureAlgorithm::EcdsaSha256, b"payload")?;
+/// .pin(Pkcs11Pin::read_file("/run/secrets/token-pin".as_ref())?)
+/// .open(chain.leaf())?;
+/// let signer = CertifiedKey::new(chain, token_key)?;
+/// let signature = signer.sign(SignatureAlgorithm::EcdsaSha256, b"payload")?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Pkcs11Signer {
-    chain: CertificateChain,
+    /// The leaf certificate's key, checked against the token key.
+    public: PublicKey,
     spec: KeySpec,
     // A cryptoki Session is Send but not Sync: one caller at a time.
     session: Mutex<Session>,
@@ -311,7 +314,7 @@ impl Pkcs11Signer {
         let signature = session.sign(&choice.mechanism, self.key, &data).map_err(|e| match e {
             CryptokiError::Pkcs11(RvError::UserNotLoggedIn, _) => Pkcs11Error::AccessDenied {
                 token: self.token.clone(),
-                reason: "the session is no longer logged in (CKR_USER_NOT_LOGGED_IN); open the signer again".to_owned(),
+                reason: LoginRefusal::NotLoggedIn,
             },
             other => module::call_error(format!("signing with {}", self.key_name), other),
         })?;
@@ -330,13 +333,13 @@ impl Pkcs11Signer {
     }
 }
 
-impl Signer for Pkcs11Signer {
+impl SigningKey for Pkcs11Signer {
     fn key_spec(&self) -> KeySpec {
         self.spec
     }
 
-    fn certificate_chain(&self) -> &CertificateChain {
-        &self.chain
+    fn public_key(&self) -> &PublicKey {
+        &self.public
     }
 
     fn sign(&self, algorithm: SignatureAlgorithm, payload: &[u8]) -> Result<Vec<u8>, SignError> {
@@ -522,10 +525,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pin");
         std::fs::write(&path, "12 34\r\n\n").unwrap();
-        let pin = Pkcs11Pin::from_file(&path).unwrap();
+        let pin = Pkcs11Pin::read_file(&path).unwrap();
         assert_eq!(pin.0.as_slice(), b"12 34");
         assert_eq!(format!("{pin:?}"), "Pkcs11Pin(..)");
-        let err = Pkcs11Pin::from_file(&dir.path().join("missing")).unwrap_err();
+        let err = Pkcs11Pin::read_file(&dir.path().join("missing")).unwrap_err();
         assert!(matches!(err, Pkcs11Error::PinFile { .. }) && err.is_access_denied(), "{err}");
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use cosign_compat::SignatureTag as _;
 use cosign_compat::remote::{self, AttachOptions, AttachOutcome};
-use cosign_compat::sign::{CertificateMaterial, SigningKey, sign_payload};
+use cosign_compat::sign::{CertificateMaterial, sign_payload};
 use cosign_compat::verify::{
     self, CertificateTrust, IdentityMatcher, Trust, VerificationKey, VerifyOptions,
 };
@@ -16,8 +16,9 @@ use cosign_compat::{
     AttachError, Digest, ImageReference, OciRegistry, ParsedPayload, Registry, RegistryOptions,
     SignatureLayer, SimpleSigningPayload, payload,
 };
-use sig_core::{CommandSigner, KeyFileSigner, OutputEncoding, Signer};
-use zeroize::Zeroizing;
+use sig_core::key_source::env;
+use sig_core::key_source::{KeySource, ProgramSettings, Secret, parse_timeout};
+use sig_core::{OutputEncoding, SigningKey};
 
 use clap::CommandFactory as _;
 
@@ -45,7 +46,7 @@ impl From<cosign_compat::Error> for Failure {
             cosign_compat::Error::Verify(v) => v.exit_code(),
             _ => 1,
         };
-        Self { message: error_chain(&e), code }
+        Self { message: error_chain(&e) + &crate::advice::for_cosign_error(&e), code }
     }
 }
 
@@ -69,7 +70,7 @@ failure_from!(
 
 impl From<sig_core::Error> for Failure {
     fn from(e: sig_core::Error) -> Self {
-        Self::new(error_chain(&e))
+        Self::new(error_chain(&e) + &crate::advice::for_error(&e))
     }
 }
 
@@ -162,43 +163,6 @@ fn only_false(flag: &str, value: Option<bool>) -> Result<(), Failure> {
     Ok(())
 }
 
-fn read_password(ctx: &Context<'_>) -> Result<Option<Zeroizing<String>>, Failure> {
-    if let Some(password) = (ctx.env)("EXTERNAL_PRIVATE_KEY_PASSWORD") {
-        return Ok(Some(Zeroizing::new(password)));
-    }
-    let Some(path) = (ctx.env)("EXTERNAL_PRIVATE_KEY_PASSWORD_FILE") else {
-        return Ok(None);
-    };
-    let bytes = Zeroizing::new(
-        sig_core::__private::fs::read_bounded(Path::new(&path), 64 * 1024)
-            .map_err(|e| Failure::new(format!("cannot read the key password file {path}: {e}")))?,
-    );
-    let text = String::from_utf8_lossy(&bytes);
-    Ok(Some(Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_owned())))
-}
-
-/// Opens a key in a PKCS#11 token, as the notation plugin does: the module from the URI's
-/// `module-path` or `EXTERNAL_PKCS11_MODULE`, the PIN from `EXTERNAL_PKCS11_PIN`, the file named by
-/// `EXTERNAL_PKCS11_PIN_FILE`, or the URI's `pin-source`; never from the command line.
-fn pkcs11_signer(
-    ctx: &Context<'_>,
-    uri: &str,
-    chain: sig_core::CertificateChain,
-) -> Result<sig_core::Pkcs11Signer, Failure> {
-    let uri = sig_core::Pkcs11Uri::parse(uri).map_err(sig_core::Error::from)?;
-    let mut builder = sig_core::Pkcs11Signer::builder(uri);
-    if let Some(module) = (ctx.env)("EXTERNAL_PKCS11_MODULE").filter(|m| !m.is_empty()) {
-        builder = builder.module(module);
-    }
-    if let Some(pin) = (ctx.env)("EXTERNAL_PKCS11_PIN").filter(|p| !p.is_empty()) {
-        builder = builder.pin(sig_core::Pkcs11Pin::new(pin));
-    } else if let Some(file) = (ctx.env)("EXTERNAL_PKCS11_PIN_FILE").filter(|f| !f.is_empty()) {
-        builder = builder
-            .pin(sig_core::Pkcs11Pin::from_file(Path::new(&file)).map_err(sig_core::Error::from)?);
-    }
-    Ok(builder.open(chain)?)
-}
-
 fn certificate_material(
     certificate: Option<&Path>,
     chain: Option<&Path>,
@@ -209,18 +173,6 @@ fn certificate_material(
     let cert = certificate.map(|p| read_file(p, "certificate")).transpose()?;
     let chain = chain.map(|p| read_file(p, "certificate chain")).transpose()?;
     Ok(Some(CertificateMaterial::new(cert.as_deref(), chain.as_deref())?))
-}
-
-fn parse_timeout(text: &str) -> Result<Duration, Failure> {
-    let seconds: f64 = text.trim().trim_end_matches('s').parse().unwrap_or(-1.0);
-    Duration::try_from_secs_f64(seconds)
-        .ok()
-        .filter(|t| !t.is_zero() && *t <= Duration::from_secs(24 * 3600))
-        .ok_or_else(|| {
-            Failure::new(format!(
-                "invalid signer timeout {text:?}: give a number of seconds greater than 0 and at most 86400"
-            ))
-        })
 }
 
 pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure> {
@@ -245,6 +197,43 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
     }
 
     // The signer, before any registry access.
+    let program_output = (args.signer_timeout.as_deref(), args.signature_encoding.as_deref());
+    let source =
+        key_source(ctx, program_output, key_path, program, chain_path, material.is_some())?;
+    let certified;
+    let key_only;
+    let key: &dyn SigningKey = match &material {
+        Some(material) => {
+            certified = source.certified(material.clone().into_chain())?;
+            &certified
+        }
+        None => {
+            key_only = source.open(None)?;
+            &key_only
+        }
+    };
+    sign_and_push(
+        ctx,
+        (&args.registry, args.lock),
+        &reference,
+        annotations,
+        digest_algorithm,
+        key,
+        material.as_ref(),
+    )
+}
+
+/// The flags as one [`KeySource`]: `--key pkcs11:...` (module and PIN from the environment, as
+/// the notation plugin), `--key FILE`, or `--signer PROGRAM` (with `--key` passed on to it).
+/// Secrets come only from the environment, never from the command line.
+fn key_source(
+    ctx: &mut Context<'_>,
+    (timeout, encoding): (Option<&str>, Option<&str>),
+    key_path: Option<PathBuf>,
+    program: Option<PathBuf>,
+    chain_path: Option<PathBuf>,
+    certificate: bool,
+) -> Result<KeySource, Failure> {
     if let Some(uri) =
         key_path.as_deref().and_then(Path::to_str).filter(|k| k.starts_with("pkcs11:"))
     {
@@ -253,95 +242,53 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
                 "--key pkcs11:... and --signer are different signers; give one of them",
             ));
         }
-        let Some(material) = &material else {
+        if !certificate {
             return Err(Failure::new(
                 "--key pkcs11:... needs the signing certificate: give --certificate-chain (or EXTERNAL_CERT_CHAIN) with the full chain",
             ));
-        };
-        let signer = pkcs11_signer(ctx, uri, material.clone().into_chain())?;
-        return sign_and_push(
-            ctx,
-            (&args.registry, args.lock),
-            &reference,
-            annotations,
-            digest_algorithm,
-            SigningKey::Signer(&signer),
-            Some(material),
-        );
-    }
-    let private_key = match (&program, &key_path) {
-        (None, Some(path)) => {
-            if sig_core::__private::fs::readable_by_others(path) {
-                ctx.note(&format!(
-                    "warning: the private key {} is readable by its group or others; chmod 600 it",
-                    path.display()
-                ));
-            }
-            let password = read_password(ctx)?;
-            Some(
-                sig_core::signer::open_private_key(path, password.as_deref().map(String::as_bytes))
-                    .map_err(sig_core::Error::from)?,
-            )
         }
-        (None, None) => {
+        let uri = sig_core::Pkcs11Uri::parse(uri).map_err(sig_core::Error::from)?;
+        let module = (ctx.env)(env::PKCS11_MODULE).filter(|m| !m.is_empty()).map(PathBuf::from);
+        return Ok(KeySource::Pkcs11 { uri, module, pin: Secret::pin_from_env(ctx.env) });
+    }
+    let Some(program) = program else {
+        let Some(path) = key_path else {
             return Err(Failure::new(
                 "no signer configured: give --key FILE (or EXTERNAL_PRIVATE_KEY) to sign in-process, or --signer PROGRAM (or EXTERNAL_SIGNER) with --certificate-chain",
             ));
-        }
-        (Some(_), _) => None,
-    };
-    let signer: Option<Box<dyn Signer>> = match (&program, private_key, material.clone()) {
-        (Some(program), _, Some(material)) => {
-            let mut signer = CommandSigner::new(program, material.into_chain())
-                .map_err(sig_core::Error::from)?
-                .caller("cosign");
-            if let Some(timeout) = &args.signer_timeout {
-                signer = signer.timeout(parse_timeout(timeout)?);
-            }
-            if let Some(encoding) = &args.signature_encoding {
-                signer = signer.encoding(encoding.parse::<OutputEncoding>().map_err(Failure::new)?);
-            }
-            if let Some(path) = &chain_path {
-                signer = signer.env("EXTERNAL_CERT_CHAIN", path);
-            }
-            if let Some(path) = &key_path {
-                signer = signer.env("EXTERNAL_PRIVATE_KEY", path);
-            }
-            Some(Box::new(signer))
-        }
-        (Some(_), _, None) => {
-            return Err(Failure::new(
-                "--signer needs the signing certificate: give --certificate-chain (or EXTERNAL_CERT_CHAIN) with the full chain, or --certificate",
+        };
+        if sig_core::__private::fs::readable_by_others(&path) {
+            ctx.note(&format!(
+                "warning: the private key {} is readable by its group or others; chmod 600 it",
+                path.display()
             ));
         }
-        (None, Some(key), Some(material)) => Some(Box::new(
-            KeyFileSigner::new(key, material.into_chain()).map_err(sig_core::Error::from)?,
-        )),
-        (None, Some(key), None) => {
-            return sign_and_push(
-                ctx,
-                (&args.registry, args.lock),
-                &reference,
-                annotations,
-                digest_algorithm,
-                SigningKey::Key(&key),
-                None,
-            );
-        }
-        (None, None, _) => None,
+        return Ok(KeySource::File { path, password: Secret::password_from_env(ctx.env) });
     };
-    let Some(signer) = signer else {
-        return Err(Failure::new("no signer configured"));
-    };
-    sign_and_push(
-        ctx,
-        (&args.registry, args.lock),
-        &reference,
-        annotations,
-        digest_algorithm,
-        SigningKey::Signer(signer.as_ref()),
-        material.as_ref(),
-    )
+    if !certificate {
+        return Err(Failure::new(
+            "--signer needs the signing certificate: give --certificate-chain (or EXTERNAL_CERT_CHAIN) with the full chain, or --certificate",
+        ));
+    }
+    let mut settings = ProgramSettings::new(program);
+    settings.caller = "cosign";
+    if let Some(text) = timeout {
+        settings.timeout = parse_timeout(text).ok_or_else(|| {
+            Failure::new(format!(
+                "invalid signer timeout {text:?}: give a number of seconds greater than 0 and at most 86400"
+            ))
+        })?;
+    }
+    if let Some(encoding) = encoding {
+        settings.encoding = encoding.parse::<OutputEncoding>().map_err(Failure::new)?;
+    }
+    if let Some(path) = chain_path {
+        settings.env.push((env::CERT_CHAIN.into(), path.into()));
+    }
+    if let Some(path) = key_path {
+        settings.env.push((env::PRIVATE_KEY.into(), path.into()));
+    }
+    Ok(KeySource::Program(settings))
 }
 
 fn sign_and_push(
@@ -350,18 +297,12 @@ fn sign_and_push(
     reference: &ImageReference,
     annotations: payload::Annotations,
     digest_algorithm: Option<sig_core::HashAlgorithm>,
-    key: SigningKey<'_>,
+    key: &dyn SigningKey,
     material: Option<&CertificateMaterial>,
 ) -> Result<(), Failure> {
     // Fail on an unusable key/hash pairing before touching the registry.
     let algorithm = cosign_compat::sign::cosign_algorithm(key.key_spec(), digest_algorithm)?;
-    let public_key = match key {
-        SigningKey::Key(private) => private.public_key().clone(),
-        SigningKey::Signer(signer) => {
-            signer.certificate_chain().leaf().public_key().map_err(sig_core::Error::from)?
-        }
-    };
-    let attach = AttachOptions::new().signed_by(public_key, algorithm);
+    let attach = AttachOptions::new().signed_by(key.public_key().clone(), algorithm);
     let registry = registry(ctx, *registry_args)?;
     let digest = remote::resolve(&registry, reference)?;
     let repository = reference.repository();

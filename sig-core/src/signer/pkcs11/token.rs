@@ -14,7 +14,7 @@ use der::Decode;
 
 use super::{Pkcs11Pin, Pkcs11Uri, module};
 use crate::algorithm::KeySpec;
-use crate::error::Pkcs11Error;
+use crate::error::{LoginRefusal, Pkcs11Error};
 use crate::key::PublicKey;
 
 /// The one initialized token matching `uri`, with its description.
@@ -116,26 +116,23 @@ pub(super) fn login(
         }
         None => return Ok(false),
     };
-    let denied = |reason: String| Pkcs11Error::AccessDenied { token: token.to_owned(), reason };
+    let denied = |reason| Pkcs11Error::AccessDenied { token: token.to_owned(), reason };
     match result {
         // PKCS#11 logins belong to the application: another signer in this process logged in.
         Ok(()) | Err(CryptokiError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(true),
         Err(CryptokiError::Pkcs11(
             rv @ (RvError::PinIncorrect | RvError::PinInvalid | RvError::PinLenRange),
             _,
-        )) => Err(denied(format!(
-            "wrong PIN ({}); the token counts failed attempts and locks the PIN after too many",
-            module::ckr_name(rv)
-        ))),
-        Err(CryptokiError::Pkcs11(RvError::PinLocked, _)) => Err(denied(
-            "the user PIN is locked after too many wrong attempts (CKR_PIN_LOCKED); the token's security officer must reset it".to_owned(),
-        )),
-        Err(CryptokiError::Pkcs11(RvError::PinExpired, _)) => {
-            Err(denied("the user PIN has expired (CKR_PIN_EXPIRED); set a new one".to_owned()))
+        )) => Err(denied(LoginRefusal::WrongPin(match rv {
+            RvError::PinInvalid => "CKR_PIN_INVALID",
+            RvError::PinLenRange => "CKR_PIN_LEN_RANGE",
+            _ => "CKR_PIN_INCORRECT",
+        }))),
+        Err(CryptokiError::Pkcs11(RvError::PinLocked, _)) => Err(denied(LoginRefusal::PinLocked)),
+        Err(CryptokiError::Pkcs11(RvError::PinExpired, _)) => Err(denied(LoginRefusal::PinExpired)),
+        Err(CryptokiError::Pkcs11(RvError::UserPinNotInitialized, _)) => {
+            Err(denied(LoginRefusal::PinNotInitialized))
         }
-        Err(CryptokiError::Pkcs11(RvError::UserPinNotInitialized, _)) => Err(denied(
-            "the token's user PIN is not initialized (CKR_USER_PIN_NOT_INITIALIZED)".to_owned(),
-        )),
         Err(other) => Err(module::call_error(format!("logging in to {token}"), other)),
     }
 }
