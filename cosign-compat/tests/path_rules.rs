@@ -11,7 +11,7 @@ use cosign_compat::{
     Digest, Error, LayerRejection, MemoryRegistry, SignatureLayer, SimpleSigningPayload,
     VerifyError,
 };
-use sig_core::x509::signature_checks_on_this_thread;
+use sig_core::__private::x509::signature_checks_on_this_thread;
 use sig_core::{Certificate, PrivateKey};
 
 use crate::support::{self, data, new_image, repo, store};

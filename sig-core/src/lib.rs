@@ -112,6 +112,13 @@ pub mod __private {
     pub mod timestamp {
         pub use crate::timestamp::{rfc3339, rfc3339_with_fraction};
     }
+    /// The work counter tests bound chain searches with.
+    pub mod x509 {
+        /// How many certificate signatures this thread has verified with an issuer's key so far.
+        pub fn signature_checks_on_this_thread() -> u64 {
+            crate::x509::signature_checks_on_this_thread()
+        }
+    }
 }
 
 pub use algorithm::{HashAlgorithm, KeySpec, SignatureAlgorithm, SignatureScheme};

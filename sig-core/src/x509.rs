@@ -339,7 +339,7 @@ thread_local! {
 /// ([`Certificate::is_signed_by`], [`CertificateChain::validate`], chain searches built on them).
 /// Signature checks are the costly part of path building: tests bound the work of a
 /// verification by reading this before and after it.
-pub fn signature_checks_on_this_thread() -> u64 {
+pub(crate) fn signature_checks_on_this_thread() -> u64 {
     SIGNATURE_CHECKS.with(core::cell::Cell::get)
 }
 

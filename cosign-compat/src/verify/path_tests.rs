@@ -4,8 +4,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use sig_core::__private::x509::signature_checks_on_this_thread;
 use sig_core::Certificate;
-use sig_core::x509::signature_checks_on_this_thread;
 
 use super::chain;
 
