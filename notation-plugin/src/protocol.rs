@@ -181,23 +181,7 @@ impl From<sig_core::Error> for PluginError {
     }
 }
 
-/// sig-core's narrow errors, through [`sig_core::Error`], so `?` needs no `map_err`.
-macro_rules! plugin_error_from_sig_core {
-    ($($t:ty),*) => {$(
-        impl From<$t> for PluginError {
-            fn from(err: $t) -> Self {
-                Self::from(sig_core::Error::from(err))
-            }
-        }
-    )*};
-}
-plugin_error_from_sig_core!(
-    sig_core::AlgorithmError,
-    sig_core::CertificateError,
-    sig_core::EnvelopeError,
-    sig_core::KeyError,
-    sig_core::SignError,
-    sig_core::Pkcs11Error
-);
+// sig-core's narrow errors, through `sig_core::Error`, so `?` needs no `map_err`.
+sig_core::__from_narrow_errors!(PluginError);
 
 pub use sig_core::message_with_sources;

@@ -2,17 +2,13 @@
 //! wrong and name no setting (errors are data); the remedy that names the plugin's own
 //! `pluginConfig` keys and `EXTERNAL_*` variables is added here, to the message notation shows.
 
-use sig_core::key_source::env;
+use sig_core::key_source::{env, secret_advice};
 use sig_core::{Error, KeyError, Pkcs11Error, SignError};
 
 /// The advice appended to the message of `err`, if the plugin has any (else empty).
 pub(crate) fn advice(err: &Error) -> String {
     match err {
-        Error::Key(KeyError::PasswordRequired) => format!(
-            ": give its password in the environment variable {} or in a password file named by {}",
-            env::PRIVATE_KEY_PASSWORD,
-            env::PRIVATE_KEY_PASSWORD_FILE
-        ),
+        Error::Key(KeyError::PasswordRequired) => format!(": {}", secret_advice::password()),
         Error::Sign(SignError::Timeout { .. }) => {
             format!("; raise signer_timeout ({}) if it needs longer", env::SIGNER_TIMEOUT)
         }
@@ -27,21 +23,14 @@ pub(crate) fn advice(err: &Error) -> String {
 
 /// The advice appended to the message of a PKCS#11 error, if the plugin has any (else empty).
 pub(crate) fn pkcs11(err: &Pkcs11Error) -> String {
-    let give_pin = || {
-        format!(
-            "give it in {}, in a file named by {}, or name that file with pin-source=PATH in the URI",
-            env::PKCS11_PIN,
-            env::PKCS11_PIN_FILE
-        )
-    };
     match err {
         Pkcs11Error::PinInUri => {
-            format!(" (notation stores pluginConfig in plain text): {}", give_pin())
+            format!(" (notation stores pluginConfig in plain text): {}", secret_advice::pin())
         }
         Pkcs11Error::NoModule => {
             format!("; configure the module with pkcs11_module ({})", env::PKCS11_MODULE)
         }
-        Pkcs11Error::PinRequired { .. } => format!(": {}", give_pin()),
+        Pkcs11Error::PinRequired { .. } => format!(": {}", secret_advice::pin()),
         _ => String::new(),
     }
 }

@@ -81,6 +81,30 @@ pub mod env {
     pub const PKCS11_PIN_FILE: &str = "EXTERNAL_PKCS11_PIN_FILE";
 }
 
+/// How to give a secret, in the variables of [`env`]: the remedy every application that reads
+/// its secrets through [`Secret`] shows (so the text exists once).
+pub mod secret_advice {
+    use super::env;
+
+    /// How to give an encrypted key's password.
+    pub fn password() -> String {
+        format!(
+            "give its password in the environment variable {} or in a password file named by {}",
+            env::PRIVATE_KEY_PASSWORD,
+            env::PRIVATE_KEY_PASSWORD_FILE
+        )
+    }
+
+    /// How to give a PKCS#11 token's PIN.
+    pub fn pin() -> String {
+        format!(
+            "give it in {}, in a file named by {}, or name that file with pin-source=PATH in the URI",
+            env::PKCS11_PIN,
+            env::PKCS11_PIN_FILE
+        )
+    }
+}
+
 /// The environment variables holding the secrets ([`env::PRIVATE_KEY_PASSWORD`],
 /// [`env::PRIVATE_KEY_PASSWORD_FILE`], [`env::PKCS11_PIN`], [`env::PKCS11_PIN_FILE`]): a
 /// [`CommandSigner`] removes them from the program's environment unless they are set

@@ -121,6 +121,44 @@ pub mod __private {
     }
 }
 
+/// **Not public API.** `From` each of sig-core's narrow errors for an application's error type,
+/// through [`Error`], so that `?` needs no `map_err` (the notation plugin and cosign-compat).
+#[cfg(feature = "pkcs11")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __from_narrow_errors {
+    ($target:ty) => {
+        $crate::__from_narrow_errors!(@each $target: $crate::AlgorithmError,
+            $crate::CertificateError, $crate::EnvelopeError, $crate::KeyError, $crate::SignError,
+            $crate::Pkcs11Error);
+    };
+    (@each $target:ty: $($narrow:ty),*) => {$(
+        impl ::core::convert::From<$narrow> for $target {
+            fn from(err: $narrow) -> Self {
+                Self::from($crate::Error::from(err))
+            }
+        }
+    )*};
+}
+
+/// **Not public API.** As above, without PKCS#11.
+#[cfg(not(feature = "pkcs11"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __from_narrow_errors {
+    ($target:ty) => {
+        $crate::__from_narrow_errors!(@each $target: $crate::AlgorithmError,
+            $crate::CertificateError, $crate::EnvelopeError, $crate::KeyError, $crate::SignError);
+    };
+    (@each $target:ty: $($narrow:ty),*) => {$(
+        impl ::core::convert::From<$narrow> for $target {
+            fn from(err: $narrow) -> Self {
+                Self::from($crate::Error::from(err))
+            }
+        }
+    )*};
+}
+
 pub use algorithm::{HashAlgorithm, KeySpec, SignatureAlgorithm, SignatureScheme};
 /// The PKCS#11 binding, whose error is the source of [`Pkcs11Error::Call`].
 #[cfg(feature = "pkcs11")]

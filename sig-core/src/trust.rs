@@ -53,14 +53,7 @@ impl TrustAnchors {
     /// [`CertificateError::Read`] and the errors of [`from_pem`](Self::from_pem), with the path
     /// in [`CertificateError::Empty`].
     pub fn read_pem_file(path: &Path) -> Result<Self, CertificateError> {
-        let bytes = crate::fs::read_bounded(path, crate::fs::MAX_FILE_LEN)
-            .map_err(|source| CertificateError::Read { path: path.to_owned(), source })?;
-        Self::from_pem(&bytes).map_err(|e| match e {
-            CertificateError::Empty { .. } => {
-                CertificateError::Empty { path: Some(path.to_owned()) }
-            }
-            other => other,
-        })
+        crate::x509::read_pem_file(path, Self::from_pem)
     }
 
     /// The trusted certificates (never empty).

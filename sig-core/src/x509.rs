@@ -392,3 +392,17 @@ fn split_der(mut bytes: &[u8]) -> Result<Vec<Vec<u8>>, CertificateError> {
 }
 
 pub(crate) use crate::timestamp::rfc3339;
+
+/// Reads a certificate file (PEM bundle or DER; at most [`crate::fs::MAX_FILE_LEN`] bytes) and
+/// parses it with `parse`, naming the path when the file holds no certificate.
+pub(crate) fn read_pem_file<T>(
+    path: &std::path::Path,
+    parse: impl FnOnce(&[u8]) -> Result<T, CertificateError>,
+) -> Result<T, CertificateError> {
+    let bytes = crate::fs::read_bounded(path, crate::fs::MAX_FILE_LEN)
+        .map_err(|source| CertificateError::Read { path: path.to_owned(), source })?;
+    parse(&bytes).map_err(|e| match e {
+        CertificateError::Empty { .. } => CertificateError::Empty { path: Some(path.to_owned()) },
+        other => other,
+    })
+}

@@ -2,7 +2,7 @@
 //! setting, so the remedy naming this CLI's own flags and `EXTERNAL_*` variables is added here
 //! (the notation plugin adds its own, naming its `pluginConfig` keys).
 
-use sig_core::key_source::env;
+use sig_core::key_source::{env, secret_advice};
 use sig_core::{KeyError, Pkcs11Error, SignError};
 
 /// The advice appended to the message of a sig-core error, if any (else empty).
@@ -25,11 +25,7 @@ pub(crate) fn for_cosign_error(err: &cosign_compat::Error) -> String {
 
 fn for_key(err: &KeyError) -> String {
     match err {
-        KeyError::PasswordRequired => format!(
-            ": give its password in the environment variable {} or in a password file named by {}",
-            env::PRIVATE_KEY_PASSWORD,
-            env::PRIVATE_KEY_PASSWORD_FILE
-        ),
+        KeyError::PasswordRequired => format!(": {}", secret_advice::password()),
         _ => String::new(),
     }
 }
@@ -49,17 +45,10 @@ fn for_sign(err: &SignError) -> String {
 }
 
 fn for_pkcs11(err: &Pkcs11Error) -> String {
-    let give_pin = || {
-        format!(
-            "give it in {}, in a file named by {}, or name that file with pin-source=PATH in the URI",
-            env::PKCS11_PIN,
-            env::PKCS11_PIN_FILE
-        )
-    };
     match err {
-        Pkcs11Error::PinInUri => format!(": {}", give_pin()),
+        Pkcs11Error::PinInUri => format!(": {}", secret_advice::pin()),
         Pkcs11Error::NoModule => format!("; or set {}", env::PKCS11_MODULE),
-        Pkcs11Error::PinRequired { .. } => format!(": {}", give_pin()),
+        Pkcs11Error::PinRequired { .. } => format!(": {}", secret_advice::pin()),
         _ => String::new(),
     }
 }

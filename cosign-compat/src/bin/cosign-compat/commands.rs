@@ -74,24 +74,8 @@ impl From<sig_core::Error> for Failure {
     }
 }
 
-/// sig-core's narrow errors, through [`sig_core::Error`], so `?` needs no `map_err`.
-macro_rules! failure_from_sig_core {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Failure {
-            fn from(e: $t) -> Self {
-                Self::from(sig_core::Error::from(e))
-            }
-        }
-    )*};
-}
-failure_from_sig_core!(
-    sig_core::AlgorithmError,
-    sig_core::CertificateError,
-    sig_core::EnvelopeError,
-    sig_core::KeyError,
-    sig_core::SignError,
-    sig_core::Pkcs11Error
-);
+// sig-core's narrow errors, through `sig_core::Error`, so `?` needs no `map_err`.
+sig_core::__from_narrow_errors!(Failure);
 
 use sig_core::message_with_sources as error_chain;
 
