@@ -44,6 +44,7 @@
 //! ```
 
 pub mod attach;
+pub mod bundle;
 mod error;
 mod go_json;
 pub mod media_type;

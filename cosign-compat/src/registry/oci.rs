@@ -488,6 +488,19 @@ impl Registry for OciRegistry {
             .map_err(|e| map_error(e, "push manifest", &what, repository))?;
         Ok(())
     }
+    /// The Referrers API of an open registry; `None` for registries reached with credentials:
+    /// oci-client merges the API's answer with the fallback tag, so whether the registry has
+    /// the API cannot be told there, and the fallback tag is used (TODO(#16)).
+    fn referrers(
+        &self,
+        repository: &Repository,
+        subject: &Digest,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        self.via_open(repository.registry(), |open| async move {
+            open.referrers(repository, subject).await
+        })
+        .unwrap_or(Ok(None))
+    }
 }
 
 /// Maps oci-client errors to the few cases callers act on.

@@ -148,7 +148,8 @@ pub(crate) struct SignArgs {
     /// Accepted for cosign compatibility; only false is supported (no Rekor upload).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub(crate) tlog_upload: Option<bool>,
-    /// Accepted for cosign compatibility; only false is supported (legacy .sig format).
+    /// Write a Sigstore bundle (v0.3, DSSE) as an OCI 1.1 referrer of the image, as cosign v3
+    /// does by default (true); =false writes the legacy sha256-<digest>.sig tag instead.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub(crate) new_bundle_format: Option<bool>,
     /// Accepted for cosign compatibility; only false is supported.
@@ -240,7 +241,8 @@ pub(crate) struct VerifyArgs {
     /// Accepted for cosign compatibility: no SCT is ever required.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub(crate) insecure_ignore_sct: Option<bool>,
-    /// Accepted for cosign compatibility; only false is supported (legacy .sig format).
+    /// Read Sigstore bundle referrers first, and only them when any exists, as cosign v3 does
+    /// (true, the default); =false reads only the legacy sha256-<digest>.sig tag.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub(crate) new_bundle_format: Option<bool>,
     #[command(flatten)]

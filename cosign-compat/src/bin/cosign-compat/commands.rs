@@ -42,6 +42,7 @@ impl From<cosign_compat::Error> for Failure {
     fn from(e: cosign_compat::Error) -> Self {
         let code = match &e {
             cosign_compat::Error::Verify(v) => v.exit_code(),
+            cosign_compat::Error::Bundle(b) => b.exit_code(),
             _ => 1,
         };
         Self { message: error_chain(&e), code }
@@ -84,7 +85,7 @@ pub(crate) struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn note(&mut self, text: &str) {
+    pub(crate) fn note(&mut self, text: &str) {
         // A closed stderr must not turn a successful push into a failure.
         let _ = writeln!(self.stderr, "{text}");
     }
@@ -205,8 +206,9 @@ fn parse_timeout(text: &str) -> Result<Duration, Failure> {
 
 pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure> {
     only_false("tlog-upload", args.tlog_upload)?;
-    only_false("new-bundle-format", args.new_bundle_format)?;
     only_false("use-signing-config", args.use_signing_config)?;
+    // cosign v3's default: the bundle format; `=false` keeps the legacy `.sig` path.
+    let bundle_format = args.new_bundle_format.unwrap_or(true);
     let key_path = non_empty(args.key);
     let program = non_empty(args.signer);
     let chain_path = non_empty(args.certificate_chain);
@@ -241,7 +243,7 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
         let signer = pkcs11_signer(ctx, uri, material.clone().into_chain())?;
         return sign_and_push(
             ctx,
-            (&args.registry, args.lock),
+            (&args.registry, args.lock, bundle_format),
             &reference,
             annotations,
             digest_algorithm,
@@ -300,7 +302,7 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
         (None, Some(key), None) => {
             return sign_and_push(
                 ctx,
-                (&args.registry, args.lock),
+                (&args.registry, args.lock, bundle_format),
                 &reference,
                 annotations,
                 digest_algorithm,
@@ -315,7 +317,7 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
     };
     sign_and_push(
         ctx,
-        (&args.registry, args.lock),
+        (&args.registry, args.lock, bundle_format),
         &reference,
         annotations,
         digest_algorithm,
@@ -326,7 +328,7 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
 
 fn sign_and_push(
     ctx: &mut Context<'_>,
-    (registry_args, lock): (&RegistryArgs, LockArgs),
+    (registry_args, lock, bundle_format): (&RegistryArgs, LockArgs, bool),
     reference: &ImageReference,
     annotations: payload::Annotations,
     digest_algorithm: Option<sig_core::HashAlgorithm>,
@@ -345,6 +347,19 @@ fn sign_and_push(
     let registry = registry(ctx, *registry_args)?;
     let digest = remote::resolve(&registry, reference)?;
     let repository = reference.repository();
+    if bundle_format {
+        return crate::bundle::sign_and_push(
+            ctx,
+            &registry,
+            repository,
+            &digest,
+            &annotations,
+            digest_algorithm,
+            key,
+            material,
+            lock,
+        );
+    }
     let payload = SimpleSigningPayload::new(repository, digest.clone())
         .with_annotations(annotations)
         .to_bytes();
@@ -393,7 +408,7 @@ fn push(
 /// `cosign-compat` processes on this host (see [`crate::lock`]). Registries cannot lock a tag;
 /// this serialises the read–modify–write of local concurrent signers, so none of them can drop
 /// another's signature. `None` (no locking, with a warning) when the lock cannot be used.
-fn lock_signatures(
+pub(crate) fn lock_signatures(
     ctx: &mut Context<'_>,
     repository: &cosign_compat::Repository,
     digest: &Digest,
@@ -486,7 +501,6 @@ pub(crate) fn attach_signature(
 }
 
 pub(crate) fn verify(ctx: &mut Context<'_>, args: VerifyArgs) -> Result<(), Failure> {
-    only_false("new-bundle-format", args.new_bundle_format)?;
     let reference = parse_image(&args.image)?;
     let annotations = payload::parse_annotations(&args.annotations)?;
     let trust = if let Some(key) = &args.key {
@@ -543,8 +557,37 @@ pub(crate) fn verify(ctx: &mut Context<'_>, args: VerifyArgs) -> Result<(), Fail
     }
     let registry = registry(ctx, args.registry)?;
     let digest = remote::resolve(&registry, &reference)?;
-    let verified =
-        remote::verify_image(&registry, reference.repository(), &digest, &options, ctx.now)?;
+    // cosign's order: bundles first, and only them when any exists (see bundle::remote).
+    let verified = match crate::bundle::verify(
+        ctx,
+        &registry,
+        reference.repository(),
+        &digest,
+        &options,
+        args.new_bundle_format.unwrap_or(true),
+    )? {
+        cosign_compat::bundle::remote::Verified::Legacy { verified, .. } => verified,
+        cosign_compat::bundle::remote::Verified::Bundles { verified, .. } => {
+            ctx.note(&format!("\nVerification for {} --", args.image));
+            ctx.note("The following checks were performed on each of these signatures:");
+            ctx.note("  - The cosign claims were validated");
+            ctx.note(if is_key {
+                "  - The signatures were verified against the specified public key"
+            } else {
+                "  - The code-signing certificate was verified using trusted certificate authority certificates"
+            });
+            let output =
+                cosign_compat::bundle::remote::cosign_output(&verified, &args.image, &digest);
+            let out = match args.output {
+                OutputFormat::Json => format!("\n{output}\n").into_bytes(),
+                OutputFormat::Text => {
+                    verified.iter().flat_map(|v| [v.bundle.payload(), b"\n"].concat()).collect()
+                }
+            };
+            return write_out(ctx, &out);
+        }
+        _ => return Err(Failure::new("unknown verification result")),
+    };
     ctx.note(&format!("\nVerification for {} --", args.image));
     ctx.note("The following checks were performed on each of these signatures:");
     if !annotations.is_empty() {

@@ -1,5 +1,6 @@
 //! `cosign-compat`: cosign-compatible signatures with keys that live anywhere.
 
+mod bundle;
 mod cli;
 mod commands;
 mod lock;
