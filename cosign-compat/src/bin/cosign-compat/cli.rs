@@ -10,8 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Cosign-compatible container image signatures with keys that live anywhere.
 ///
-/// Writes and verifies cosign's legacy format (the `sha256-<digest>.sig` tag) that
-/// `cosign verify --new-bundle-format=false`, cosign v2, Kyverno and sigstore-rs read.
+/// Writes and verifies cosign v3's default format (a Sigstore bundle as an OCI 1.1 referrer) and,
+/// with --new-bundle-format=false, the legacy sha256-<digest>.sig tag that cosign v2, Kyverno
+/// type: Cosign and sigstore-rs read.
 /// No transparency log, no Fulcio: bring your own key or certificate chain.
 #[derive(Debug, Parser)]
 #[command(
