@@ -38,6 +38,7 @@
 mod error;
 pub mod referrer;
 pub mod remote;
+pub mod trusted_root;
 
 use std::time::SystemTime;
 

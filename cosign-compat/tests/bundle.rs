@@ -13,7 +13,9 @@ use cosign_compat::{
     SignatureLayer, SimpleSigningPayload, media_type,
 };
 
-use crate::support::{chain_options, key_options, material, new_image, now, pki, repo, store};
+use crate::support::{
+    chain_options, data, golden_image, key_options, material, new_image, now, pki, repo, store,
+};
 
 fn key(spec: &str) -> sig_core::PrivateKey {
     sig_core::PrivateKey::from_bytes(&pki(spec, "leaf.key"), None).unwrap()
@@ -534,4 +536,96 @@ fn other_referrers_are_skipped_silently() {
     registry.put_manifest(&repo(), None, media_type::OCI_MANIFEST, manifest.as_bytes());
     let fetched = remote::fetch_bundles(&registry, &repo(), &image).unwrap();
     assert_eq!((fetched.present, fetched.rejections.len()), (0, 0));
+}
+
+/// Goldens from the real cosign v3.1.3 (`tests/data/cosign/regenerate-bundles.sh`): for the
+/// golden image and the rsa-2048 key (deterministic PKCS#1 v1.5), key-only and certificate-chain
+/// bundles, their referrer manifests, the fallback index and the trusted root are byte-identical.
+#[test]
+fn bundles_referrers_index_and_trusted_root_are_byte_identical_to_cosigns() {
+    use cosign_compat::sign::CertificateMaterial;
+    for (form, material) in [
+        ("key", None),
+        (
+            "chain",
+            Some(
+                CertificateMaterial::new(
+                    Some(&pki("rsa-2048", "leaf.crt")),
+                    Some(&pki("rsa-2048", "cosign_chain.pem")),
+                )
+                .unwrap(),
+            ),
+        ),
+    ] {
+        let registry = MemoryRegistry::new();
+        let image = golden_image(&registry);
+        let signed = bundle::sign_image(
+            SigningKey::Key(&key("rsa-2048")),
+            &image,
+            &Annotations::new(),
+            None,
+            material.as_ref(),
+        )
+        .unwrap();
+        let golden_bundle = data(&format!("cosign/bundle-{form}.json"));
+        assert_eq!(
+            String::from_utf8(signed.to_json()).unwrap(),
+            String::from_utf8(golden_bundle.clone()).unwrap(),
+            "{form} bundle"
+        );
+        let golden_manifest = data(&format!("cosign/bundle-{form}-referrer.json"));
+        let parsed: serde_json::Value = serde_json::from_slice(&golden_manifest).unwrap();
+        let created = parsed["annotations"][referrer::ANNOTATION_CREATED].as_str().unwrap();
+        let subject = remote::subject_descriptor(&registry, &repo(), &image).unwrap();
+        let made = referrer::referrer_image(
+            signed.to_json(),
+            &subject,
+            bundle::COSIGN_SIGN_PREDICATE,
+            created,
+        );
+        assert_eq!(
+            String::from_utf8(made.manifest.clone()).unwrap(),
+            String::from_utf8(golden_manifest).unwrap(),
+            "{form} referrer manifest"
+        );
+        let listing = remote::add_to_fallback(&registry, &repo(), &image, &made.entry).unwrap();
+        assert!(matches!(listing, Listing::FallbackAdded { .. }));
+        assert_eq!(
+            registry.manifest(&repo(), &remote::fallback_tag(&image)).unwrap(),
+            data(&format!("cosign/bundle-{form}-fallback-index.json")),
+            "{form} fallback index"
+        );
+        // cosign's own bundle verifies here.
+        let cosigns = Bundle::parse(&golden_bundle).unwrap();
+        let options =
+            if form == "key" { key_options("rsa-2048") } else { chain_options("rsa-2048") };
+        bundle::verify_bundle(cosigns, "golden", &image, &options, now()).unwrap();
+    }
+    let chain = sig_core::x509::parse_certificates(&pki("rsa-2048", "cosign_chain.pem")).unwrap();
+    assert_eq!(
+        bundle::trusted_root::trusted_root(&chain).unwrap(),
+        data("cosign/trusted-root-rsa-2048.json")
+    );
+    let cas = bundle::trusted_root::parse_trusted_root(&data("cosign/trusted-root-rsa-2048.json"))
+        .unwrap();
+    assert_eq!((cas.roots.len(), cas.intermediates.len()), (1, 1));
+}
+
+#[test]
+fn trusted_root_refuses_what_is_not_one() {
+    use bundle::trusted_root::{parse_trusted_root, trusted_root};
+    let leaf_only = sig_core::x509::parse_certificates(&pki("ec-256", "leaf.crt")).unwrap();
+    assert!(trusted_root(&leaf_only).unwrap_err().to_string().contains("no CA certificate"));
+    for (input, needle) in [
+        (&b"{"[..], "not a sigstore trusted root"),
+        (br#"{"mediaType":"x"}"#, "mediaType \"x\""),
+        (br#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}"#, "no certificateAuthorities"),
+        (
+            br#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","certificateAuthorities":[{"certChain":{"certificates":[{"rawBytes":"!!"}]}}]}"#,
+            "certificateAuthorities[0]: rawBytes is not standard base64",
+        ),
+    ] {
+        let err = parse_trusted_root(input).unwrap_err().to_string();
+        assert!(err.contains(needle), "{err}");
+    }
 }

@@ -11,12 +11,16 @@
 #      fallback index have cosign's shape
 #   b) cosign-compat verify accepts what `cosign sign --key (imported) --tlog-upload=false
 #      --use-signing-config=false` wrote (key and certificate-chain bundles)
-#   c) byte compatibility with RSA PKCS#1 v1.5 keys (deterministic signatures): cosign's and
+#   c) trusted roots: cosign-compat trusted-root writes cosign's trusted_root.json byte for byte;
+#      the real `cosign verify --trusted-root --allow-certificate-chain --insecure-ignore-tlog
+#      --insecure-ignore-sct` accepts cosign-compat's certificate-chain bundles; cosign-compat
+#      verify --trusted-root accepts both tools' chain bundles
+#   d) byte compatibility with RSA PKCS#1 v1.5 keys (deterministic signatures): cosign's and
 #      cosign-compat's statement, bundle blob and referrer manifest for the same key and image are
 #      byte-identical (the manifest but for its creation time); the fallback index keeps both
-#   d) an image signed both ways (a .sig by one key, a bundle by another): what cosign and
+#   e) an image signed both ways (a .sig by one key, a bundle by another): what cosign and
 #      cosign-compat each see, with and without --new-bundle-format=false
-#   e) concurrent cosign-compat signers on the registry without Referrers API: every referrer stays
+#   f) concurrent cosign-compat signers on the registry without Referrers API: every referrer stays
 #      in the fallback index, and cosign verifies them all
 #
 # usage: tests/e2e/cosign-bundle.sh
@@ -73,6 +77,7 @@ cc_verify_chain() {
   "$CC" verify --certificate-chain "$FIX/$1/cosign_chain.pem" --certificate-identity-regexp '.*' "${@:3}" "$2"
 }
 
+declare -A CC_CHAIN_REF COSIGN_CHAIN_REF
 # ====================================================================== a) cosign-compat signs
 phase "a) cosign-compat sign (bundle) -> cosign verify, cosign-compat verify (both registries)"
 for kind in distribution olareg; do
@@ -129,6 +134,7 @@ for kind in distribution olareg; do
     fi
 
     ref=$(new_image "$kind" "cc-chain-$spec")
+    CC_CHAIN_REF[$kind-$spec]=$ref
     check "$desc: cosign-compat sign --key --certificate-chain (bundle)" \
       "$CC" sign --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref"
     _chain_material() {
@@ -164,17 +170,54 @@ for kind in distribution olareg; do
     check "$desc: cosign-compat verify --key accepts it" cc_verify_key "$P/leaf.pub" "$ref"
     check_fails "$desc: cosign-compat verify with another key refuses it" cc_verify_key "$FIX/rsa-3072/leaf.pub" "$ref"
     ref=$(new_image "$kind" "cosign-chain-$spec")
+    COSIGN_CHAIN_REF[$kind-$spec]=$ref
     check "$desc: cosign sign --key --certificate --certificate-chain (bundle)" \
       cosign_sign "$spec" "$ref" --certificate "$P/leaf.crt" --certificate-chain "$P/cosign_chain.pem"
     check "$desc: cosign-compat verify --certificate-chain accepts it" cc_verify_chain "$spec" "$ref"
   done
 done
 
-# ====================================================================== c) byte compatibility
-phase "c) same RSA key, same image: cosign's bundle and referrer vs cosign-compat's"
+# ====================================================================== c) trusted root
+phase "c) cosign-compat trusted-root -> cosign verify --trusted-root (certificate-chain bundles)"
+for spec in "${SPECS[@]}"; do
+  P="$FIX/$spec"
+  check "c) $spec: cosign trusted-root create --certificate-chain" \
+    "$COSIGN" trusted-root create --certificate-chain "$P/cosign_chain.pem" --out "$W/cosign-tr-$spec.json"
+  check "c) $spec: cosign-compat trusted-root --certificate-chain (CA chain)" \
+    "$CC" trusted-root --certificate-chain "$P/cosign_chain.pem" --out "$W/tr-$spec.json"
+  check "c) $spec: byte-identical to cosign's" cmp "$W/cosign-tr-$spec.json" "$W/tr-$spec.json"
+  _full_chain_same() { cmp <("$CC" trusted-root --certificate-chain "$P/certificate_chain.pem") "$W/tr-$spec.json"; }
+  check "c) $spec: from the full signing chain (leaf left out), the same file" _full_chain_same
+done
+"$CC" trusted-root --certificate-chain "$FIX/rsa-3072/cosign_chain.pem" --out "$W/tr-other.json"
+cosign_verify_tr() { # TRUSTED_ROOT REF [flags...]
+  "$COSIGN" verify --trusted-root "$1" --certificate-identity-regexp '.*' --certificate-oidc-issuer-regexp '.*' \
+    --insecure-ignore-tlog --insecure-ignore-sct "${@:3}" "$2"
+}
+cc_verify_tr() { "$CC" verify --trusted-root "$1" --certificate-identity-regexp '.*' "${@:3}" "$2"; }
+for kind in distribution olareg; do
+  for spec in "${SPECS[@]}"; do
+    desc="c) $kind $spec"
+    ref=${CC_CHAIN_REF[$kind-$spec]}
+    check "$desc: cosign verify --trusted-root --allow-certificate-chain accepts cosign-compat's chain bundle" \
+      cosign_verify_tr "$W/tr-$spec.json" "$ref" --allow-certificate-chain
+    check_fails "$desc: ... not without --allow-certificate-chain (cosign skips chain bundles then)" \
+      cosign_verify_tr "$W/tr-$spec.json" "$ref"
+    check_fails "$desc: cosign verify --trusted-root of another CA refuses it" \
+      cosign_verify_tr "$W/tr-other.json" "$ref" --allow-certificate-chain
+    check "$desc: cosign-compat verify --trusted-root accepts its own chain bundle" cc_verify_tr "$W/tr-$spec.json" "$ref"
+    check "$desc: cosign-compat verify --trusted-root accepts cosign's chain bundle" \
+      cc_verify_tr "$W/tr-$spec.json" "${COSIGN_CHAIN_REF[$kind-$spec]}"
+    check_fails "$desc: cosign-compat verify --trusted-root of another CA refuses it" \
+      cc_verify_tr "$W/tr-other.json" "$ref"
+  done
+done
+
+# ====================================================================== d) byte compatibility
+phase "d) same RSA key, same image: cosign's bundle and referrer vs cosign-compat's"
 for kind in distribution olareg; do
   spec=rsa-2048
-  desc="c) $kind $spec"
+  desc="d) $kind $spec"
   ref=$(new_image "$kind" "bytes-$spec")
   check "$desc: cosign sign --key" cosign_sign "$spec" "$ref"
   cosign_referrer=$(referrers "$ref" | head -1)
@@ -217,17 +260,17 @@ for kind in distribution olareg; do
     }
     check "$desc: the fallback index keeps cosign's entry and ours, sorted by digest, in ggcr's shape" _index_entries
   fi
-  check "$desc: cosign verify --key sees both" bash -c \
+  check "$desc: cosign verify --key sees every referrer" bash -c \
     "'$COSIGN' verify --key '$FIX/$spec/leaf.pub' --insecure-ignore-tlog '$ref' 2>/dev/null | jq -e 'length == $n_expected'"
-  check "$desc: cosign-compat verify --key sees both" bash -c \
+  check "$desc: cosign-compat verify --key sees every referrer" bash -c \
     "'$CC' verify --key '$FIX/$spec/leaf.pub' '$ref' 2>/dev/null | jq -e 'length == $n_expected'"
 done
 
-# ====================================================================== d) signed both ways
-phase "d) an image with a .sig (key A) and a bundle (key B): bundles hide .sig"
+# ====================================================================== e) signed both ways
+phase "e) an image with a .sig (key A) and a bundle (key B): bundles hide .sig"
 for kind in distribution olareg; do
   A="$FIX/ec-256" B="$FIX/rsa-2048"
-  desc="d) $kind"
+  desc="e) $kind"
   ref=$(new_image "$kind" both-ways)
   check "$desc: cosign-compat sign --new-bundle-format=false --key A (.sig)" \
     "$CC" sign --new-bundle-format=false --key "$A/leaf.key" "$ref"
@@ -250,8 +293,8 @@ for kind in distribution olareg; do
 done
 unset COSIGN_PASSWORD
 
-# ====================================================================== e) concurrency
-phase "e) concurrent cosign-compat signers, registry without Referrers API"
+# ====================================================================== f) concurrency
+phase "f) concurrent cosign-compat signers, registry without Referrers API"
 ref=$(new_image distribution concurrent)
 N=6
 _concurrent() {
@@ -261,15 +304,14 @@ _concurrent() {
     XDG_RUNTIME_DIR="$W/lock-$i" "$CC" sign --key "$FIX/ec-256/leaf.key" -a "n=$i" "$ref" >"$W/concurrent-$i.log" 2>&1 &
     pids+=("$!")
   done
-  mkdir -p "$W"/lock-{1..6}
   for i in "${pids[@]}"; do wait "$i" || rc=1; done
-  return $rc
+  return "$rc"
 }
 mkdir -p "$W"/lock-{1..6}
-check "e) $N cosign-compat sign at once" _concurrent
+check "f) $N cosign-compat sign at once" _concurrent
 _all_listed() { [[ $(n_referrers "$ref") == "$N" ]]; }
-check "e) the fallback index lists all $N referrers" _all_listed
-check "e) cosign verify --key verifies all $N" bash -c \
+check "f) the fallback index lists all $N referrers" _all_listed
+check "f) cosign verify --key verifies all $N" bash -c \
   "'$COSIGN' verify --key '$FIX/ec-256/leaf.pub' --insecure-ignore-tlog '$ref' 2>/dev/null | jq -e 'length == $N'"
 
 finish

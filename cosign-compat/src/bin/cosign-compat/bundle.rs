@@ -72,3 +72,34 @@ pub(crate) fn verify(
     }
     Ok(verified)
 }
+
+/// `trusted-root --certificate-chain FILE [--out FILE]`.
+pub(crate) fn trusted_root(
+    ctx: &mut Context<'_>,
+    args: &crate::cli::TrustedRootArgs,
+) -> Result<(), Failure> {
+    let bytes = crate::commands::read_file(&args.certificate_chain, "certificate chain")?;
+    let chain = sig_core::x509::parse_certificates(&bytes).map_err(sig_core::Error::from)?;
+    let json = bundle::trusted_root::trusted_root(&chain).map_err(|e| {
+        Failure::new(format!(
+            "{}: {e}; give the CA certificates (intermediates then root)",
+            args.certificate_chain.display()
+        ))
+    })?;
+    match &args.out {
+        None => crate::commands::write_out(ctx, &json),
+        Some(path) => std::fs::write(path, &json)
+            .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display()))),
+    }
+}
+
+/// Certificate trust from a trusted root file's certificate authorities.
+pub(crate) fn trust_from_trusted_root(
+    bytes: &[u8],
+    path: &std::path::Path,
+) -> Result<cosign_compat::verify::CertificateTrust, Failure> {
+    let cas = bundle::trusted_root::parse_trusted_root(bytes)
+        .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
+    Ok(cosign_compat::verify::CertificateTrust::from_roots(cas.roots)
+        .with_intermediates(cas.intermediates))
+}

@@ -42,6 +42,9 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// Print the reference signatures of an image are stored under.
     Triangulate(TriangulateArgs),
+    /// Write a sigstore trusted_root.json for a private CA (no transparency log, CT log or
+    /// timestamp authority), for `cosign verify --trusted-root` and Kyverno's trustedRoot.
+    TrustedRoot(TrustedRootArgs),
     /// Print a shell completion script, e.g. `cosign-compat completion bash >
     /// ~/.local/share/bash-completion/completions/cosign-compat`.
     Completion(CompletionArgs),
@@ -209,6 +212,10 @@ pub(crate) struct VerifyArgs {
     /// Intermediates then root (PEM); the last certificate is the only trusted root.
     #[arg(long, value_name = "FILE", conflicts_with = "ca_roots")]
     pub(crate) certificate_chain: Option<PathBuf>,
+    /// A sigstore trusted_root.json: its certificate authorities are the trusted roots (and
+    /// intermediates), as with cosign verify --trusted-root.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "certificate_chain", "ca_roots"])]
+    pub(crate) trusted_root: Option<PathBuf>,
     /// Trusted root certificates (PEM bundle); every one is a root.
     #[arg(long, value_name = "FILE")]
     pub(crate) ca_roots: Option<PathBuf>,
@@ -270,6 +277,16 @@ pub(crate) struct TriangulateArgs {
     pub(crate) registry: RegistryArgs,
     /// The image (a tag is resolved to its digest).
     pub(crate) image: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TrustedRootArgs {
+    /// The CA chain: intermediates then root (PEM), or a full signing chain (its leaf is left out).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) certificate_chain: PathBuf,
+    /// Where to write it (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

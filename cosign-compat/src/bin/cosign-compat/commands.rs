@@ -33,7 +33,7 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         Self { message: message.into(), code: 1 }
     }
 }
@@ -104,7 +104,7 @@ fn parse_image(image: &str) -> Result<ImageReference, Failure> {
     Ok(image.parse::<ImageReference>()?)
 }
 
-fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
+pub(crate) fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
     sig_core::fs::read_bounded(path, sig_core::fs::MAX_FILE_LEN)
         .map_err(|e| Failure::new(format!("cannot read {what} {}: {e}", path.display())))
 }
@@ -113,7 +113,7 @@ fn non_empty(path: Option<PathBuf>) -> Option<PathBuf> {
     path.filter(|p| !p.as_os_str().is_empty())
 }
 
-fn write_out(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), Failure> {
+pub(crate) fn write_out(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), Failure> {
     ctx.stdout
         .write_all(bytes)
         .and_then(|()| ctx.stdout.flush())
@@ -506,7 +506,9 @@ pub(crate) fn verify(ctx: &mut Context<'_>, args: VerifyArgs) -> Result<(), Fail
     let trust = if let Some(key) = &args.key {
         Trust::Key(VerificationKey::from_bytes(&read_file(key, "public key")?)?)
     } else {
-        let mut trust = if let Some(chain) = &args.certificate_chain {
+        let mut trust = if let Some(file) = &args.trusted_root {
+            crate::bundle::trust_from_trusted_root(&read_file(file, "trusted root")?, file)?
+        } else if let Some(chain) = &args.certificate_chain {
             CertificateTrust::from_chain_pem(&read_file(chain, "certificate chain")?)?
         } else if let Some(roots) = &args.ca_roots {
             let roots = sig_core::x509::parse_certificates(&read_file(roots, "CA roots")?)
@@ -521,7 +523,7 @@ pub(crate) fn verify(ctx: &mut Context<'_>, args: VerifyArgs) -> Result<(), Fail
             trust
         } else {
             return Err(Failure::new(
-                "give --key PUBLIC-KEY, or --certificate-chain (intermediates then root) or --ca-roots to verify certificates offline",
+                "give --key PUBLIC-KEY, or --certificate-chain (intermediates then root), --ca-roots or --trusted-root to verify certificates offline",
             ));
         };
         if let Some(cert) = &args.certificate {

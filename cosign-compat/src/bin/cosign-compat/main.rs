@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         }
         Command::Verify(args) => commands::verify(&mut ctx, args),
         Command::Triangulate(args) => commands::triangulate(&mut ctx, args),
+        Command::TrustedRoot(args) => bundle::trusted_root(&mut ctx, &args),
         Command::Completion(args) => commands::completion(&mut ctx, &args),
         Command::Man(args) => commands::man(&args),
     };
