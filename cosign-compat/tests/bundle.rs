@@ -629,3 +629,64 @@ fn trusted_root_refuses_what_is_not_one() {
         assert!(err.contains(needle), "{err}");
     }
 }
+
+/// distribution answers a manifest push with 400 MANIFEST_BLOB_UNKNOWN for the shared `{}`
+/// config blob while concurrent signers upload it (tests/e2e/cosign-bundle.sh phase f: 1 of 6
+/// signers failed before the fix): the push is retried after pushing the blobs again.
+#[derive(Debug)]
+struct FlakyRegistry {
+    inner: MemoryRegistry,
+    failures: std::sync::atomic::AtomicUsize,
+}
+
+impl Registry for FlakyRegistry {
+    fn resolve_tag(&self, r: &Repository, tag: &str) -> Result<Digest, RegistryError> {
+        self.inner.resolve_tag(r, tag)
+    }
+    fn fetch_manifest(
+        &self,
+        r: &Repository,
+        reference: &str,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        self.inner.fetch_manifest(r, reference)
+    }
+    fn fetch_blob(&self, r: &Repository, d: &Digest, max: u64) -> Result<Vec<u8>, RegistryError> {
+        self.inner.fetch_blob(r, d, max)
+    }
+    fn push_blob(&self, r: &Repository, d: &Digest, data: &[u8]) -> Result<(), RegistryError> {
+        self.inner.push_blob(r, d, data)
+    }
+    fn push_manifest(
+        &self,
+        r: &Repository,
+        tag: &str,
+        media_type: &str,
+        manifest: &[u8],
+    ) -> Result<(), RegistryError> {
+        if tag.starts_with("sha256:") && self.failures.load(Ordering::SeqCst) > 0 {
+            self.failures.fetch_sub(1, Ordering::SeqCst);
+            return Err(RegistryError::Request {
+                operation: "push manifest",
+                reference: tag.to_owned(),
+                source: "the registry answered HTTP 400 Bad Request: MANIFEST_BLOB_UNKNOWN".into(),
+            });
+        }
+        self.inner.push_manifest(r, tag, media_type, manifest)
+    }
+}
+
+#[test]
+fn a_transiently_refused_referrer_push_is_retried() {
+    let inner = MemoryRegistry::new();
+    let image = new_image(&inner, &repo(), "flaky");
+    let registry = FlakyRegistry { inner, failures: std::sync::atomic::AtomicUsize::new(2) };
+    let signed = key_bundle("ec-256", &image);
+    let attached = remote::attach_bundle(&registry, &repo(), &image, &signed, now()).unwrap();
+    assert!(registry.inner.manifest(&repo(), attached.referrer.as_str()).is_some());
+    assert_eq!(registry.inner.blob_pushes(), 6, "the blobs are pushed again before each attempt");
+    // Past the attempts, the error is returned.
+    registry.failures.store(remote::MAX_PUSH_ATTEMPTS, Ordering::SeqCst);
+    let err = remote::attach_bundle(&registry, &repo(), &image, &signed, now()).unwrap_err();
+    let text = sig_core::message_with_sources(&err);
+    assert!(text.contains("MANIFEST_BLOB_UNKNOWN"), "{text}");
+}

@@ -77,7 +77,7 @@ cc_verify_chain() {
   "$CC" verify --certificate-chain "$FIX/$1/cosign_chain.pem" --certificate-identity-regexp '.*' "${@:3}" "$2"
 }
 
-declare -A CC_CHAIN_REF COSIGN_CHAIN_REF
+declare -A CC_CHAIN_REF COSIGN_CHAIN_REF SIGNER_REF
 # ====================================================================== a) cosign-compat signs
 phase "a) cosign-compat sign (bundle) -> cosign verify, cosign-compat verify (both registries)"
 for kind in distribution olareg; do
@@ -148,6 +148,15 @@ for kind in distribution olareg; do
     check "$desc: cosign-compat verify --key (leaf key) accepts it" cc_verify_key "$P/leaf.pub" "$ref"
     check_fails "$desc: cosign-compat verify --certificate-chain of another CA refuses it" \
       cc_verify_chain rsa-3072 "$ref"
+
+    ref=$(new_image "$kind" "cc-signer-$spec")
+    SIGNER_REF[$kind-$spec]=$ref
+    check "$desc: cosign-compat sign --signer sign-with-openssl.sh --certificate-chain -a env=prod (bundle)" \
+      "$CC" sign --signer "$REPO_ROOT/examples/sign-with-openssl.sh" --key "$P/leaf.key" \
+      --certificate-chain "$P/certificate_chain.pem" -a env=prod "$ref"
+    check "$desc: cosign-compat verify --certificate-chain -a env=prod accepts it" cc_verify_chain "$spec" "$ref" -a env=prod
+    check_fails_with "$desc: cosign-compat verify -a env=dev refuses it" "lacks annotation env=dev" \
+      cc_verify_chain "$spec" "$ref" -a env=dev
   done
 done
 
@@ -206,6 +215,16 @@ for kind in distribution olareg; do
     check_fails "$desc: cosign verify --trusted-root of another CA refuses it" \
       cosign_verify_tr "$W/tr-other.json" "$ref" --allow-certificate-chain
     check "$desc: cosign-compat verify --trusted-root accepts its own chain bundle" cc_verify_tr "$W/tr-$spec.json" "$ref"
+    ref=${SIGNER_REF[$kind-$spec]}
+    _signer_bundle_annotations() {
+      cosign_verify_tr "$W/tr-$spec.json" "$ref" --allow-certificate-chain -a env=prod 2>/dev/null |
+        jq -e '.[0].optional == {"env":"prod"}'
+    }
+    check "$desc: cosign verify --trusted-root -a env=prod accepts the signer program's bundle, optional {env: prod}" \
+      _signer_bundle_annotations
+    check_fails "$desc: cosign verify -a env=dev refuses it" \
+      cosign_verify_tr "$W/tr-$spec.json" "$ref" --allow-certificate-chain -a env=dev
+    ref=${CC_CHAIN_REF[$kind-$spec]}
     check "$desc: cosign-compat verify --trusted-root accepts cosign's chain bundle" \
       cc_verify_tr "$W/tr-$spec.json" "${COSIGN_CHAIN_REF[$kind-$spec]}"
     check_fails "$desc: cosign-compat verify --trusted-root of another CA refuses it" \
@@ -219,9 +238,10 @@ for kind in distribution olareg; do
   spec=rsa-2048
   desc="d) $kind $spec"
   ref=$(new_image "$kind" "bytes-$spec")
-  check "$desc: cosign sign --key" cosign_sign "$spec" "$ref"
+  check "$desc: cosign sign --key -a team=a -a env=prod" cosign_sign "$spec" "$ref" -a team=a -a env=prod
   cosign_referrer=$(referrers "$ref" | head -1)
-  check "$desc: cosign-compat sign --key" "$CC" sign --key "$FIX/$spec/leaf.key" "$ref"
+  check "$desc: cosign-compat sign --key -a team=a -a env=prod" \
+    "$CC" sign --key "$FIX/$spec/leaf.key" -a team=a -a env=prod "$ref"
   # Within the same second, cosign-compat's referrer manifest is cosign's, byte for byte: one
   # digest, listed once.
   cc_referrer=$(referrers "$ref" | grep -vx "$cosign_referrer" | head -1 || true)

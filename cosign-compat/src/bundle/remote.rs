@@ -26,6 +26,9 @@ use crate::reference::{Digest, Repository};
 use crate::registry::Registry;
 use crate::verify::{VerifiedSignature, VerifyOptions};
 
+/// How many times the referrer manifest is pushed when the registry refuses it transiently.
+pub const MAX_PUSH_ATTEMPTS: usize = 4;
+
 /// How many times the fallback index is rewritten before giving up on concurrent writers.
 pub const MAX_FALLBACK_ATTEMPTS: usize = 8;
 
@@ -134,16 +137,29 @@ pub fn push_referrer(
 ) -> Result<AttachedBundle, Error> {
     let config_digest = Digest::of(referrer::EMPTY_CONFIG);
     let bundle_digest = Digest::of(&referrer.bundle);
-    registry.push_blobs(
-        repository,
-        &[(&config_digest, referrer::EMPTY_CONFIG), (&bundle_digest, &referrer.bundle)],
-    )?;
-    registry.push_manifest(
-        repository,
-        referrer.digest.as_str(),
-        OCI_MANIFEST,
-        &referrer.manifest,
-    )?;
+    // Every referrer shares the `{}` config blob. distribution, uploading the same blob for
+    // concurrent signers, can briefly answer a manifest push with 400 MANIFEST_BLOB_UNKNOWN for
+    // it (seen with 6 concurrent signers): push the blobs again and retry, a few times.
+    for attempt in 1..=MAX_PUSH_ATTEMPTS {
+        registry.push_blobs(
+            repository,
+            &[(&config_digest, referrer::EMPTY_CONFIG), (&bundle_digest, &referrer.bundle)],
+        )?;
+        match registry.push_manifest(
+            repository,
+            referrer.digest.as_str(),
+            OCI_MANIFEST,
+            &referrer.manifest,
+        ) {
+            Ok(()) => break,
+            Err(RegistryError::Request { .. } | RegistryError::Server { .. })
+                if attempt < MAX_PUSH_ATTEMPTS =>
+            {
+                std::thread::sleep(Duration::from_millis(50 * attempt as u64));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     let listing = if registry.referrers(repository, image)?.is_some() {
         Listing::ReferrersApi
     } else {
