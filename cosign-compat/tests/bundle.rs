@@ -630,7 +630,7 @@ fn trusted_root_refuses_what_is_not_one() {
     }
 }
 
-/// distribution answers a manifest push with 400 MANIFEST_BLOB_UNKNOWN for the shared `{}`
+/// distribution answers a manifest push with 400 `MANIFEST_BLOB_UNKNOWN` for the shared `{}`
 /// config blob while concurrent signers upload it (tests/e2e/cosign-bundle.sh phase f: 1 of 6
 /// signers failed before the fix): the push is retried after pushing the blobs again.
 #[derive(Debug)]
