@@ -22,6 +22,8 @@
 #      cosign-compat each see, with and without --new-bundle-format=false
 #   f) concurrent cosign-compat signers on the registry without Referrers API: every referrer stays
 #      in the fallback index, and cosign verifies them all
+#   g) a registry with basic authentication (credentials from the docker config): the fallback
+#      index is kept there too, cosign and cosign-compat verify each other's bundles
 #
 # usage: tests/e2e/cosign-bundle.sh
 # environment: COSIGN (default: cosign on PATH), COSIGN_COMPAT_BIN (default
@@ -37,7 +39,7 @@ FIX="$REPO_ROOT/tests/data/pki"
 SPECS=(rsa-2048 ec-256)
 
 phase "preflight"
-need_tools crane jq openssl docker-registry olareg
+need_tools crane jq openssl curl htpasswd docker-registry olareg
 COSIGN="${COSIGN:-$(command -v cosign || true)}"
 [[ -x "$COSIGN" ]] || die "cosign not found: run 'make peers' (builds cosign $COSIGN_VERSION into $(peer_tool_dir cosign))"
 COSIGN_FOUND=$("$COSIGN" version --json 2>/dev/null | jq -r .gitVersion)
@@ -333,5 +335,28 @@ _all_listed() { [[ $(n_referrers "$ref") == "$N" ]]; }
 check "f) the fallback index lists all $N referrers" _all_listed
 check "f) cosign verify --key verifies all $N" bash -c \
   "'$COSIGN' verify --key '$FIX/ec-256/leaf.pub' --insecure-ignore-tlog '$ref' 2>/dev/null | jq -e 'length == $N'"
+
+# ====================================================================== g) credentials
+phase "g) a registry with basic authentication (distribution + htpasswd, no Referrers API)"
+htpasswd -Bbn e2e-user e2e-password >"$W/htpasswd" 2>/dev/null || die "htpasswd failed"
+AREG=$(start_registry distribution "$W/reg-auth" "$W/htpasswd")
+mkdir -p "$W/docker-auth"
+jq -n --arg r "$AREG" --arg a "$(printf 'e2e-user:e2e-password' | base64 -w0)" '{auths: {($r): {auth: $a}}}' \
+  >"$W/docker-auth/config.json"
+with_auth() { DOCKER_CONFIG="$W/docker-auth" "$@"; }
+ref=$(with_auth push_test_image "$AREG" auth "$W")
+check "g) cosign-compat sign --allow-http-registry (credentials from the docker config, bundle)" \
+  with_auth "$CC" sign --allow-http-registry --key "$FIX/ec-256/leaf.key" "$ref"
+_auth_fallback() { with_auth crane manifest "$(fallback "$ref")" | jq -e '(.manifests | length) == 1'; }
+check "g) the fallback index lists it (the registry has no Referrers API)" _auth_fallback
+check "g) cosign verify --key accepts it" with_auth cosign_verify_key "$FIX/ec-256/leaf.pub" "$ref"
+check "g) cosign-compat verify --key accepts it" with_auth cc_verify_key "$FIX/ec-256/leaf.pub" "$ref" --allow-http-registry
+export COSIGN_PASSWORD=e2e-cosign-password
+check "g) cosign sign --key (bundle) on the same image" with_auth cosign_sign rsa-2048 "$ref"
+unset COSIGN_PASSWORD
+check "g) cosign-compat verify --key accepts cosign's bundle there" \
+  with_auth cc_verify_key "$FIX/rsa-2048/leaf.pub" "$ref" --allow-http-registry
+check_fails_with "g) cosign-compat verify without credentials: refused, names docker login" "docker login $AREG" \
+  cc_verify_key "$FIX/ec-256/leaf.pub" "$ref"
 
 finish

@@ -160,7 +160,13 @@ pub fn push_referrer(
             Err(e) => return Err(e.into()),
         }
     }
-    let listing = if registry.referrers(repository, image)?.is_some() {
+    // The registry lists the referrer itself only with the Referrers API; a list that does not
+    // hold it yet (no API, a client that merges the fallback tag in, or a registry that indexes
+    // later) gets the fallback entry, which is harmless next to the API.
+    let listed = registry.referrers(repository, image)?.is_some_and(|bytes| {
+        ReferrersIndex::parse(&bytes).is_ok_and(|index| index.contains(referrer.digest.as_str()))
+    });
+    let listing = if listed {
         Listing::ReferrersApi
     } else {
         add_to_fallback(registry, repository, image, &referrer.entry)?

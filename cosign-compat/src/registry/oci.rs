@@ -488,18 +488,32 @@ impl Registry for OciRegistry {
             .map_err(|e| map_error(e, "push manifest", &what, repository))?;
         Ok(())
     }
-    /// The Referrers API of an open registry; `None` for registries reached with credentials:
-    /// oci-client merges the API's answer with the fallback tag, so whether the registry has
-    /// the API cannot be told there, and the fallback tag is used (TODO(#16)).
+    /// Open registries: the Referrers API's answer, `None` without one. Registries reached with
+    /// credentials: oci-client's `pull_referrers`, which answers the API's list or, on a 404,
+    /// the fallback tag's index (an empty one when the tag is missing or not an index), so
+    /// callers cannot tell the two apart there (see [`crate::bundle::remote::push_referrer`]).
     fn referrers(
         &self,
         repository: &Repository,
         subject: &Digest,
     ) -> Result<Option<Vec<u8>>, RegistryError> {
-        self.via_open(repository.registry(), |open| async move {
+        if let Some(result) = self.via_open(repository.registry(), |open| async move {
             open.referrers(repository, subject).await
+        }) {
+            return result;
+        }
+        let (client, reference, _auth) = self.prepare(repository, subject.as_str())?;
+        let what = format!("{repository}@{subject}");
+        let pulled = client.pull_referrers(&reference, None);
+        let mut index = self
+            .run("list referrers", &what, repository.registry(), pulled)?
+            .map_err(|e| map_error(e, "list referrers", &what, repository))?;
+        index.media_type.get_or_insert_with(|| crate::media_type::OCI_INDEX.to_owned());
+        serde_json::to_vec(&index).map(Some).map_err(|e| RegistryError::Request {
+            operation: "list referrers",
+            reference: what,
+            source: Box::new(e),
         })
-        .unwrap_or(Ok(None))
     }
 }
 
