@@ -218,6 +218,13 @@ impl Bundle {
         &self.signature
     }
 
+    /// How many transparency log entries the bundle carries (none when cosign-compat or
+    /// `cosign sign --tlog-upload=false` wrote it; never checked here, as with cosign's
+    /// `--insecure-ignore-tlog`).
+    pub fn tlog_entries(&self) -> usize {
+        self.tlog_entries
+    }
+
     /// The bundle as cosign writes it (compact protobuf-JSON).
     pub fn to_json(&self) -> Vec<u8> {
         let raw = |c: &Certificate| RawBytes { raw_bytes: STANDARD.encode(c.as_der()) };

@@ -82,7 +82,7 @@ pub enum BundleRejection {
         subject: String,
     },
     /// Certificate trust was asked for, but the bundle has only a public key hint.
-    #[error("the bundle has only a public key hint; verify it with --key")]
+    #[error("the bundle has only a public key hint, no certificate to chain to the trusted roots")]
     NoCertificate,
     /// The certificate material is unusable or untrusted.
     #[error("certificate: {0}")]
