@@ -690,3 +690,23 @@ fn a_transiently_refused_referrer_push_is_retried() {
     let text = sig_core::message_with_sources(&err);
     assert!(text.contains("MANIFEST_BLOB_UNKNOWN"), "{text}");
 }
+
+#[test]
+fn certificate_trust_refuses_a_key_only_bundle() {
+    let registry = MemoryRegistry::new();
+    let image = new_image(&registry, &repo(), "key-only");
+    let attached =
+        remote::attach_bundle(&registry, &repo(), &image, &key_bundle("ec-256", &image), now())
+            .unwrap();
+    let (text, list) = rejections(remote::verify_image(
+        &registry,
+        &repo(),
+        &image,
+        &chain_options("ec-256"),
+        now(),
+        true,
+    ));
+    assert!(matches!(list[0].1, BundleRejection::NoCertificate), "{text}");
+    assert!(text.contains(attached.referrer.as_str()), "{text}");
+    assert!(text.contains("only a public key hint"), "{text}");
+}
