@@ -102,7 +102,7 @@ fuzz-corpus: ## replay every committed fuzz corpus input through its target (sta
 	cd fuzz && $(CARGO) test --locked --target-dir ../target --test corpus
 
 .PHONY: e2e
-e2e: e2e-notation e2e-cosign e2e-pkcs11 e2e-dist e2e-kyverno e2e-admission ## end-to-end against the real notation, cosign, Kyverno (CLI and admission) and registries; the release archives
+e2e: e2e-notation e2e-cosign e2e-cosign-bundle e2e-pkcs11 e2e-dist e2e-kyverno e2e-admission ## end-to-end against the real notation, cosign, Kyverno (CLI and admission) and registries; the release archives
 
 .PHONY: e2e-build
 e2e-build: peers
@@ -115,6 +115,10 @@ e2e-notation: e2e-build ## notation sign/verify through the plugin, both registr
 .PHONY: e2e-cosign
 e2e-cosign: e2e-build ## cosign-compat against the real cosign and sigstore-rs
 	tests/e2e/cosign.sh
+
+.PHONY: e2e-cosign-bundle
+e2e-cosign-bundle: e2e-build ## cosign-compat's bundle format (cosign v3's default) against the real cosign, both registries
+	tests/e2e/cosign-bundle.sh
 
 .PHONY: e2e-pkcs11
 e2e-pkcs11: e2e-build ## notation sign/verify with keys in a SoftHSM2 token

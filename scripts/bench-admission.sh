@@ -48,7 +48,7 @@ IMG_COSIGN=$(push_test_image "$REG" bench/cosign "$W")
 IMG_UNSIGNED=$(push_test_image "$REG" bench/unsigned "$W")
 notation sign --plugin external-signer --id bench --plugin-config "private_key=$W/pki/leaf.key" \
   --plugin-config "cert_chain=$W/pki/certificate_chain.pem" "$IMG_NOTARY" >/dev/null || die "notation sign failed"
-"$CC" sign --key "$W/pki/leaf.key" "$IMG_COSIGN" >/dev/null || die "cosign-compat sign failed"
+"$CC" sign --new-bundle-format=false --key "$W/pki/leaf.key" "$IMG_COSIGN" >/dev/null || die "cosign-compat sign failed"
 
 phase "control plane, Kyverno, policies"
 cluster_start "$W/cluster"

@@ -49,7 +49,7 @@ IMG="$REG/bench@$(crane digest "$REG/bench:v1")"
 
 now_ns() { date +%s%N; }
 
-cc_run() { "$CC" sign --key "$KEY" -a "run=cc-$1" "$IMG" 2>/dev/null; }
+cc_run() { "$CC" sign --new-bundle-format=false --key "$KEY" -a "run=cc-$1" "$IMG" 2>/dev/null; }
 pipeline_run() {
   "$COSIGN" generate -a "run=cosign-$1" "$IMG" 2>/dev/null >"$W/p.json"
   openssl dgst -sha256 -sign "$KEY" "$W/p.json" | base64 -w0 >"$W/sig.b64"

@@ -200,7 +200,7 @@ check "notation sign (notation-external-signer) $HOST_REG/notation/pause@$D" \
   notation sign --plugin external-signer --id kind --plugin-config "private_key=$PKI/leaf.key" \
   --plugin-config "cert_chain=$PKI/certificate_chain.pem" "$HOST_REG/notation/pause@$D"
 check "cosign-compat sign --key --certificate-chain $HOST_REG/cosign/pause@$D" \
-  "$CC" sign --key "$PKI/leaf.key" --certificate-chain "$PKI/certificate_chain.pem" "$HOST_REG/cosign/pause@$D"
+  "$CC" sign --new-bundle-format=false --key "$PKI/leaf.key" --certificate-chain "$PKI/certificate_chain.pem" "$HOST_REG/cosign/pause@$D"
 
 # ====================================================================== 5. admission
 phase "admission: kubectl run --dry-run=server"

@@ -15,9 +15,9 @@
 //!   an in-memory one; [`remote`] runs attach and verify over it.
 //!
 //! The crate reads no files and no environment except in [`registry::credentials`], talks to the
-//! network only through [`OciRegistry`], and takes the time as a parameter. It does not write
-//! Sigstore bundles (cosign v3's default; see the crate README), Rekor entries or Fulcio
-//! certificates.
+//! network only through [`OciRegistry`], and takes the time as a parameter. [`bundle`] writes
+//! and verifies cosign v3's default format (a Sigstore bundle stored as an OCI 1.1 referrer),
+//! without Rekor entries or Fulcio certificates.
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -44,6 +44,7 @@
 //! ```
 
 pub mod attach;
+pub mod bundle;
 mod error;
 mod go_json;
 pub mod media_type;

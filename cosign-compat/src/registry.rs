@@ -96,6 +96,23 @@ pub trait Registry: fmt::Debug {
         media_type: &str,
         manifest: &[u8],
     ) -> Result<(), RegistryError>;
+
+    /// The Referrers API's answer for `subject` (an OCI image index, unfiltered), or `None`
+    /// when the registry has no Referrers API (404, 400 or 406, or an answer that is not an
+    /// index: go-containerregistry's test), or this client cannot ask it. Callers then use the
+    /// referrers tag schema (the `sha256-<hex>` tag). The default is `None`.
+    ///
+    /// # Errors
+    ///
+    /// Transport and authorisation errors.
+    fn referrers(
+        &self,
+        repository: &Repository,
+        subject: &Digest,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        let _ = (repository, subject);
+        Ok(None)
+    }
 }
 
 /// [`RegistryError::UntrustedCertificate`] when `error` is a TLS certificate rejection (rustls:
@@ -167,5 +184,13 @@ impl<R: Registry + ?Sized> Registry for &R {
         manifest: &[u8],
     ) -> Result<(), RegistryError> {
         (**self).push_manifest(repository, tag, media_type, manifest)
+    }
+
+    fn referrers(
+        &self,
+        repository: &Repository,
+        subject: &Digest,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        (**self).referrers(repository, subject)
     }
 }

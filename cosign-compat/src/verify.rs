@@ -15,6 +15,7 @@
 //! A verification succeeds when at least one layer passes; the result lists every layer that
 //! passed, as `cosign verify` prints them.
 
+pub(crate) mod bundle_signer;
 pub(crate) mod chain;
 
 use std::time::SystemTime;

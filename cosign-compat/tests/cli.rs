@@ -307,3 +307,31 @@ fn a_signer_timeout_names_the_cli_flag() {
     assert!(err.contains("--signer-timeout"), "{err}");
     assert!(!err.contains("signer_timeout"), "{err}");
 }
+
+/// Issue 16: `sign` writes cosign v3's default format (a bundle referrer: no `.sig` tag named)
+/// unless `--new-bundle-format=false`; `verify` lists referrers first unless `=false`.
+#[test]
+fn the_bundle_format_is_the_default_and_false_keeps_the_sig_tag() {
+    let key = path("pki/ec-256/leaf.key");
+    for (flag, pushing) in [
+        (None, "Pushing signature to: 127.0.0.1:1/app\n"),
+        (Some("--new-bundle-format"), "Pushing signature to: 127.0.0.1:1/app\n"),
+        (Some("--new-bundle-format=true"), "Pushing signature to: 127.0.0.1:1/app\n"),
+        (Some("--new-bundle-format=false"), "Pushing signature to: 127.0.0.1:1/app:sha256-"),
+    ] {
+        let mut args = vec!["sign", "--lock-timeout", "0", "--key", &key];
+        args.extend(flag);
+        let reference = digest_ref();
+        args.push(&reference);
+        let out = run(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{flag:?}: {err}");
+        assert!(err.contains(pushing), "{flag:?}: {err}");
+    }
+    let pubkey = path("pki/ec-256/leaf.pub");
+    let out = run(&["verify", "--key", &pubkey, &digest_ref()]);
+    assert!(stderr(&out).contains("list referrers"), "{}", stderr(&out));
+    let out = run(&["verify", "--new-bundle-format=false", "--key", &pubkey, &digest_ref()]);
+    assert!(!stderr(&out).contains("referrers"), "{}", stderr(&out));
+    assert!(stderr(&out).contains(".sig"), "{}", stderr(&out));
+}

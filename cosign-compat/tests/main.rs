@@ -5,6 +5,7 @@
 // equally a test failure with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bundle;
 mod cli;
 mod golden;
 mod open_registry;

@@ -132,8 +132,8 @@ notation_hsm() { # SPEC-DIR FORMAT REF: notation + plugin + the SoftHSM2 token k
     --signature-format "$2" --plugin-config "pkcs11_uri=$(cat "$HSM/$1/uri")" \
     --plugin-config "pkcs11_module=$(cat "$HSM/module")" --plugin-config "cert_chain=$HSM/$1/certificate_chain.pem" "$3"
 }
-cc_key() { "$CC" sign --key "$PKI/$1/leaf.key" "$2"; }                                                # PKI REF
-cc_chain() { "$CC" sign --key "$PKI/$1/leaf.key" --certificate-chain "$PKI/$1/certificate_chain.pem" "$2"; } # PKI REF
+cc_key() { "$CC" sign --new-bundle-format=false --key "$PKI/$1/leaf.key" "$2"; }                                                # PKI REF
+cc_chain() { "$CC" sign --new-bundle-format=false --key "$PKI/$1/leaf.key" --certificate-chain "$PKI/$1/certificate_chain.pem" "$2"; } # PKI REF
 
 declare -A IMG
 # sign_case NAME REG KIND DESC SIGN-FUNCTION ARGS...: a fresh image REG/KIND/NAME, signed by

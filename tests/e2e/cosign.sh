@@ -127,10 +127,10 @@ for spec in "${KEY_SPECS[@]}"; do
     desc="a) $spec $mode"
     if [[ $mode == key ]]; then
       check "$desc: cosign-compat sign --key --certificate-chain" \
-        "$CC" sign --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref"
+        "$CC" sign --new-bundle-format=false --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref"
     else
       check "$desc: cosign-compat sign --signer sign-with-openssl.sh" \
-        "$CC" sign --signer "$SIGNER_SCRIPT" --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref"
+        "$CC" sign --new-bundle-format=false --signer "$SIGNER_SCRIPT" --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref"
     fi
     check "$desc: cosign verify --key" cosign_verify_key "$P/leaf.pub" "$ref"
     check "$desc: cosign verify --certificate-chain (identity/issuer '.*')" cosign_verify_chain "$spec" "$ref"
@@ -204,7 +204,7 @@ ref=$(new_image tagged)
 tagged="${ref%@*}:v1"
 crane tag "$ref" v1 >/dev/null 2>&1 || die "crane tag failed"
 check "c) cosign-compat sign a tag with -a env=prod -a team=a,b=c" \
-  "$CC" sign --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" -a env=prod -a team=a,b=c "$tagged"
+  "$CC" sign --new-bundle-format=false --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" -a env=prod -a team=a,b=c "$tagged"
 check "c) cosign verify the digest the tag resolved to, with -a env=prod -a b=c" \
   cosign_verify_key "$P/leaf.pub" "$ref" -a env=prod -a b=c
 check_fails "c) cosign verify -a env=dev fails" cosign_verify_key "$P/leaf.pub" "$ref" -a env=dev
@@ -219,11 +219,11 @@ O="$PKI/other"
 openssl dgst -sha256 -sign "$O/leaf.key" "$W/other-payload.json" | base64 -w0 >"$W/other-sig.b64"
 check "c) cosign attach signature appends to cosign-compat's manifest" \
   "$COSIGN" attach signature --payload "$W/other-payload.json" --signature "$W/other-sig.b64" "$ref"
-check "c) cosign-compat sign again (new ECDSA signature) appends" "$CC" sign --key "$P/leaf.key" "$ref"
+check "c) cosign-compat sign again (new ECDSA signature) appends" "$CC" sign --new-bundle-format=false --key "$P/leaf.key" "$ref"
 _three_layers() { crane manifest "$(sig_ref "$ref")" | jq -e '.layers | length == 3'; }
 check "c) the .sig manifest has 3 layers" _three_layers
 check_output_contains "c) the same signing once more (same key, payload, no certificate): no new layer" \
-  "already has this signature" "$CC" sign --key "$P/leaf.key" "$ref"
+  "already has this signature" "$CC" sign --new-bundle-format=false --key "$P/leaf.key" "$ref"
 check "c) ... still 3 layers" _three_layers
 _count() { # PUB EXPECTED
   local n
@@ -239,7 +239,7 @@ ref=$(new_image concurrent)
 _concurrent() {
   local i pids=() rc=0
   for i in 1 2 3 4 5 6; do
-    "$CC" sign --key "$P/leaf.key" -a "n=$i" "$ref" >"$W/concurrent-$i.log" 2>&1 &
+    "$CC" sign --new-bundle-format=false --key "$P/leaf.key" -a "n=$i" "$ref" >"$W/concurrent-$i.log" 2>&1 &
     pids+=("$!")
   done
   for i in "${pids[@]}"; do wait "$i" || rc=1; done
@@ -258,7 +258,7 @@ phase "d) refusals"
 S="${KEY_SPECS[0]}"
 P="$PKI/$S"
 ref=$(new_image refusals)
-"$CC" sign --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref" 2>/dev/null ||
+"$CC" sign --new-bundle-format=false --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref" 2>/dev/null ||
   die "setup: cosign-compat sign failed"
 check_fails_with "d) cosign-compat verify with the wrong key" "no matching signatures" \
   cc_verify_key "$PKI/other/leaf.pub" "$ref"
@@ -304,9 +304,9 @@ check "d) an unsigned image exits 10, as cosign" _exit_10
 check_fails "d) cosign verify: unsigned image" cosign_verify_key "$P/leaf.pub" "$ref"
 
 check_fails_with "d) a failing signer program fails the sign" "signer failed: key locked" \
-  "$CC" sign --signer "$COMMANDS/exit_1.sh" --certificate-chain "$P/certificate_chain.pem" "$ref"
+  "$CC" sign --new-bundle-format=false --signer "$COMMANDS/exit_1.sh" --certificate-chain "$P/certificate_chain.pem" "$ref"
 check_fails_with "d) a signer using the wrong key is caught before the push" "not made by the private key" \
-  "$CC" sign --signer "$COMMANDS/wrong_key.sh" --certificate-chain "$PKI/other/certificate_chain.pem" "$ref"
+  "$CC" sign --new-bundle-format=false --signer "$COMMANDS/wrong_key.sh" --certificate-chain "$PKI/other/certificate_chain.pem" "$ref"
 check_fails "d) ... and the registry is unchanged: still no .sig tag" crane manifest "$(sig_ref "$ref")"
 
 # ====================================================================== e) authentication
@@ -323,16 +323,16 @@ ref=$(DOCKER_CONFIG="$W/docker-auth" push_test_image "$AREG" auth "$W")
 with_auth() { DOCKER_CONFIG="$W/docker-auth" "$@"; }
 with_wrong_password() { DOCKER_CONFIG="$W/docker-wrong" "$@"; }
 check_fails_with "e) cosign-compat sign without credentials: refused, names docker login" "docker login $AREG" \
-  "$CC" sign --key "$P/leaf.key" "$ref"
+  "$CC" sign --new-bundle-format=false --key "$P/leaf.key" "$ref"
 # AREG is plain HTTP (127.0.0.1): cosign-compat sends credentials there only with
 # --allow-http-registry (cosign sends them anyway).
 check_fails_with "e) cosign-compat sign with credentials over plain HTTP, no --allow-http-registry: not sent" \
-  "are not sent in clear" with_auth "$CC" sign --key "$P/leaf.key" "$ref"
+  "are not sent in clear" with_auth "$CC" sign --new-bundle-format=false --key "$P/leaf.key" "$ref"
 check_fails_with "e) cosign-compat sign with a wrong password: refused" "not authorized" \
-  with_wrong_password "$CC" sign --allow-http-registry --key "$P/leaf.key" "$ref"
+  with_wrong_password "$CC" sign --new-bundle-format=false --allow-http-registry --key "$P/leaf.key" "$ref"
 check_fails "e) ... and nothing was pushed" with_auth crane manifest "$(sig_ref "$ref")"
 check "e) cosign-compat sign --allow-http-registry with credentials from the docker config" \
-  with_auth "$CC" sign --allow-http-registry --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref"
+  with_auth "$CC" sign --new-bundle-format=false --allow-http-registry --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref"
 check "e) cosign verify --key accepts it" with_auth cosign_verify_key "$P/leaf.pub" "$ref"
 check "e) cosign verify --certificate-chain accepts it" with_auth cosign_verify_chain "$S" "$ref"
 check "e) cosign-compat verify accepts it" with_auth cc_verify_key "$P/leaf.pub" "$ref" --allow-http-registry
@@ -366,14 +366,14 @@ TREG=$(start_registry distribution-tls "$W/registry-tls" "$T")
 with_ca() { SSL_CERT_FILE="$T/ca.crt" "$@"; }
 ref=$(with_ca push_test_image "$TREG" tls "$W")
 check_fails_with "f) cosign-compat sign: the registry's CA is unknown, refused, naming the fix" "is not trusted: add the CA" \
-  "$CC" sign --key "$P/leaf.key" "$ref"
+  "$CC" sign --new-bundle-format=false --key "$P/leaf.key" "$ref"
 check_fails "f) ... and nothing was pushed" with_ca crane manifest "$(sig_ref "$ref")"
 check "f) cosign-compat sign with the CA in SSL_CERT_FILE" \
-  with_ca "$CC" sign --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref"
+  with_ca "$CC" sign --new-bundle-format=false --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref"
 check "f) cosign verify --key accepts it (CA in SSL_CERT_FILE)" with_ca cosign_verify_key "$P/leaf.pub" "$ref"
 check "f) cosign-compat verify --certificate-chain accepts it" with_ca cc_verify_chain "$S" "$ref"
 check "f) cosign-compat sign --allow-insecure-registry, CA unknown" \
-  "$CC" sign --allow-insecure-registry --key "$P/leaf.key" -a run=insecure "$ref"
+  "$CC" sign --new-bundle-format=false --allow-insecure-registry --key "$P/leaf.key" -a run=insecure "$ref"
 check "f) cosign verify --allow-insecure-registry accepts both" \
   cosign_verify_key "$P/leaf.pub" "$ref" --allow-insecure-registry
 _two_layers() { [[ "$(with_ca crane manifest "$(sig_ref "$ref")" | jq '.layers | length')" == 2 ]]; }

@@ -105,20 +105,20 @@ check "notation sign RSA-3072, COSE" notation_sign rsa cose "${IMG[n-rsa-cose]}"
 check "notation sign EC-256, JWS, on olareg (Referrers API)" \
   notation_sign ec jws "${IMG[n-ec-referrers]}" --force-referrers-tag=false
 check "notation sign under the untrusted CA" notation_sign other jws "${IMG[n-other]}"
-check "cosign-compat sign --key (RSA-3072, no certificate)" "$CC" sign --key "$PKI/rsa/leaf.key" "${IMG[c-rsa-key]}"
+check "cosign-compat sign --key (RSA-3072, no certificate)" "$CC" sign --new-bundle-format=false --key "$PKI/rsa/leaf.key" "${IMG[c-rsa-key]}"
 check "cosign-compat sign --key --certificate-chain (EC-256)" \
-  "$CC" sign --key "$PKI/ec/leaf.key" --certificate-chain "$PKI/ec/certificate_chain.pem" "${IMG[c-ec-chain]}"
+  "$CC" sign --new-bundle-format=false --key "$PKI/ec/leaf.key" --certificate-chain "$PKI/ec/certificate_chain.pem" "${IMG[c-ec-chain]}"
 check "cosign-compat sign --signer sign-with-openssl.sh (RSA-3072, with certificate chain)" \
-  "$CC" sign --signer "$SIGNER_SCRIPT" --key "$PKI/rsa/leaf.key" --certificate-chain "$PKI/rsa/certificate_chain.pem" "${IMG[c-rsa-signer]}"
+  "$CC" sign --new-bundle-format=false --signer "$SIGNER_SCRIPT" --key "$PKI/rsa/leaf.key" --certificate-chain "$PKI/rsa/certificate_chain.pem" "${IMG[c-rsa-signer]}"
 check "cosign-compat sign --key --certificate-chain (chain-only PKI: key not in the policy, CA is)" \
-  "$CC" sign --key "$PKI/chainonly/leaf.key" --certificate-chain "$PKI/chainonly/certificate_chain.pem" "${IMG[c-chainonly]}"
+  "$CC" sign --new-bundle-format=false --key "$PKI/chainonly/leaf.key" --certificate-chain "$PKI/chainonly/certificate_chain.pem" "${IMG[c-chainonly]}"
 check "cosign-compat sign --key (chain-only PKI, no certificate: nothing the policy trusts)" \
-  "$CC" sign --key "$PKI/chainonly/leaf.key" "${IMG[c-chainonly-nocert]}"
+  "$CC" sign --new-bundle-format=false --key "$PKI/chainonly/leaf.key" "${IMG[c-chainonly-nocert]}"
 check "cosign-compat sign --key --certificate-chain under the untrusted CA" \
-  "$CC" sign --key "$PKI/other/leaf.key" --certificate-chain "$PKI/other/certificate_chain.pem" "${IMG[c-other]}"
+  "$CC" sign --new-bundle-format=false --key "$PKI/other/leaf.key" --certificate-chain "$PKI/other/certificate_chain.pem" "${IMG[c-other]}"
 check "notation sign RSA-3072 (image signed by both tools)" notation_sign rsa jws "${IMG[both-rsa]}"
 check "cosign-compat sign --key --certificate-chain RSA-3072 (image signed by both tools)" \
-  "$CC" sign --key "$PKI/rsa/leaf.key" --certificate-chain "$PKI/rsa/certificate_chain.pem" "${IMG[both-rsa]}"
+  "$CC" sign --new-bundle-format=false --key "$PKI/rsa/leaf.key" --certificate-chain "$PKI/rsa/certificate_chain.pem" "${IMG[both-rsa]}"
 
 # ====================================================================== policies
 phase "policies (scripts/kyverno-policies.sh)"

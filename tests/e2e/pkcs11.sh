@@ -213,18 +213,30 @@ else
     dir=$(dir_of "$spec")
     check "d) $spec: cosign-compat sign --key \"$(uri_of "$spec")\"" \
       env "EXTERNAL_PKCS11_MODULE=$MODULE" "EXTERNAL_PKCS11_PIN_FILE=$PIN_FILE" \
-      "$CC" sign --key "$(uri_of "$spec")" --certificate-chain "$dir/certificate_chain.pem" "$ref"
+      "$CC" sign --new-bundle-format=false --key "$(uri_of "$spec")" --certificate-chain "$dir/certificate_chain.pem" "$ref"
     check "d) $spec: cosign verify --key leaf.pub" \
       "$COSIGN" verify --key "$dir/leaf.pub" --insecure-ignore-tlog --new-bundle-format=false "$ref"
     check "d) $spec: cosign verify --certificate-chain (identity from the SAN)" \
       "$COSIGN" verify --certificate-chain "$dir/cosign_chain.pem" \
       --certificate-identity-regexp '.*' --certificate-oidc-issuer-regexp '.*' \
       --insecure-ignore-sct --insecure-ignore-tlog --new-bundle-format=false "$ref"
+    # cosign v3's default format: a bundle referrer signed in the token.
+    ref=$(new_image "cosign-hsm-bundle-${spec,,}")
+    check "d) $spec: cosign-compat sign --key \"$(uri_of "$spec")\" (bundle, the default)" \
+      env "EXTERNAL_PKCS11_MODULE=$MODULE" "EXTERNAL_PKCS11_PIN_FILE=$PIN_FILE" \
+      "$CC" sign --key "$(uri_of "$spec")" --certificate-chain "$dir/certificate_chain.pem" "$ref"
+    "$CC" trusted-root --certificate-chain "$dir/cosign_chain.pem" --out "$dir/trusted_root.json"
+    check "d) $spec: cosign verify --trusted-root --allow-certificate-chain accepts the bundle" \
+      "$COSIGN" verify --trusted-root "$dir/trusted_root.json" --allow-certificate-chain \
+      --certificate-identity-regexp '.*' --certificate-oidc-issuer-regexp '.*' \
+      --insecure-ignore-sct --insecure-ignore-tlog "$ref"
+    check "d) $spec: cosign-compat verify --key leaf.pub accepts the bundle" \
+      "$CC" verify --key "$dir/leaf.pub" "$ref"
   done
   ref=$(new_image cosign-hsm-refused)
   check_fails_with "d) cosign-compat sign with a wrong PIN -> wrong PIN" "wrong PIN" \
     env "EXTERNAL_PKCS11_MODULE=$MODULE" "EXTERNAL_PKCS11_PIN_FILE=$W/wrong.pin" \
-    "$CC" sign --key "$(uri_of "$ec")" --certificate-chain "$(dir_of "$ec")/certificate_chain.pem" "$ref"
+    "$CC" sign --new-bundle-format=false --key "$(uri_of "$ec")" --certificate-chain "$(dir_of "$ec")/certificate_chain.pem" "$ref"
   check_fails "d) the refused image has no cosign signature" \
     "$COSIGN" verify --key "$(dir_of "$ec")/leaf.pub" --insecure-ignore-tlog --new-bundle-format=false "$ref"
 fi

@@ -11,6 +11,8 @@ use crate::reference::{Digest, Repository};
 #[derive(Debug, Default)]
 pub struct MemoryRegistry {
     state: Mutex<State>,
+    /// Whether [`Registry::referrers`] answers (an OCI 1.1 registry) or not (distribution).
+    referrers_api: bool,
 }
 
 #[derive(Debug, Default)]
@@ -27,6 +29,12 @@ impl MemoryRegistry {
     /// An empty registry.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty registry with the Referrers API (computed from the stored manifests'
+    /// `subject`), like olareg or zot.
+    pub fn with_referrers_api() -> Self {
+        Self { referrers_api: true, ..Self::default() }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -162,5 +170,32 @@ impl Registry for MemoryRegistry {
         self.put_manifest(repository, Some(tag), media_type, manifest);
         self.state().manifest_pushes += 1;
         Ok(())
+    }
+
+    fn referrers(
+        &self,
+        repository: &Repository,
+        subject: &Digest,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        if !self.referrers_api {
+            return Ok(None);
+        }
+        let state = self.state();
+        let mut index = crate::bundle::referrer::ReferrersIndex::new();
+        for ((repo, reference), (media_type, bytes)) in &state.manifests {
+            if *repo != repository.name() || !reference.starts_with("sha256:") {
+                continue;
+            }
+            let Ok(manifest) = crate::bundle::referrer::ReferrerManifest::parse(bytes) else {
+                continue;
+            };
+            if manifest.subject.as_deref() == Some(subject.as_str()) {
+                let mut entry = crate::bundle::referrer::OciDescriptor::of(media_type, bytes);
+                entry.artifact_type = Some(manifest.artifact_type);
+                index.manifests.push(entry);
+            }
+        }
+        index.manifests.sort_by(|a, b| a.digest.cmp(&b.digest));
+        Ok(Some(crate::go_json::to_vec(&index)))
     }
 }

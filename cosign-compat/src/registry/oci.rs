@@ -488,6 +488,33 @@ impl Registry for OciRegistry {
             .map_err(|e| map_error(e, "push manifest", &what, repository))?;
         Ok(())
     }
+    /// Open registries: the Referrers API's answer, `None` without one. Registries reached with
+    /// credentials: oci-client's `pull_referrers`, which answers the API's list or, on a 404,
+    /// the fallback tag's index (an empty one when the tag is missing or not an index), so
+    /// callers cannot tell the two apart there (see [`crate::bundle::remote::push_referrer`]).
+    fn referrers(
+        &self,
+        repository: &Repository,
+        subject: &Digest,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        if let Some(result) = self.via_open(repository.registry(), |open| async move {
+            open.referrers(repository, subject).await
+        }) {
+            return result;
+        }
+        let (client, reference, _auth) = self.prepare(repository, subject.as_str())?;
+        let what = format!("{repository}@{subject}");
+        let pulled = client.pull_referrers(&reference, None);
+        let mut index = self
+            .run("list referrers", &what, repository.registry(), pulled)?
+            .map_err(|e| map_error(e, "list referrers", &what, repository))?;
+        index.media_type.get_or_insert_with(|| crate::media_type::OCI_INDEX.to_owned());
+        serde_json::to_vec(&index).map(Some).map_err(|e| RegistryError::Request {
+            operation: "list referrers",
+            reference: what,
+            source: Box::new(e),
+        })
+    }
 }
 
 /// Maps oci-client errors to the few cases callers act on.

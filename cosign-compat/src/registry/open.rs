@@ -17,6 +17,8 @@
 //! redirect (a blob served from object storage, often over HTTPS) is followed by the TLS client,
 //! made only then.
 
+mod referrers;
+
 use std::sync::OnceLock;
 use std::time::Duration;
 

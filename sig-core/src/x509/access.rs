@@ -53,6 +53,19 @@ impl Certificate {
             .collect()
     }
 
+    /// The first organization (O) of the subject, as Go's `Subject.Organization[0]`; `None`
+    /// without one.
+    pub fn subject_organization(&self) -> Option<String> {
+        let subject = self.cert.tbs_certificate().subject();
+        subject.organization().ok().flatten().map(String::from)
+    }
+
+    /// The common name (CN) of the subject, as Go's `Subject.CommonName`; `None` without one.
+    pub fn subject_common_name(&self) -> Option<String> {
+        let subject = self.cert.tbs_certificate().subject();
+        subject.common_name().ok().flatten().map(String::from)
+    }
+
     /// The subjectAltName identities in the order cosign lists and matches them
     /// (`--certificate-identity`; sigstore `cryptoutils.GetSubjectAlternateNames`): DNS names,
     /// e-mail addresses, IP addresses (as Go's `net.IP.String` writes them), URIs, then Fulcio's

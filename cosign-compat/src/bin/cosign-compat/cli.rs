@@ -10,8 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Cosign-compatible container image signatures with keys that live anywhere.
 ///
-/// Writes and verifies cosign's legacy format (the `sha256-<digest>.sig` tag) that
-/// `cosign verify --new-bundle-format=false`, cosign v2, Kyverno and sigstore-rs read.
+/// Writes and verifies cosign v3's default format (a Sigstore bundle as an OCI 1.1 referrer) and,
+/// with --new-bundle-format=false, the legacy sha256-<digest>.sig tag that cosign v2, Kyverno
+/// type: Cosign and sigstore-rs read.
 /// No transparency log, no Fulcio: bring your own key or certificate chain.
 #[derive(Debug, Parser)]
 #[command(
@@ -41,6 +42,9 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// Print the reference signatures of an image are stored under.
     Triangulate(TriangulateArgs),
+    /// Write a sigstore trusted_root.json for a private CA (no transparency log, CT log or
+    /// timestamp authority), for `cosign verify --trusted-root` and Kyverno's trustedRoot.
+    TrustedRoot(TrustedRootArgs),
     /// Print a shell completion script, e.g. `cosign-compat completion bash >
     /// ~/.local/share/bash-completion/completions/cosign-compat`.
     Completion(CompletionArgs),
@@ -148,7 +152,8 @@ pub(crate) struct SignArgs {
     /// Accepted for cosign compatibility; only false is supported (no Rekor upload).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub(crate) tlog_upload: Option<bool>,
-    /// Accepted for cosign compatibility; only false is supported (legacy .sig format).
+    /// Write a Sigstore bundle (v0.3, DSSE) as an OCI 1.1 referrer of the image, as cosign v3
+    /// does by default (true); =false writes the legacy sha256-<digest>.sig tag instead.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub(crate) new_bundle_format: Option<bool>,
     /// Accepted for cosign compatibility; only false is supported.
@@ -207,6 +212,10 @@ pub(crate) struct VerifyArgs {
     /// Intermediates then root (PEM); the last certificate is the only trusted root.
     #[arg(long, value_name = "FILE", conflicts_with = "ca_roots")]
     pub(crate) certificate_chain: Option<PathBuf>,
+    /// A sigstore trusted_root.json: its certificate authorities are the trusted roots (and
+    /// intermediates), as with cosign verify --trusted-root.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "certificate_chain", "ca_roots"])]
+    pub(crate) trusted_root: Option<PathBuf>,
     /// Trusted root certificates (PEM bundle); every one is a root.
     #[arg(long, value_name = "FILE")]
     pub(crate) ca_roots: Option<PathBuf>,
@@ -240,7 +249,8 @@ pub(crate) struct VerifyArgs {
     /// Accepted for cosign compatibility: no SCT is ever required.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub(crate) insecure_ignore_sct: Option<bool>,
-    /// Accepted for cosign compatibility; only false is supported (legacy .sig format).
+    /// Read Sigstore bundle referrers first, and only them when any exists, as cosign v3 does
+    /// (true, the default); =false reads only the legacy sha256-<digest>.sig tag.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub(crate) new_bundle_format: Option<bool>,
     #[command(flatten)]
@@ -267,6 +277,16 @@ pub(crate) struct TriangulateArgs {
     pub(crate) registry: RegistryArgs,
     /// The image (a tag is resolved to its digest).
     pub(crate) image: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TrustedRootArgs {
+    /// The CA chain: intermediates then root (PEM), or a full signing chain (its leaf is left out).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) certificate_chain: PathBuf,
+    /// Where to write it (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

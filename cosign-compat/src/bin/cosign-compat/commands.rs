@@ -35,7 +35,7 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         Self { message: message.into(), code: 1 }
     }
 }
@@ -44,6 +44,7 @@ impl From<cosign_compat::Error> for Failure {
     fn from(e: cosign_compat::Error) -> Self {
         let code = match &e {
             cosign_compat::Error::Verify(v) => v.exit_code(),
+            cosign_compat::Error::Bundle(b) => b.exit_code(),
             _ => 1,
         };
         Self { message: error_chain(&e) + &crate::advice::for_cosign_error(&e), code }
@@ -89,7 +90,7 @@ pub(crate) struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn note(&mut self, text: &str) {
+    pub(crate) fn note(&mut self, text: &str) {
         // A closed stderr must not turn a successful push into a failure.
         let _ = writeln!(self.stderr, "{text}");
     }
@@ -108,7 +109,7 @@ fn parse_image(image: &str) -> Result<ImageReference, Failure> {
     Ok(image.parse::<ImageReference>()?)
 }
 
-fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
+pub(crate) fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
     sig_core::__private::fs::read_bounded(path, sig_core::__private::fs::MAX_FILE_LEN)
         .map_err(|e| Failure::new(format!("cannot read {what} {}: {e}", path.display())))
 }
@@ -117,7 +118,7 @@ fn non_empty(path: Option<PathBuf>) -> Option<PathBuf> {
     path.filter(|p| !p.as_os_str().is_empty())
 }
 
-fn write_out(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), Failure> {
+pub(crate) fn write_out(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), Failure> {
     ctx.stdout
         .write_all(bytes)
         .and_then(|()| ctx.stdout.flush())
@@ -161,8 +162,9 @@ fn certificate_material(
 
 pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure> {
     only_false("tlog-upload", args.tlog_upload)?;
-    only_false("new-bundle-format", args.new_bundle_format)?;
     only_false("use-signing-config", args.use_signing_config)?;
+    // cosign v3's default: the bundle format; `=false` keeps the legacy `.sig` path.
+    let bundle_format = args.new_bundle_format.unwrap_or(true);
     let key_path = non_empty(args.key);
     let program = non_empty(args.signer);
     let chain_path = non_empty(args.certificate_chain);
@@ -198,7 +200,7 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
     };
     sign_and_push(
         ctx,
-        (&args.registry, args.lock),
+        (&args.registry, args.lock, bundle_format),
         &reference,
         annotations,
         digest_algorithm,
@@ -277,7 +279,7 @@ fn key_source(
 
 fn sign_and_push(
     ctx: &mut Context<'_>,
-    (registry_args, lock): (&RegistryArgs, LockArgs),
+    (registry_args, lock, bundle_format): (&RegistryArgs, LockArgs, bool),
     reference: &ImageReference,
     annotations: payload::Annotations,
     digest_algorithm: Option<sig_core::HashAlgorithm>,
@@ -290,6 +292,19 @@ fn sign_and_push(
     let registry = registry(ctx, *registry_args)?;
     let digest = remote::resolve(&registry, reference)?;
     let repository = reference.repository();
+    if bundle_format {
+        return crate::bundle::sign_and_push(
+            ctx,
+            &registry,
+            repository,
+            &digest,
+            &annotations,
+            digest_algorithm,
+            key,
+            material,
+            lock,
+        );
+    }
     let payload = SimpleSigningPayload::new(repository, digest.clone())
         .with_annotations(annotations)
         .to_bytes();
@@ -338,7 +353,7 @@ fn push(
 /// `cosign-compat` processes on this host (see [`crate::lock`]). Registries cannot lock a tag;
 /// this serialises the read–modify–write of local concurrent signers, so none of them can drop
 /// another's signature. `None` (no locking, with a warning) when the lock cannot be used.
-fn lock_signatures(
+pub(crate) fn lock_signatures(
     ctx: &mut Context<'_>,
     repository: &cosign_compat::Repository,
     digest: &Digest,
@@ -431,13 +446,14 @@ pub(crate) fn attach_signature(
 }
 
 pub(crate) fn verify(ctx: &mut Context<'_>, args: VerifyArgs) -> Result<(), Failure> {
-    only_false("new-bundle-format", args.new_bundle_format)?;
     let reference = parse_image(&args.image)?;
     let annotations = payload::parse_annotations(&args.annotations)?;
     let trust = if let Some(key) = &args.key {
         Trust::Key(VerificationKey::from_bytes(&read_file(key, "public key")?)?)
     } else {
-        let mut trust = if let Some(chain) = &args.certificate_chain {
+        let mut trust = if let Some(file) = &args.trusted_root {
+            crate::bundle::trust_from_trusted_root(&read_file(file, "trusted root")?, file)?
+        } else if let Some(chain) = &args.certificate_chain {
             CertificateTrust::from_chain_pem(&read_file(chain, "certificate chain")?)?
         } else if let Some(roots) = &args.ca_roots {
             let roots = sig_core::Certificate::from_bundle_pem(&read_file(roots, "CA roots")?)?;
@@ -450,7 +466,7 @@ pub(crate) fn verify(ctx: &mut Context<'_>, args: VerifyArgs) -> Result<(), Fail
             trust
         } else {
             return Err(Failure::new(
-                "give --key PUBLIC-KEY, or --certificate-chain (intermediates then root) or --ca-roots to verify certificates offline",
+                "give --key PUBLIC-KEY, or --certificate-chain (intermediates then root), --ca-roots or --trusted-root to verify certificates offline",
             ));
         };
         if let Some(cert) = &args.certificate {
@@ -485,8 +501,37 @@ pub(crate) fn verify(ctx: &mut Context<'_>, args: VerifyArgs) -> Result<(), Fail
     }
     let registry = registry(ctx, args.registry)?;
     let digest = remote::resolve(&registry, &reference)?;
-    let verified =
-        remote::verify_image(&registry, reference.repository(), &digest, &options, ctx.now)?;
+    // cosign's order: bundles first, and only them when any exists (see bundle::remote).
+    let verified = match crate::bundle::verify(
+        ctx,
+        &registry,
+        reference.repository(),
+        &digest,
+        &options,
+        args.new_bundle_format.unwrap_or(true),
+    )? {
+        cosign_compat::bundle::remote::Verified::Legacy { verified, .. } => verified,
+        cosign_compat::bundle::remote::Verified::Bundles { verified, .. } => {
+            ctx.note(&format!("\nVerification for {} --", args.image));
+            ctx.note("The following checks were performed on each of these signatures:");
+            ctx.note("  - The cosign claims were validated");
+            ctx.note(if is_key {
+                "  - The signatures were verified against the specified public key"
+            } else {
+                "  - The code-signing certificate was verified using trusted certificate authority certificates"
+            });
+            let output =
+                cosign_compat::bundle::remote::cosign_output(&verified, &args.image, &digest);
+            let out = match args.output {
+                OutputFormat::Json => format!("\n{output}\n").into_bytes(),
+                OutputFormat::Text => {
+                    verified.iter().flat_map(|v| [v.bundle.payload(), b"\n"].concat()).collect()
+                }
+            };
+            return write_out(ctx, &out);
+        }
+        _ => return Err(Failure::new("unknown verification result")),
+    };
     ctx.note(&format!("\nVerification for {} --", args.image));
     ctx.note("The following checks were performed on each of these signatures:");
     if !annotations.is_empty() {

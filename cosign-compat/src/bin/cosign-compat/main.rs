@@ -1,6 +1,7 @@
 //! `cosign-compat`: cosign-compatible signatures with keys that live anywhere.
 
 mod advice;
+mod bundle;
 mod cli;
 mod commands;
 mod lock;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         }
         Command::Verify(args) => commands::verify(&mut ctx, args),
         Command::Triangulate(args) => commands::triangulate(&mut ctx, args),
+        Command::TrustedRoot(args) => bundle::trusted_root(&mut ctx, &args),
         Command::Completion(args) => commands::completion(&mut ctx, &args),
         Command::Man(args) => commands::man(&args),
     };

@@ -1,0 +1,362 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # helper functions are run indirectly, through check
+# End-to-end tests of cosign-compat's bundle format (cosign v3's default: a Sigstore bundle v0.3
+# with a DSSE envelope, stored as an OCI 1.1 referrer) against the real cosign v3.1.3, on both
+# registry kinds: Debian's distribution (no Referrers API: the `sha256-<hex>` fallback index) and
+# olareg (Referrers API).
+#
+#   a) cosign-compat sign (bundle, the default) with a key, and with a key and certificate chain;
+#      the real `cosign verify --key K --insecure-ignore-tlog` (its defaults: bundles) accepts
+#      the key bundles; cosign-compat verify accepts both forms; the referrer manifest and the
+#      fallback index have cosign's shape
+#   b) cosign-compat verify accepts what `cosign sign --key (imported) --tlog-upload=false
+#      --use-signing-config=false` wrote (key and certificate-chain bundles)
+#   c) trusted roots: cosign-compat trusted-root writes cosign's trusted_root.json byte for byte;
+#      the real `cosign verify --trusted-root --allow-certificate-chain --insecure-ignore-tlog
+#      --insecure-ignore-sct` accepts cosign-compat's certificate-chain bundles; cosign-compat
+#      verify --trusted-root accepts both tools' chain bundles
+#   d) byte compatibility with RSA PKCS#1 v1.5 keys (deterministic signatures): cosign's and
+#      cosign-compat's statement, bundle blob and referrer manifest for the same key and image are
+#      byte-identical (the manifest but for its creation time); the fallback index keeps both
+#   e) an image signed both ways (a .sig by one key, a bundle by another): what cosign and
+#      cosign-compat each see, with and without --new-bundle-format=false
+#   f) concurrent cosign-compat signers on the registry without Referrers API: every referrer stays
+#      in the fallback index, and cosign verifies them all
+#   g) a registry with basic authentication (credentials from the docker config): the fallback
+#      index is kept there too, cosign and cosign-compat verify each other's bundles
+#
+# usage: tests/e2e/cosign-bundle.sh
+# environment: COSIGN (default: cosign on PATH), COSIGN_COMPAT_BIN (default
+#   target/release/cosign-compat, built here), KEEP_WORKDIR=1, CHECK_TIMEOUT.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/lib.sh"
+cd "$REPO_ROOT"
+
+CC="${COSIGN_COMPAT_BIN:-$REPO_ROOT/target/release/cosign-compat}"
+FIX="$REPO_ROOT/tests/data/pki"
+SPECS=(rsa-2048 ec-256)
+
+phase "preflight"
+need_tools crane jq openssl curl htpasswd docker-registry olareg
+COSIGN="${COSIGN:-$(command -v cosign || true)}"
+[[ -x "$COSIGN" ]] || die "cosign not found: run 'make peers' (builds cosign $COSIGN_VERSION into $(peer_tool_dir cosign))"
+COSIGN_FOUND=$("$COSIGN" version --json 2>/dev/null | jq -r .gitVersion)
+[[ "$COSIGN_FOUND" == "$COSIGN_VERSION" ]] || warn "expected cosign $COSIGN_VERSION, found '$COSIGN_FOUND' (run 'make peers')"
+if [[ -z "${COSIGN_COMPAT_BIN:-}" ]]; then
+  timed "cargo build --release -p cosign-compat --bin cosign-compat" \
+    cargo build --release --locked -q -p cosign-compat --bin cosign-compat || die "building cosign-compat failed"
+fi
+[[ -x "$CC" ]] || die "$CC not found"
+
+W=$(make_workdir "$REPO_ROOT/.e2e" cosign-bundle)
+log "work dir: $W"
+isolate_env "$W"
+
+phase "registries: distribution (no Referrers API), olareg (Referrers API)"
+declare -A REGS
+REGS[distribution]=$(start_registry distribution "$W/reg-dist")
+REGS[olareg]=$(start_registry referrers "$W/reg-ola")
+log "distribution: ${REGS[distribution]}, olareg: ${REGS[olareg]}"
+
+# new_image KIND REPO: a fresh image on registry KIND, printed as REG/REPO@sha256:...
+new_image() { push_test_image "${REGS[$1]}" "$2" "$W"; }
+# fallback REF: the referrers fallback tag of REF (repo@sha256:hex -> repo:sha256-hex).
+fallback() { printf '%s:sha256-%s\n' "${1%@*}" "${1##*sha256:}"; }
+# referrers REF: the referrer digests of REF (Referrers API, else the fallback index), one a line.
+referrers() {
+  local reg="${1%%/*}" rest="${1#*/}"
+  local repo="${rest%@*}" dig="${1##*@}" out
+  out=$(curl -fsS -H 'Accept: application/vnd.oci.image.index.v1+json' "http://$reg/v2/$repo/referrers/$dig" 2>/dev/null) ||
+    out=$(crane manifest "$(fallback "$1")" 2>/dev/null) || out='{"manifests":[]}'
+  jq -r '.manifests[].digest' <<<"$out"
+}
+n_referrers() { referrers "$1" | grep -c . || true; }
+cosign_verify_key() { "$COSIGN" verify --key "$1" --insecure-ignore-tlog "${@:3}" "$2"; }
+cc_verify_key() { "$CC" verify --key "$1" "${@:3}" "$2"; }
+cc_verify_chain() {
+  "$CC" verify --certificate-chain "$FIX/$1/cosign_chain.pem" --certificate-identity-regexp '.*' "${@:3}" "$2"
+}
+
+declare -A CC_CHAIN_REF COSIGN_CHAIN_REF SIGNER_REF
+# ====================================================================== a) cosign-compat signs
+phase "a) cosign-compat sign (bundle) -> cosign verify, cosign-compat verify (both registries)"
+for kind in distribution olareg; do
+  for spec in "${SPECS[@]}"; do
+    P="$FIX/$spec"
+    desc="a) $kind $spec"
+    ref=$(new_image "$kind" "cc-key-$spec")
+    check "$desc: cosign-compat sign --key (bundle by default)" "$CC" sign --key "$P/leaf.key" "$ref"
+    check "$desc: no .sig tag was written" bash -c "! crane manifest '${ref%@*}:sha256-${ref##*sha256:}.sig' >/dev/null 2>&1"
+    _one_referrer() { [[ $(n_referrers "$ref") == 1 ]]; }
+    check "$desc: one referrer listed" _one_referrer
+    check "$desc: cosign verify --key --insecure-ignore-tlog (defaults: bundles) accepts it" \
+      cosign_verify_key "$P/leaf.pub" "$ref"
+    _cosign_says_bundle() {
+      local out
+      out=$(cosign_verify_key "$P/leaf.pub" "$ref" 2>/dev/null)
+      jq -e --arg d "${ref##*@}" 'length == 1 and .[0].critical.type == "https://sigstore.dev/cosign/sign/v1"
+        and .[0].critical.image["docker-manifest-digest"] == $d' <<<"$out"
+    }
+    check "$desc: cosign prints one bundle signature (type cosign/sign/v1, the image digest)" _cosign_says_bundle
+    _same_output() {
+      local a b
+      a=$(cosign_verify_key "$P/leaf.pub" "$ref" 2>/dev/null; echo x)
+      b=$(cc_verify_key "$P/leaf.pub" "$ref" 2>/dev/null; echo x)
+      printf 'cosign:        %s\ncosign-compat: %s\n' "$a" "$b"
+      [[ "$a" == "$b" && "$a" != x ]]
+    }
+    check "$desc: cosign-compat verify prints what cosign verify prints" _same_output
+    check_fails "$desc: cosign verify with another key refuses it" cosign_verify_key "$FIX/rsa-3072/leaf.pub" "$ref"
+    check_fails "$desc: cosign-compat verify with another key refuses it" cc_verify_key "$FIX/rsa-3072/leaf.pub" "$ref"
+    _manifest_shape() {
+      local m
+      m=$(crane manifest "${ref%@*}@$(referrers "$ref" | head -1)")
+      jq -e --arg d "${ref##*@}" '
+        .schemaVersion == 2 and .mediaType == "application/vnd.oci.image.manifest.v1+json"
+        and .artifactType == "application/vnd.dev.sigstore.bundle.v0.3+json"
+        and .config.mediaType == "application/vnd.oci.empty.v1+json" and .config.size == 2
+        and .config.artifactType == "application/vnd.dev.sigstore.bundle.v0.3+json"
+        and (.layers | length) == 1 and .layers[0].mediaType == "application/vnd.dev.sigstore.bundle.v0.3+json"
+        and .annotations["dev.sigstore.bundle.content"] == "dsse-envelope"
+        and .annotations["dev.sigstore.bundle.predicateType"] == "https://sigstore.dev/cosign/sign/v1"
+        and (.annotations["org.opencontainers.image.created"] | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"))
+        and .subject.digest == $d' <<<"$m"
+    }
+    check "$desc: the referrer manifest has cosign's shape" _manifest_shape
+    if [[ $kind == distribution ]]; then
+      _fallback_index() {
+        crane manifest "$(fallback "$ref")" | jq -e '.schemaVersion == 2
+          and .mediaType == "application/vnd.oci.image.index.v1+json" and (.manifests | length) == 1
+          and .manifests[0].artifactType == "application/vnd.dev.sigstore.bundle.v0.3+json"
+          and .manifests[0].mediaType == "application/vnd.oci.image.manifest.v1+json"'
+      }
+      check "$desc: the fallback index lists it" _fallback_index
+    fi
+
+    ref=$(new_image "$kind" "cc-chain-$spec")
+    CC_CHAIN_REF[$kind-$spec]=$ref
+    check "$desc: cosign-compat sign --key --certificate-chain (bundle)" \
+      "$CC" sign --key "$P/leaf.key" --certificate-chain "$P/certificate_chain.pem" "$ref"
+    _chain_material() {
+      local m layer
+      m=$(crane manifest "${ref%@*}@$(referrers "$ref" | head -1)")
+      layer=$(jq -r '.layers[0].digest' <<<"$m")
+      crane blob "${ref%@*}@$layer" | jq -e '(.verificationMaterial.x509CertificateChain.certificates | length) == 2'
+    }
+    check "$desc: the bundle holds leaf + intermediate (root left out)" _chain_material
+    check "$desc: cosign-compat verify --certificate-chain accepts it" cc_verify_chain "$spec" "$ref"
+    check "$desc: cosign-compat verify --key (leaf key) accepts it" cc_verify_key "$P/leaf.pub" "$ref"
+    check_fails "$desc: cosign-compat verify --certificate-chain of another CA refuses it" \
+      cc_verify_chain rsa-3072 "$ref"
+
+    ref=$(new_image "$kind" "cc-signer-$spec")
+    SIGNER_REF[$kind-$spec]=$ref
+    check "$desc: cosign-compat sign --signer sign-with-openssl.sh --certificate-chain -a env=prod (bundle)" \
+      "$CC" sign --signer "$REPO_ROOT/examples/sign-with-openssl.sh" --key "$P/leaf.key" \
+      --certificate-chain "$P/certificate_chain.pem" -a env=prod "$ref"
+    check "$desc: cosign-compat verify --certificate-chain -a env=prod accepts it" cc_verify_chain "$spec" "$ref" -a env=prod
+    check_fails_with "$desc: cosign-compat verify -a env=dev refuses it" "lacks annotation env=dev" \
+      cc_verify_chain "$spec" "$ref" -a env=dev
+  done
+done
+
+# ====================================================================== b) cosign signs
+phase "b) cosign sign (bundle, no tlog) -> cosign-compat verify (both registries)"
+export COSIGN_PASSWORD=e2e-cosign-password
+for spec in "${SPECS[@]}"; do
+  check "b) $spec: cosign import-key-pair" \
+    "$COSIGN" import-key-pair --key "$FIX/$spec/leaf.key" --output-key-prefix "$W/import-$spec"
+done
+cosign_sign() { # SPEC REF [flags...]
+  "$COSIGN" sign --key "$W/import-$1.key" --tlog-upload=false --use-signing-config=false -y "${@:3}" "$2"
+}
+for kind in distribution olareg; do
+  for spec in "${SPECS[@]}"; do
+    P="$FIX/$spec"
+    desc="b) $kind $spec"
+    ref=$(new_image "$kind" "cosign-key-$spec")
+    check "$desc: cosign sign --key (bundle)" cosign_sign "$spec" "$ref"
+    check "$desc: cosign-compat verify --key accepts it" cc_verify_key "$P/leaf.pub" "$ref"
+    check_fails "$desc: cosign-compat verify with another key refuses it" cc_verify_key "$FIX/rsa-3072/leaf.pub" "$ref"
+    ref=$(new_image "$kind" "cosign-chain-$spec")
+    COSIGN_CHAIN_REF[$kind-$spec]=$ref
+    check "$desc: cosign sign --key --certificate --certificate-chain (bundle)" \
+      cosign_sign "$spec" "$ref" --certificate "$P/leaf.crt" --certificate-chain "$P/cosign_chain.pem"
+    check "$desc: cosign-compat verify --certificate-chain accepts it" cc_verify_chain "$spec" "$ref"
+  done
+done
+
+# ====================================================================== c) trusted root
+phase "c) cosign-compat trusted-root -> cosign verify --trusted-root (certificate-chain bundles)"
+for spec in "${SPECS[@]}"; do
+  P="$FIX/$spec"
+  check "c) $spec: cosign trusted-root create --certificate-chain" \
+    "$COSIGN" trusted-root create --certificate-chain "$P/cosign_chain.pem" --out "$W/cosign-tr-$spec.json"
+  check "c) $spec: cosign-compat trusted-root --certificate-chain (CA chain)" \
+    "$CC" trusted-root --certificate-chain "$P/cosign_chain.pem" --out "$W/tr-$spec.json"
+  check "c) $spec: byte-identical to cosign's" cmp "$W/cosign-tr-$spec.json" "$W/tr-$spec.json"
+  _full_chain_same() { cmp <("$CC" trusted-root --certificate-chain "$P/certificate_chain.pem") "$W/tr-$spec.json"; }
+  check "c) $spec: from the full signing chain (leaf left out), the same file" _full_chain_same
+done
+"$CC" trusted-root --certificate-chain "$FIX/rsa-3072/cosign_chain.pem" --out "$W/tr-other.json"
+cosign_verify_tr() { # TRUSTED_ROOT REF [flags...]
+  "$COSIGN" verify --trusted-root "$1" --certificate-identity-regexp '.*' --certificate-oidc-issuer-regexp '.*' \
+    --insecure-ignore-tlog --insecure-ignore-sct "${@:3}" "$2"
+}
+cc_verify_tr() { "$CC" verify --trusted-root "$1" --certificate-identity-regexp '.*' "${@:3}" "$2"; }
+for kind in distribution olareg; do
+  for spec in "${SPECS[@]}"; do
+    desc="c) $kind $spec"
+    ref=${CC_CHAIN_REF[$kind-$spec]}
+    check "$desc: cosign verify --trusted-root --allow-certificate-chain accepts cosign-compat's chain bundle" \
+      cosign_verify_tr "$W/tr-$spec.json" "$ref" --allow-certificate-chain
+    check_fails "$desc: ... not without --allow-certificate-chain (cosign skips chain bundles then)" \
+      cosign_verify_tr "$W/tr-$spec.json" "$ref"
+    check_fails "$desc: cosign verify --trusted-root of another CA refuses it" \
+      cosign_verify_tr "$W/tr-other.json" "$ref" --allow-certificate-chain
+    check "$desc: cosign-compat verify --trusted-root accepts its own chain bundle" cc_verify_tr "$W/tr-$spec.json" "$ref"
+    ref=${SIGNER_REF[$kind-$spec]}
+    _signer_bundle_annotations() {
+      cosign_verify_tr "$W/tr-$spec.json" "$ref" --allow-certificate-chain -a env=prod 2>/dev/null |
+        jq -e '.[0].optional == {"env":"prod"}'
+    }
+    check "$desc: cosign verify --trusted-root -a env=prod accepts the signer program's bundle, optional {env: prod}" \
+      _signer_bundle_annotations
+    check_fails "$desc: cosign verify -a env=dev refuses it" \
+      cosign_verify_tr "$W/tr-$spec.json" "$ref" --allow-certificate-chain -a env=dev
+    ref=${CC_CHAIN_REF[$kind-$spec]}
+    check "$desc: cosign-compat verify --trusted-root accepts cosign's chain bundle" \
+      cc_verify_tr "$W/tr-$spec.json" "${COSIGN_CHAIN_REF[$kind-$spec]}"
+    check_fails "$desc: cosign-compat verify --trusted-root of another CA refuses it" \
+      cc_verify_tr "$W/tr-other.json" "$ref"
+  done
+done
+
+# ====================================================================== d) byte compatibility
+phase "d) same RSA key, same image: cosign's bundle and referrer vs cosign-compat's"
+for kind in distribution olareg; do
+  spec=rsa-2048
+  desc="d) $kind $spec"
+  ref=$(new_image "$kind" "bytes-$spec")
+  check "$desc: cosign sign --key -a team=a -a env=prod" cosign_sign "$spec" "$ref" -a team=a -a env=prod
+  cosign_referrer=$(referrers "$ref" | head -1)
+  check "$desc: cosign-compat sign --key -a team=a -a env=prod" \
+    "$CC" sign --key "$FIX/$spec/leaf.key" -a team=a -a env=prod "$ref"
+  # Within the same second, cosign-compat's referrer manifest is cosign's, byte for byte: one
+  # digest, listed once.
+  cc_referrer=$(referrers "$ref" | grep -vx "$cosign_referrer" | head -1 || true)
+  n_expected=2
+  if [[ -z "$cc_referrer" ]]; then
+    cc_referrer=$cosign_referrer n_expected=1
+    record_pass "$desc: cosign-compat's referrer manifest is cosign's (same digest, same second)"
+  fi
+  repo="${ref%@*}"
+  crane manifest "$repo@$cosign_referrer" >"$W/c-$kind-cosign-manifest.json"
+  crane manifest "$repo@$cc_referrer" >"$W/c-$kind-cc-manifest.json"
+  crane blob "$repo@$(jq -r '.layers[0].digest' "$W/c-$kind-cosign-manifest.json")" >"$W/c-$kind-cosign-bundle.json"
+  crane blob "$repo@$(jq -r '.layers[0].digest' "$W/c-$kind-cc-manifest.json")" >"$W/c-$kind-cc-bundle.json"
+  _same_json() { cmp <(jq -S -c . "$1") <(jq -S -c . "$2"); }
+  check "$desc: the bundles are equal as JSON (statement, envelope, signature, key hint)" \
+    _same_json "$W/c-$kind-cosign-bundle.json" "$W/c-$kind-cc-bundle.json"
+  _same_statement() {
+    cmp <(jq -r .dsseEnvelope.payload "$W/c-$kind-cosign-bundle.json" | base64 -d) \
+      <(jq -r .dsseEnvelope.payload "$W/c-$kind-cc-bundle.json" | base64 -d)
+  }
+  check "$desc: the signed statements are byte-identical" _same_statement
+  _same_bytes() { cmp "$W/c-$kind-cosign-bundle.json" "$W/c-$kind-cc-bundle.json"; }
+  check "$desc: the bundle blobs are byte-identical (protojson's \", \" layout, same RSA signature)" _same_bytes
+  _same_manifest() {
+    cmp <(jq -r 'keys_unsorted | join(",")' "$W/c-$kind-cosign-manifest.json") \
+      <(jq -r 'keys_unsorted | join(",")' "$W/c-$kind-cc-manifest.json") &&
+      cmp <(sed -E 's/"org.opencontainers.image.created":"[^"]*"/CREATED/' "$W/c-$kind-cosign-manifest.json") \
+        <(sed -E 's/"org.opencontainers.image.created":"[^"]*"/CREATED/' "$W/c-$kind-cc-manifest.json")
+  }
+  check "$desc: the referrer manifests are byte-identical but for the creation time" _same_manifest
+  if [[ $kind == distribution ]]; then
+    _index_entries() {
+      crane manifest "$(fallback "$ref")" | jq -e --argjson n "$n_expected" '(.manifests | length) == $n
+        and ([.manifests[] | keys_unsorted == ["mediaType","size","digest","artifactType"]] | all)
+        and (.manifests | map(.digest)) == (.manifests | map(.digest) | sort)'
+    }
+    check "$desc: the fallback index keeps cosign's entry and ours, sorted by digest, in ggcr's shape" _index_entries
+  fi
+  check "$desc: cosign verify --key sees every referrer" bash -c \
+    "'$COSIGN' verify --key '$FIX/$spec/leaf.pub' --insecure-ignore-tlog '$ref' 2>/dev/null | jq -e 'length == $n_expected'"
+  check "$desc: cosign-compat verify --key sees every referrer" bash -c \
+    "'$CC' verify --key '$FIX/$spec/leaf.pub' '$ref' 2>/dev/null | jq -e 'length == $n_expected'"
+done
+
+# ====================================================================== e) signed both ways
+phase "e) an image with a .sig (key A) and a bundle (key B): bundles hide .sig"
+for kind in distribution olareg; do
+  A="$FIX/ec-256" B="$FIX/rsa-2048"
+  desc="e) $kind"
+  ref=$(new_image "$kind" both-ways)
+  check "$desc: cosign-compat sign --new-bundle-format=false --key A (.sig)" \
+    "$CC" sign --new-bundle-format=false --key "$A/leaf.key" "$ref"
+  check "$desc: before any bundle, cosign verify --key A (defaults) reads the .sig" cosign_verify_key "$A/leaf.pub" "$ref"
+  check "$desc: before any bundle, cosign-compat verify --key A reads the .sig" cc_verify_key "$A/leaf.pub" "$ref"
+  check "$desc: cosign sign --key B (bundle)" cosign_sign rsa-2048 "$ref"
+  check_fails "$desc: cosign verify --key A (defaults) no longer sees the .sig" cosign_verify_key "$A/leaf.pub" "$ref"
+  check_fails_with "$desc: cosign-compat verify --key A refuses it too, naming the bundle referrer" \
+    "no matching bundle signatures" cc_verify_key "$A/leaf.pub" "$ref"
+  check "$desc: cosign verify --key A --new-bundle-format=false reads the .sig" \
+    cosign_verify_key "$A/leaf.pub" "$ref" --new-bundle-format=false
+  check "$desc: cosign-compat verify --key A --new-bundle-format=false reads the .sig" \
+    cc_verify_key "$A/leaf.pub" "$ref" --new-bundle-format=false
+  check "$desc: cosign verify --key B accepts the bundle" cosign_verify_key "$B/leaf.pub" "$ref"
+  check "$desc: cosign-compat verify --key B accepts the bundle" cc_verify_key "$B/leaf.pub" "$ref"
+  check_fails "$desc: cosign verify --key B --new-bundle-format=false: no .sig by B" \
+    cosign_verify_key "$B/leaf.pub" "$ref" --new-bundle-format=false
+  check_fails "$desc: cosign-compat verify --key B --new-bundle-format=false: no .sig by B" \
+    cc_verify_key "$B/leaf.pub" "$ref" --new-bundle-format=false
+done
+unset COSIGN_PASSWORD
+
+# ====================================================================== f) concurrency
+phase "f) concurrent cosign-compat signers, registry without Referrers API"
+ref=$(new_image distribution concurrent)
+N=6
+_concurrent() {
+  local i pids=() rc=0
+  for i in $(seq 1 "$N"); do
+    # Separate lock directories: the registry-side re-check is what is tested, not the host lock.
+    XDG_RUNTIME_DIR="$W/lock-$i" "$CC" sign --key "$FIX/ec-256/leaf.key" -a "n=$i" "$ref" >"$W/concurrent-$i.log" 2>&1 &
+    pids+=("$!")
+  done
+  for i in "${pids[@]}"; do wait "$i" || rc=1; done
+  return "$rc"
+}
+mkdir -p "$W"/lock-{1..6}
+check "f) $N cosign-compat sign at once" _concurrent
+_all_listed() { [[ $(n_referrers "$ref") == "$N" ]]; }
+check "f) the fallback index lists all $N referrers" _all_listed
+check "f) cosign verify --key verifies all $N" bash -c \
+  "'$COSIGN' verify --key '$FIX/ec-256/leaf.pub' --insecure-ignore-tlog '$ref' 2>/dev/null | jq -e 'length == $N'"
+
+# ====================================================================== g) credentials
+phase "g) a registry with basic authentication (distribution + htpasswd, no Referrers API)"
+htpasswd -Bbn e2e-user e2e-password >"$W/htpasswd" 2>/dev/null || die "htpasswd failed"
+AREG=$(start_registry distribution "$W/reg-auth" "$W/htpasswd")
+mkdir -p "$W/docker-auth"
+jq -n --arg r "$AREG" --arg a "$(printf 'e2e-user:e2e-password' | base64 -w0)" '{auths: {($r): {auth: $a}}}' \
+  >"$W/docker-auth/config.json"
+with_auth() { DOCKER_CONFIG="$W/docker-auth" "$@"; }
+ref=$(with_auth push_test_image "$AREG" auth "$W")
+check "g) cosign-compat sign --allow-http-registry (credentials from the docker config, bundle)" \
+  with_auth "$CC" sign --allow-http-registry --key "$FIX/ec-256/leaf.key" "$ref"
+_auth_fallback() { with_auth crane manifest "$(fallback "$ref")" | jq -e '(.manifests | length) == 1'; }
+check "g) the fallback index lists it (the registry has no Referrers API)" _auth_fallback
+check "g) cosign verify --key accepts it" with_auth cosign_verify_key "$FIX/ec-256/leaf.pub" "$ref"
+check "g) cosign-compat verify --key accepts it" with_auth cc_verify_key "$FIX/ec-256/leaf.pub" "$ref" --allow-http-registry
+export COSIGN_PASSWORD=e2e-cosign-password
+check "g) cosign sign --key (bundle) on the same image" with_auth cosign_sign rsa-2048 "$ref"
+unset COSIGN_PASSWORD
+check "g) cosign-compat verify --key accepts cosign's bundle there" \
+  with_auth cc_verify_key "$FIX/rsa-2048/leaf.pub" "$ref" --allow-http-registry
+check_fails_with "g) cosign-compat verify without credentials: refused, names docker login" "docker login $AREG" \
+  cc_verify_key "$FIX/ec-256/leaf.pub" "$ref"
+
+finish
