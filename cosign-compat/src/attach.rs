@@ -15,6 +15,8 @@
 //! Appending keeps the existing layers in order and adds ours at the end, unless the same
 //! payload with the same signature is already there (cosign itself would add a duplicate).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use sig_core::oci::{Descriptor, Digest};
 
@@ -40,14 +42,38 @@ pub struct SignatureImage {
     pub manifest: Vec<u8>,
 }
 
+/// An OCI image manifest in go-containerregistry's field order, with descriptors of type `D`:
+/// the `.sig` manifest here (no referrer fields) and the bundle referrer
+/// ([`crate::bundle::referrer::referrer_image`]), which sets them.
 #[derive(Serialize)]
-struct ManifestOut<'a> {
+pub(crate) struct ManifestOut<'a, D> {
     #[serde(rename = "schemaVersion")]
     schema_version: u32,
     #[serde(rename = "mediaType")]
     media_type: &'static str,
-    config: GgcrDescriptor<'a>,
-    layers: Vec<GgcrDescriptor<'a>>,
+    config: D,
+    layers: Vec<D>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) annotations: Option<BTreeMap<&'static str, &'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) subject: Option<&'a D>,
+    #[serde(rename = "artifactType", skip_serializing_if = "Option::is_none")]
+    pub(crate) artifact_type: Option<&'static str>,
+}
+
+impl<D> ManifestOut<'_, D> {
+    /// A schema 2 [`OCI_MANIFEST`] of `config` and `layers`, without referrer fields.
+    pub(crate) fn new(config: D, layers: Vec<D>) -> Self {
+        Self {
+            schema_version: 2,
+            media_type: OCI_MANIFEST,
+            config,
+            layers,
+            annotations: None,
+            subject: None,
+            artifact_type: None,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -90,12 +116,10 @@ pub fn signature_image(layers: Vec<Descriptor>) -> SignatureImage {
         config: EmptyObject {},
     });
     let config_descriptor = Descriptor::of(OCI_CONFIG, &config);
-    let manifest = go_json::to_vec(&ManifestOut {
-        schema_version: 2,
-        media_type: OCI_MANIFEST,
-        config: GgcrDescriptor(&config_descriptor),
-        layers: layers.iter().map(GgcrDescriptor).collect(),
-    });
+    let manifest = go_json::to_vec(&ManifestOut::new(
+        GgcrDescriptor(&config_descriptor),
+        layers.iter().map(GgcrDescriptor).collect(),
+    ));
     SignatureImage { config_digest: Digest::of(&config), layers, config, manifest }
 }
 

@@ -198,10 +198,7 @@ fn attach_attempt(
         &[(&payload_digest, layer.payload()), (&new_image.config_digest, &new_image.config)],
     )?;
     registry.push_manifest(repository, tag, OCI_MANIFEST, &new_image.manifest)?;
-    // A writer that read before our push writes at most its own read-to-push time later. One
-    // check after that pause: a check right after the push too would only find a loss sooner,
-    // at the price of one more request on every signature.
-    std::thread::sleep(read.elapsed().clamp(MIN_SETTLE, MAX_SETTLE));
+    settle(read);
     if let Some(layers) = still_there(registry, repository, image, &descriptor)? {
         let tag = tag.to_owned();
         return Ok(Some(AttachOutcome::Attached { tag, layers, attempts: attempt }));
@@ -242,10 +239,21 @@ fn equivalent_layer(
     })
 }
 
-/// Shortest pause before the second check of [`attach_signature`].
+/// Shortest pause before the second check of a read-modify-write ([`settle`]).
 const MIN_SETTLE: Duration = Duration::from_millis(10);
-/// Longest pause before the second check of [`attach_signature`].
+/// Longest pause before the second check of a read-modify-write ([`settle`]).
 const MAX_SETTLE: Duration = Duration::from_secs(2);
+
+/// The pause between pushing a read-modify-write of a tag (read at `read`) and the one check
+/// that it is still there: the `.sig` manifest of [`attach_signature`] and the fallback index
+/// of [`crate::bundle::remote::add_to_fallback`].
+///
+/// A writer that read before our push writes at most its own read-to-push time later. One
+/// check after that pause: a check right after the push too would only find a loss sooner, at
+/// the price of one more request on every signature.
+pub(crate) fn settle(read: Instant) {
+    std::thread::sleep(read.elapsed().clamp(MIN_SETTLE, MAX_SETTLE));
+}
 
 /// The number of layers when `descriptor`'s signature is in the manifest, `None` otherwise.
 fn still_there(

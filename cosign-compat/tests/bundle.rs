@@ -2,18 +2,20 @@
 //! with and without the Referrers API: round trips, the fallback index under a concurrent
 //! writer, cosign's order, and each refusal of issue #16's "Bad input" list naming the referrer.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use cosign_compat::bundle::referrer::{self, OciDescriptor, ReferrersIndex};
+use cosign_compat::bundle::referrer::{self, OciDescriptor, ReferrerImage, ReferrersIndex};
 use cosign_compat::bundle::remote::{self, Listing, Verified};
 use cosign_compat::bundle::{self, Bundle, BundleError, BundleRejection, VerificationMaterial};
 use cosign_compat::{
-    Annotations, Digest, Error, MemoryRegistry, Registry, RegistryError, Repository,
-    SignatureLayer, SimpleSigningPayload, media_type,
+    Annotations, Digest, Error, MemoryRegistry, Registry, RegistryError, SignatureLayer,
+    SimpleSigningPayload, media_type,
 };
 
 use crate::support::{
-    chain_options, data, golden_image, key_options, material, new_image, now, pki, repo, store,
+    HookedRegistry, chain_options, data, golden_image, key_options, material, new_image, now, pki,
+    repo, store,
 };
 
 fn key(spec: &str) -> sig_core::PrivateKey {
@@ -152,46 +154,18 @@ fn chain_bundles_carry_leaf_and_intermediate_and_verify_with_chain_or_key() {
 }
 
 /// A registry that lets one other writer replace the fallback index right after our first push
-/// of it, with an index that lacks our entry (it read before our push): the lost update the
-/// re-check must catch.
-#[derive(Debug)]
-struct RacingRegistry {
-    inner: MemoryRegistry,
-    raced: AtomicBool,
-    theirs: OciDescriptor,
-}
-
-impl Registry for RacingRegistry {
-    fn resolve_tag(&self, r: &Repository, tag: &str) -> Result<Digest, RegistryError> {
-        self.inner.resolve_tag(r, tag)
-    }
-    fn fetch_manifest(
-        &self,
-        r: &Repository,
-        reference: &str,
-    ) -> Result<Option<Vec<u8>>, RegistryError> {
-        self.inner.fetch_manifest(r, reference)
-    }
-    fn fetch_blob(&self, r: &Repository, d: &Digest, max: u64) -> Result<Vec<u8>, RegistryError> {
-        self.inner.fetch_blob(r, d, max)
-    }
-    fn push_blob(&self, r: &Repository, d: &Digest, data: &[u8]) -> Result<(), RegistryError> {
-        self.inner.push_blob(r, d, data)
-    }
-    fn push_manifest(
-        &self,
-        r: &Repository,
-        tag: &str,
-        media_type: &str,
-        manifest: &[u8],
-    ) -> Result<(), RegistryError> {
-        self.inner.push_manifest(r, tag, media_type, manifest)?;
-        if tag.starts_with("sha256-") && !self.raced.swap(true, Ordering::SeqCst) {
-            let theirs = ReferrersIndex::new().with_entry(&self.theirs).unwrap();
-            self.inner.push_manifest(r, tag, media_type, &theirs)?;
+/// of it, with an index that lacks our entry `theirs` (it read before our push): the lost update
+/// the re-check must catch.
+fn racing_registry(inner: MemoryRegistry, theirs: OciDescriptor) -> HookedRegistry {
+    let raced = AtomicBool::new(false);
+    HookedRegistry::new(inner).on_push(move |inner, r, tag, media_type, manifest| {
+        inner.push_manifest(r, tag, media_type, manifest)?;
+        if tag.starts_with("sha256-") && !raced.swap(true, Ordering::SeqCst) {
+            let theirs = ReferrersIndex::new().with_entry(&theirs).unwrap();
+            inner.push_manifest(r, tag, media_type, &theirs)?;
         }
         Ok(())
-    }
+    })
 }
 
 #[test]
@@ -199,7 +173,7 @@ fn a_concurrent_writers_fallback_entry_is_kept_and_ours_is_re_added() {
     let inner = MemoryRegistry::new();
     let image = new_image(&inner, &repo(), "race");
     let theirs = OciDescriptor::of(media_type::OCI_MANIFEST, b"their referrer");
-    let registry = RacingRegistry { inner, raced: AtomicBool::new(false), theirs: theirs.clone() };
+    let registry = racing_registry(inner, theirs.clone());
     let attached =
         remote::attach_bundle(&registry, &repo(), &image, &key_bundle("ec-256", &image), now())
             .unwrap();
@@ -296,6 +270,16 @@ fn subject_of(registry: &MemoryRegistry, image: &Digest) -> OciDescriptor {
     remote::subject_descriptor(registry, &repo(), image).unwrap()
 }
 
+/// The referrer cosign writes for `blob` about the image `subject` (created at "t").
+fn referrer_about(registry: &MemoryRegistry, blob: &[u8], subject: &Digest) -> ReferrerImage {
+    referrer::referrer_image(
+        blob.to_vec(),
+        &subject_of(registry, subject),
+        bundle::COSIGN_SIGN_PREDICATE,
+        "t",
+    )
+}
+
 fn single_rejection(
     registry: &MemoryRegistry,
     image: &Digest,
@@ -320,12 +304,7 @@ fn refuses_a_referrer_with_a_wrong_subject() {
     let image = new_image(&registry, &repo(), "subject");
     let other = new_image(&registry, &repo(), "subject-other");
     let blob = key_bundle("ec-256", &image).to_json();
-    let made = referrer::referrer_image(
-        blob.clone(),
-        &subject_of(&registry, &other),
-        bundle::COSIGN_SIGN_PREDICATE,
-        "t",
-    );
+    let made = referrer_about(&registry, &blob, &other);
     let digest = list_referrer(&registry, &image, &blob, &made.manifest);
     let (text, why) = single_rejection(&registry, &image, &digest);
     assert!(matches!(why, BundleRejection::Subject { .. }), "{text}");
@@ -337,12 +316,7 @@ fn refuses_a_referrer_with_a_wrong_artifact_type() {
     let registry = MemoryRegistry::new();
     let image = new_image(&registry, &repo(), "artifact");
     let blob = key_bundle("ec-256", &image).to_json();
-    let made = referrer::referrer_image(
-        blob.clone(),
-        &subject_of(&registry, &image),
-        bundle::COSIGN_SIGN_PREDICATE,
-        "t",
-    );
+    let made = referrer_about(&registry, &blob, &image);
     let text = String::from_utf8(made.manifest).unwrap().replace(
         r#""artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"}"#,
         r#""artifactType":"application/vnd.example.sbom+json"}"#,
@@ -360,12 +334,7 @@ fn refuses_a_statement_for_another_digest() {
     let other = new_image(&registry, &repo(), "payload-other");
     // A genuine signature by the trusted key, over a statement for the other image, moved here.
     let blob = key_bundle("ec-256", &other).to_json();
-    let made = referrer::referrer_image(
-        blob.clone(),
-        &subject_of(&registry, &image),
-        bundle::COSIGN_SIGN_PREDICATE,
-        "t",
-    );
+    let made = referrer_about(&registry, &blob, &image);
     let digest = list_referrer(&registry, &image, &blob, &made.manifest);
     let (text, why) = single_rejection(&registry, &image, &digest);
     assert!(matches!(why, BundleRejection::SubjectDigest { .. }), "{text}");
@@ -451,12 +420,7 @@ fn refuses_an_oversized_bundle_without_reading_it_all() {
     // The descriptor lies (small size): the bounded fetch stops it.
     let registry = MemoryRegistry::new();
     let image = new_image(&registry, &repo(), "oversized-lie");
-    let made = referrer::referrer_image(
-        big.clone(),
-        &subject_of(&registry, &image),
-        bundle::COSIGN_SIGN_PREDICATE,
-        "t",
-    );
+    let made = referrer_about(&registry, &big, &image);
     let manifest = String::from_utf8(made.manifest)
         .unwrap()
         .replace(&format!(r#""size":{}"#, big.len()), r#""size":100"#);
@@ -492,12 +456,7 @@ fn an_unreadable_bundle_falls_back_to_sig_and_is_reported() {
     let signature = cosign_compat::sign::sign_payload(&key("ec-256"), &payload, None).unwrap();
     store(&registry, &image, &[SignatureLayer::new(payload, &signature)]);
     let blob = b"{not json".to_vec();
-    let made = referrer::referrer_image(
-        blob.clone(),
-        &subject_of(&registry, &image),
-        bundle::COSIGN_SIGN_PREDICATE,
-        "t",
-    );
+    let made = referrer_about(&registry, &blob, &image);
     let digest = list_referrer(&registry, &image, &blob, &made.manifest);
     match remote::verify_image(&registry, &repo(), &image, &key_options("ec-256"), now(), true)
         .unwrap()
@@ -624,60 +583,34 @@ fn trusted_root_refuses_what_is_not_one() {
 
 /// distribution answers a manifest push with 400 `MANIFEST_BLOB_UNKNOWN` for the shared `{}`
 /// config blob while concurrent signers upload it (tests/e2e/cosign-bundle.sh phase f: 1 of 6
-/// signers failed before the fix): the push is retried after pushing the blobs again.
-#[derive(Debug)]
-struct FlakyRegistry {
-    inner: MemoryRegistry,
-    failures: std::sync::atomic::AtomicUsize,
-}
-
-impl Registry for FlakyRegistry {
-    fn resolve_tag(&self, r: &Repository, tag: &str) -> Result<Digest, RegistryError> {
-        self.inner.resolve_tag(r, tag)
-    }
-    fn fetch_manifest(
-        &self,
-        r: &Repository,
-        reference: &str,
-    ) -> Result<Option<Vec<u8>>, RegistryError> {
-        self.inner.fetch_manifest(r, reference)
-    }
-    fn fetch_blob(&self, r: &Repository, d: &Digest, max: u64) -> Result<Vec<u8>, RegistryError> {
-        self.inner.fetch_blob(r, d, max)
-    }
-    fn push_blob(&self, r: &Repository, d: &Digest, data: &[u8]) -> Result<(), RegistryError> {
-        self.inner.push_blob(r, d, data)
-    }
-    fn push_manifest(
-        &self,
-        r: &Repository,
-        tag: &str,
-        media_type: &str,
-        manifest: &[u8],
-    ) -> Result<(), RegistryError> {
-        if tag.starts_with("sha256:") && self.failures.load(Ordering::SeqCst) > 0 {
-            self.failures.fetch_sub(1, Ordering::SeqCst);
+/// signers failed before the fix): the push is retried after pushing the blobs again. While
+/// `failures` is above 0, a manifest push by digest fails so and counts it down.
+fn flaky_registry(inner: MemoryRegistry, failures: Arc<AtomicUsize>) -> HookedRegistry {
+    HookedRegistry::new(inner).on_push(move |inner, r, tag, media_type, manifest| {
+        if tag.starts_with("sha256:") && failures.load(Ordering::SeqCst) > 0 {
+            failures.fetch_sub(1, Ordering::SeqCst);
             return Err(RegistryError::Request {
                 operation: "push manifest",
                 reference: tag.to_owned(),
                 source: "the registry answered HTTP 400 Bad Request: MANIFEST_BLOB_UNKNOWN".into(),
             });
         }
-        self.inner.push_manifest(r, tag, media_type, manifest)
-    }
+        inner.push_manifest(r, tag, media_type, manifest)
+    })
 }
 
 #[test]
 fn a_transiently_refused_referrer_push_is_retried() {
     let inner = MemoryRegistry::new();
     let image = new_image(&inner, &repo(), "flaky");
-    let registry = FlakyRegistry { inner, failures: std::sync::atomic::AtomicUsize::new(2) };
+    let failures = Arc::new(AtomicUsize::new(2));
+    let registry = flaky_registry(inner, Arc::clone(&failures));
     let signed = key_bundle("ec-256", &image);
     let attached = remote::attach_bundle(&registry, &repo(), &image, &signed, now()).unwrap();
     assert!(registry.inner.manifest(&repo(), attached.referrer.as_str()).is_some());
     assert_eq!(registry.inner.blob_pushes(), 6, "the blobs are pushed again before each attempt");
     // Past the attempts, the error is returned.
-    registry.failures.store(remote::MAX_PUSH_ATTEMPTS, Ordering::SeqCst);
+    failures.store(remote::MAX_PUSH_ATTEMPTS, Ordering::SeqCst);
     let err = remote::attach_bundle(&registry, &repo(), &image, &signed, now()).unwrap_err();
     let text = sig_core::message_with_sources(&err);
     assert!(text.contains("MANIFEST_BLOB_UNKNOWN"), "{text}");

@@ -1,17 +1,17 @@
 //! sign → attach → verify on the in-memory registry, for every fixture key spec and signer kind.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use cosign_compat::SignatureTag as _;
 use cosign_compat::remote::{self, AttachOptions, AttachOutcome};
 use cosign_compat::sign::sign_payload;
 use cosign_compat::{
-    Digest, Error, MemoryRegistry, Registry, RegistryError, Repository, SignatureLayer,
-    SignatureManifest, SimpleSigningPayload, VerifyError, attach, media_type,
+    Digest, Error, MemoryRegistry, Registry, RegistryError, SignatureLayer, SignatureManifest,
+    SimpleSigningPayload, VerifyError, attach, media_type,
 };
 use sig_core::{CertifiedKey, CommandSigner, HashAlgorithm, PrivateKey, SigningKey};
 
-use crate::support::{self, chain_options, key_options, material, new_image, pki, repo};
+use crate::support::{
+    self, HookedRegistry, chain_options, key_options, material, new_image, pki, repo,
+};
 
 const SPECS: [&str; 6] = ["rsa-2048", "rsa-3072", "rsa-4096", "ec-256", "ec-384", "ec-521"];
 
@@ -161,71 +161,6 @@ fn appends_new_signatures_and_skips_duplicates() {
     }
 }
 
-type FetchHook =
-    dyn Fn(&MemoryRegistry, usize, &Repository, &str) -> Result<(), RegistryError> + Send + Sync;
-type PushHook = dyn Fn(&MemoryRegistry, &Repository, &str) + Send + Sync;
-
-/// A memory registry that misbehaves around manifest reads and writes: `before_fetch` runs
-/// before each manifest read (numbered from 1) and fails it with its error, `before_push` runs
-/// before each manifest push.
-struct HookedRegistry {
-    inner: MemoryRegistry,
-    fetches: AtomicUsize,
-    before_fetch: Box<FetchHook>,
-    before_push: Box<PushHook>,
-}
-
-impl core::fmt::Debug for HookedRegistry {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("HookedRegistry").field("inner", &self.inner).finish_non_exhaustive()
-    }
-}
-
-impl Registry for HookedRegistry {
-    fn resolve_tag(&self, repository: &Repository, tag: &str) -> Result<Digest, RegistryError> {
-        self.inner.resolve_tag(repository, tag)
-    }
-
-    fn fetch_manifest(
-        &self,
-        repository: &Repository,
-        reference: &str,
-    ) -> Result<Option<Vec<u8>>, RegistryError> {
-        let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
-        (self.before_fetch)(&self.inner, n, repository, reference)?;
-        self.inner.fetch_manifest(repository, reference)
-    }
-
-    fn fetch_blob(
-        &self,
-        repository: &Repository,
-        digest: &Digest,
-        max_len: u64,
-    ) -> Result<Vec<u8>, RegistryError> {
-        self.inner.fetch_blob(repository, digest, max_len)
-    }
-
-    fn push_blob(
-        &self,
-        repository: &Repository,
-        digest: &Digest,
-        data: &[u8],
-    ) -> Result<(), RegistryError> {
-        self.inner.push_blob(repository, digest, data)
-    }
-
-    fn push_manifest(
-        &self,
-        repository: &Repository,
-        tag: &str,
-        media: &str,
-        manifest: &[u8],
-    ) -> Result<(), RegistryError> {
-        (self.before_push)(&self.inner, repository, tag);
-        self.inner.push_manifest(repository, tag, media, manifest)
-    }
-}
-
 /// A registry where another signer overwrites the signature tag just before some of our
 /// manifest reads (1-based, `race_before_fetch`), with the manifest it computed from what it
 /// read before our first push (a lost update by a concurrent read–modify–write).
@@ -233,10 +168,8 @@ fn racing_registry(competitor: SignatureLayer, race_before_fetch: Vec<usize>) ->
     // What the competitor read: the state before our first push.
     let stale = std::sync::Arc::new(std::sync::Mutex::new(None::<Option<Vec<u8>>>));
     let read = std::sync::Arc::clone(&stale);
-    HookedRegistry {
-        inner: MemoryRegistry::new(),
-        fetches: AtomicUsize::new(0),
-        before_fetch: Box::new(move |inner, n, repository, reference| {
+    HookedRegistry::new(MemoryRegistry::new())
+        .before_fetch(move |inner, n, repository, reference| {
             let stale = read.lock().unwrap().clone();
             if let Some(stale) = stale
                 && race_before_fetch.contains(&n)
@@ -255,12 +188,12 @@ fn racing_registry(competitor: SignatureLayer, race_before_fetch: Vec<usize>) ->
                 );
             }
             Ok(())
-        }),
-        before_push: Box::new(move |inner, repository, tag| {
+        })
+        .on_push(move |inner, repository, tag, media, manifest| {
             let before = inner.manifest(repository, tag);
             stale.lock().unwrap().get_or_insert(before);
-        }),
-    }
+            inner.push_manifest(repository, tag, media, manifest)
+        })
 }
 
 fn race(race_before_fetch: Vec<usize>) -> (HookedRegistry, Digest, SignatureLayer, SignatureLayer) {
@@ -349,22 +282,17 @@ fn tags_resolve_to_digests() {
 /// A registry whose manifest reads fail with HTTP 500 at the given read numbers, as distribution
 /// does for a tag caught mid-rewrite.
 fn flaky_registry(fail_fetches: Vec<usize>) -> HookedRegistry {
-    HookedRegistry {
-        inner: MemoryRegistry::new(),
-        fetches: AtomicUsize::new(0),
-        before_fetch: Box::new(move |_, n, _, reference| {
-            if !fail_fetches.contains(&n) {
-                return Ok(());
-            }
-            Err(RegistryError::Server {
-                operation: "fetch manifest",
-                reference: reference.to_owned(),
-                status: 500,
-                message: "unknown error".to_owned(),
-            })
-        }),
-        before_push: Box::new(|_, _, _| {}),
-    }
+    HookedRegistry::new(MemoryRegistry::new()).before_fetch(move |_, n, _, reference| {
+        if !fail_fetches.contains(&n) {
+            return Ok(());
+        }
+        Err(RegistryError::Server {
+            operation: "fetch manifest",
+            reference: reference.to_owned(),
+            status: 500,
+            message: "unknown error".to_owned(),
+        })
+    })
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Fixture helpers.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use cosign_compat::SignatureTag as _;
@@ -8,7 +9,9 @@ use cosign_compat::sign::CertificateMaterial;
 use cosign_compat::verify::{
     CertificateTrust, IdentityMatcher, Trust, VerificationKey, VerifyOptions,
 };
-use cosign_compat::{Digest, MemoryRegistry, Repository, SignatureLayer, attach, media_type};
+use cosign_compat::{
+    Digest, MemoryRegistry, Registry, RegistryError, Repository, SignatureLayer, attach, media_type,
+};
 
 /// `tests/data/<path>` (workspace root).
 pub(crate) fn data_path(path: &str) -> PathBuf {
@@ -83,4 +86,112 @@ pub(crate) fn store(registry: &MemoryRegistry, image: &Digest, layers: &[Signatu
         media_type::OCI_MANIFEST,
         &img.manifest,
     );
+}
+
+/// A manifest-read hook of [`HookedRegistry`]: `(inner, read number from 1, repository, reference)`;
+/// its error fails the read.
+pub(crate) type FetchHook =
+    dyn Fn(&MemoryRegistry, usize, &Repository, &str) -> Result<(), RegistryError> + Send + Sync;
+/// The manifest push of [`HookedRegistry`]: `(inner, repository, tag, media type, manifest)`; it
+/// pushes to `inner` (or not) itself.
+pub(crate) type PushHook = dyn Fn(&MemoryRegistry, &Repository, &str, &str, &[u8]) -> Result<(), RegistryError>
+    + Send
+    + Sync;
+
+/// A memory registry that misbehaves around manifest reads and writes: the fetch hook runs
+/// before each manifest read, the push hook replaces each manifest push (racing writers, flaky
+/// answers). Everything else goes to `inner`.
+pub(crate) struct HookedRegistry {
+    pub(crate) inner: MemoryRegistry,
+    fetches: AtomicUsize,
+    before_fetch: Box<FetchHook>,
+    push: Box<PushHook>,
+}
+
+impl HookedRegistry {
+    /// `inner` with hooks that change nothing.
+    pub(crate) fn new(inner: MemoryRegistry) -> Self {
+        Self {
+            inner,
+            fetches: AtomicUsize::new(0),
+            before_fetch: Box::new(|_, _, _, _| Ok(())),
+            push: Box::new(|inner, repository, tag, media, manifest| {
+                inner.push_manifest(repository, tag, media, manifest)
+            }),
+        }
+    }
+
+    /// With `hook` run before each manifest read.
+    pub(crate) fn before_fetch(
+        mut self,
+        hook: impl Fn(&MemoryRegistry, usize, &Repository, &str) -> Result<(), RegistryError>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.before_fetch = Box::new(hook);
+        self
+    }
+
+    /// With `hook` in place of each manifest push.
+    pub(crate) fn on_push(
+        mut self,
+        hook: impl Fn(&MemoryRegistry, &Repository, &str, &str, &[u8]) -> Result<(), RegistryError>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.push = Box::new(hook);
+        self
+    }
+}
+
+impl core::fmt::Debug for HookedRegistry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HookedRegistry").field("inner", &self.inner).finish_non_exhaustive()
+    }
+}
+
+impl Registry for HookedRegistry {
+    fn resolve_tag(&self, repository: &Repository, tag: &str) -> Result<Digest, RegistryError> {
+        self.inner.resolve_tag(repository, tag)
+    }
+
+    fn fetch_manifest(
+        &self,
+        repository: &Repository,
+        reference: &str,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
+        (self.before_fetch)(&self.inner, n, repository, reference)?;
+        self.inner.fetch_manifest(repository, reference)
+    }
+
+    fn fetch_blob(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        max_len: u64,
+    ) -> Result<Vec<u8>, RegistryError> {
+        self.inner.fetch_blob(repository, digest, max_len)
+    }
+
+    fn push_blob(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        data: &[u8],
+    ) -> Result<(), RegistryError> {
+        self.inner.push_blob(repository, digest, data)
+    }
+
+    fn push_manifest(
+        &self,
+        repository: &Repository,
+        tag: &str,
+        media: &str,
+        manifest: &[u8],
+    ) -> Result<(), RegistryError> {
+        (self.push)(&self.inner, repository, tag, media, manifest)
+    }
 }

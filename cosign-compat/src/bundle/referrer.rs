@@ -29,6 +29,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use super::{BUNDLE_PREFIX, BUNDLE_V03, BundleRejection};
+use crate::attach::ManifestOut;
 use crate::go_json;
 use crate::media_type::{OCI_INDEX, OCI_MANIFEST};
 use crate::reference::Digest;
@@ -106,20 +107,6 @@ pub struct ReferrerImage {
     pub entry: OciDescriptor,
 }
 
-#[derive(Serialize)]
-struct ManifestOut<'a> {
-    #[serde(rename = "schemaVersion")]
-    schema_version: u32,
-    #[serde(rename = "mediaType")]
-    media_type: &'static str,
-    config: OciDescriptor,
-    layers: [OciDescriptor; 1],
-    annotations: BTreeMap<&'static str, &'a str>,
-    subject: &'a OciDescriptor,
-    #[serde(rename = "artifactType")]
-    artifact_type: &'static str,
-}
-
 /// The referrer manifest cosign writes for `bundle` about `subject` (the image's descriptor),
 /// created at `created` ([`created_annotation`]).
 pub fn referrer_image(
@@ -135,15 +122,11 @@ pub fn referrer_image(
         (ANNOTATION_PREDICATE_TYPE, predicate_type),
         (ANNOTATION_CREATED, created),
     ]);
-    let manifest = go_json::to_vec(&ManifestOut {
-        schema_version: 2,
-        media_type: OCI_MANIFEST,
-        config,
-        layers: [OciDescriptor::of(BUNDLE_V03, &bundle)],
-        annotations,
-        subject,
-        artifact_type: BUNDLE_V03,
-    });
+    let mut manifest = ManifestOut::new(config, vec![OciDescriptor::of(BUNDLE_V03, &bundle)]);
+    manifest.annotations = Some(annotations);
+    manifest.subject = Some(subject);
+    manifest.artifact_type = Some(BUNDLE_V03);
+    let manifest = go_json::to_vec(&manifest);
     let mut entry = OciDescriptor::of(OCI_MANIFEST, &manifest);
     entry.artifact_type = Some(BUNDLE_V03.to_owned());
     ReferrerImage { digest: Digest::of(&manifest), bundle, manifest, entry }

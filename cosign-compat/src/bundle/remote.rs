@@ -174,11 +174,6 @@ pub fn push_referrer(
     Ok(AttachedBundle { referrer: referrer.digest.clone(), listing })
 }
 
-/// Shortest pause before the re-read of the fallback index.
-const MIN_SETTLE: Duration = Duration::from_millis(10);
-/// Longest pause before the re-read of the fallback index.
-const MAX_SETTLE: Duration = Duration::from_secs(2);
-
 fn read_fallback(
     registry: &dyn Registry,
     repository: &Repository,
@@ -242,7 +237,7 @@ fn fallback_attempt(
         }));
     };
     registry.push_manifest(repository, tag, OCI_INDEX, &index)?;
-    std::thread::sleep(read.elapsed().clamp(MIN_SETTLE, MAX_SETTLE));
+    crate::remote::settle(read);
     let listed = read_fallback(registry, repository, image)?
         .is_some_and(|index| index.contains(&entry.digest));
     Ok(listed.then(|| Listing::FallbackAdded { tag: tag.to_owned(), attempts: attempt }))

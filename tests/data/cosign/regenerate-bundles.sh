@@ -10,6 +10,8 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/scripts/lib.sh"
+# shellcheck source=tests/data/cosign/golden-image.sh
+source "$REPO_ROOT/tests/data/cosign/golden-image.sh"
 out="$REPO_ROOT/tests/data/cosign"
 pki="$REPO_ROOT/tests/data/pki/rsa-2048"
 COSIGN=${COSIGN:-$(command -v cosign)}
@@ -18,14 +20,10 @@ version=$("$COSIGN" version --json 2>/dev/null | jq -r .gitVersion)
 
 W=$(make_workdir "$REPO_ROOT/.e2e" cosign-bundle-goldens)
 export DOCKER_CONFIG="$W/docker" HOME="$W/home" TUF_ROOT="$W/tuf" COSIGN_PASSWORD=goldens
-mkdir -p "$DOCKER_CONFIG" "$HOME"
-echo '{}' >"$DOCKER_CONFIG/config.json"
+golden_setup "$W"
 reg=$(start_registry distribution "$W/registry")
 
-# The golden image of regenerate.sh (same deterministic layer), once per signature form.
-mkdir -p "$W/root"
-printf 'cosign-compat golden image\n' >"$W/root/payload.txt"
-tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$W/root" -cf "$W/layer.tar" payload.txt
+# The golden image of regenerate.sh (golden_setup), once per signature form.
 "$COSIGN" import-key-pair --key "$pki/leaf.key" --output-key-prefix "$W/rsa" >/dev/null 2>&1
 for form in key chain; do
   crane append --oci-empty-base -f "$W/layer.tar" -t "$reg/$form:golden" >/dev/null 2>&1

@@ -9,6 +9,8 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/scripts/lib.sh"
+# shellcheck source=tests/data/cosign/golden-image.sh
+source "$REPO_ROOT/tests/data/cosign/golden-image.sh"
 out="$REPO_ROOT/tests/data/cosign"
 pki="$REPO_ROOT/tests/data/pki"
 COSIGN=${COSIGN:-$(command -v cosign || echo /tmp/peers/cosign)}
@@ -18,14 +20,10 @@ version=$("$COSIGN" version --json 2>/dev/null | jq -r .gitVersion)
 
 W=$(make_workdir "$REPO_ROOT/.e2e" cosign-goldens)
 export DOCKER_CONFIG="$W/docker" HOME="$W/home"
-mkdir -p "$DOCKER_CONFIG" "$HOME"
-echo '{}' >"$DOCKER_CONFIG/config.json"
+golden_setup "$W"
 reg=$(start_registry distribution "$W/registry")
 
-# A deterministic one-layer image (fixed tar metadata), so image-manifest.json is stable.
-mkdir -p "$W/root"
-printf 'cosign-compat golden image\n' >"$W/root/payload.txt"
-tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$W/root" -cf "$W/layer.tar" payload.txt
+# The golden image, from W/layer.tar (golden_setup).
 crane append --oci-empty-base -f "$W/layer.tar" -t "$reg/app:golden" >/dev/null 2>&1
 digest=$(crane digest "$reg/app:golden")
 crane manifest "$reg/app@$digest" >"$out/image-manifest.json"
