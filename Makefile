@@ -67,11 +67,16 @@ publish: peers ## push DIST_DIR (make dist first) as one OCI artifact with oras 
 package: ## cargo package sig-core + cosign-compat, each verified by building it from its .crate (cosign-compat against the packaged sig-core)
 	$(CARGO) package --locked -p sig-core -p cosign-compat
 
+# The nightly build of the dependencies (rmeta, aws-lc-sys's C) is kept outside the clone, beside
+# TOOLS_DIR, so a fresh clone (CI) reuses it.
+DOCSRS_TARGET_DIR ?= $(TOOLS_DIR)/../docsrs-target
+
 .PHONY: doc-docsrs
 doc-docsrs: ## the docs of sig-core + cosign-compat as docs.rs builds them (nightly, --cfg docsrs, all features, warnings as errors)
 	@$(CARGO) +nightly --version >/dev/null 2>&1 || { echo "no nightly toolchain: rustup toolchain install nightly (docs.rs builds with nightly)" >&2; exit 1; }
 	RUSTDOCFLAGS="--cfg docsrs -D warnings" $(CARGO) +nightly doc --locked --no-deps --all-features \
-	  -p sig-core -p cosign-compat --target-dir target/docsrs
+	  -p sig-core -p cosign-compat --target-dir "$(DOCSRS_TARGET_DIR)"
+	@echo "docs in $(DOCSRS_TARGET_DIR)/doc/sig_core/index.html and $(DOCSRS_TARGET_DIR)/doc/cosign_compat/index.html"
 
 # `make man` output.
 MAN_DIR ?= target/man

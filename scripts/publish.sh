@@ -118,7 +118,7 @@ fi
 W=$(make_workdir "${TMPDIR:-/tmp}" external-signer-publish)
 
 # ------------------------------------------------------------------ push
-phase "oras push $REGISTRY:$TAG (${#FILES[@]} files)"
+phase "oras push $REGISTRY:$TAG ($((${#FILES[@]} + 1)) files)"
 media_type() {
   case "$1" in
     *.tar.gz) echo application/vnd.oci.image.layer.v1.tar+gzip ;;
@@ -149,7 +149,10 @@ export NOTATION_LIBEXEC="$W/libexec"
 mkdir -p "$NOTATION_LIBEXEC"
 notation plugin install --file "$DIST/$PLUGIN_ARCHIVE" >"$W/plugin-install.log" 2>&1 ||
   { cat "$W/plugin-install.log" >&2; die "notation plugin install --file $DIST/$PLUGIN_ARCHIVE failed"; }
-notation sign "${NOTATION_FLAGS[@]}" --plugin external-signer --id external-signer-release \
+# --force-referrers-tag=false: the OCI 1.1 Referrers API where the registry has it (olareg, most
+# registries now), else the tag schema (distribution v2); notation v1.3's default (true) writes only
+# the tag-schema index, which a registry with the API does not list as a referrer.
+notation sign "${NOTATION_FLAGS[@]}" --force-referrers-tag=false --plugin external-signer --id external-signer-release \
   --plugin-config "private_key=$KEY" --plugin-config "cert_chain=$CHAIN" "$REF" >"$W/notation-sign.log" 2>&1 ||
   { cat "$W/notation-sign.log" >&2; die "notation sign $REF failed"; }
 log "notation: signed $REF"

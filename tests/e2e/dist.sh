@@ -201,7 +201,7 @@ if cargo +nightly --version >/dev/null 2>&1; then
     make -s doc-docsrs
   CHECK_TIMEOUT=$CHECK_TIMEOUT_SAVED
   check "the docs.rs build wrote sig_core/index.html and cosign_compat/index.html" \
-    test -s target/docsrs/doc/sig_core/index.html -a -s target/docsrs/doc/cosign_compat/index.html
+    test -s "$TOOLS_DIR/../docsrs-target/doc/sig_core/index.html" -a -s "$TOOLS_DIR/../docsrs-target/doc/cosign_compat/index.html"
 else
   record_skip "docs as docs.rs builds them" "no nightly toolchain (rustup toolchain install nightly)"
 fi
