@@ -321,8 +321,9 @@ for kind in distribution referrers; do
       SIGNING_KEY="$W/pki/EC-256/leaf.key" SIGNING_CERT_CHAIN="$W/pki/EC-256/certificate_chain.pem"
   }
   check "$kind: make publish REGISTRY=$PUB" publish "$VERSION"
-  PREF=$(tail -n 1 "$LAST_OUTPUT")
-  [[ "$PREF" == "$PUB@sha256:"* ]] || { record_fail "$kind: make publish printed the reference" "last line: $PREF"; continue; }
+  # The reference is publish.sh's last line on stdout (LAST_OUTPUT has stderr too).
+  PREF=$(grep -E "^$PUB@sha256:[0-9a-f]{64}\$" "$LAST_OUTPUT" | tail -n 1 || true)
+  [[ -n "$PREF" ]] || { record_fail "$kind: make publish printed the reference" "output: $LAST_OUTPUT"; continue; }
   log "published: $PREF"
   check "$kind: oras manifest: artifactType, $N_FILES layers, version and revision annotations" bash -c '
     oras manifest fetch --plain-http "$1" | jq -e --arg v "$2" --arg c "$3" --argjson n "$4" "
@@ -347,7 +348,7 @@ for kind in distribution referrers; do
   if [[ -z "$FIRST_DIGEST" ]]; then
     FIRST_DIGEST=${PREF##*@}
     check "$kind: make publish again (tag again): the same manifest digest (created = commit time)" publish again
-    check_output_contains "$kind: ... $FIRST_DIGEST" "$PUB@$FIRST_DIGEST" tail -n 1 "$LAST_OUTPUT"
+    check_output_contains "$kind: ... $FIRST_DIGEST" "$PUB@$FIRST_DIGEST" cat "$LAST_OUTPUT"
   else
     check "$kind: the same manifest digest as on the first registry" test "${PREF##*@}" = "$FIRST_DIGEST"
   fi
