@@ -217,5 +217,5 @@ clean: ## remove build output and leftover e2e/demo work dirs (the peer tools st
 	rm -rf .tools .e2e .demo dist
 
 .PHONY: clean-tools
-clean-tools: ## remove the built peer tools (TOOLS_DIR, shared by every clone of this user)
-	rm -rf "$(TOOLS_DIR)"
+clean-tools: ## remove the built peer tools (TOOLS_DIR, shared by every clone of this user) and the docs.rs nightly target dir
+	rm -rf "$(TOOLS_DIR)" "$(DOCSRS_TARGET_DIR)"

@@ -96,6 +96,7 @@ check "no build path in the binaries (remapped: the checkout, CARGO_HOME)" bash 
 
 # ====================================================================== embedded dependency lists
 phase "dependency lists in the binaries (cargo auditable, .dep-v0)"
+# (jq -en 'input | ...' throughout: plain `jq -e` succeeds on an empty file.)
 # deps_json BIN: the JSON cargo auditable embedded (the .dep-v0 section, zlib), decoded with
 # objcopy + perl's Compress::Zlib (no cargo-audit needed).
 deps_json() {
@@ -107,19 +108,19 @@ deps_json() {
 for b in notation-external-signer cosign-compat sig-envelope; do
   deps_json "$W/x/$b" >"$W/deps-$b.json" 2>"$W/deps-$b.err" || true
   check "$b: .dep-v0 section decodes to JSON with a package list" \
-    jq -e '(.packages | type == "array") and (.packages | length > 50)' "$W/deps-$b.json"
+    jq -en 'input | (.packages | type == "array") and (.packages | length > 50)' "$W/deps-$b.json"
 done
 check "notation-external-signer: the root package is notation-plugin $VERSION" \
-  jq -e --arg v "$VERSION" '[.packages[] | select(.root == true) | "\(.name) \(.version)"] == ["notation-plugin \($v)"]' \
+  jq -en --arg v "$VERSION" 'input | [.packages[] | select(.root == true) | "\(.name) \(.version)"] == ["notation-plugin \($v)"]' \
   "$W/deps-notation-external-signer.json"
 check "notation-external-signer: lists sig-core (local) and aws-lc-rs, serde_json (crates.io)" \
-  jq -e '[.packages[] | "\(.name)/\(.source)"] | (index("sig-core/local") != null) and (index("aws-lc-rs/crates.io") != null) and (index("serde_json/crates.io") != null)' \
+  jq -en 'input | [.packages[] | "\(.name)/\(.source)"] | (index("sig-core/local") != null) and (index("aws-lc-rs/crates.io") != null) and (index("serde_json/crates.io") != null)' \
   "$W/deps-notation-external-signer.json"
 check "cosign-compat: root cosign-compat, lists sig-core and oci-client" \
-  jq -e '([.packages[] | select(.root == true) | .name] == ["cosign-compat"]) and ([.packages[].name] | index("sig-core") != null and index("oci-client") != null)' \
+  jq -en 'input | ([.packages[] | select(.root == true) | .name] == ["cosign-compat"]) and ([.packages[].name] | index("sig-core") != null and index("oci-client") != null)' \
   "$W/deps-cosign-compat.json"
 check "sig-envelope: root examples, lists sig-core" \
-  jq -e '([.packages[] | select(.root == true) | .name] == ["examples"]) and ([.packages[].name] | index("sig-core") != null)' \
+  jq -en 'input | ([.packages[] | select(.root == true) | .name] == ["examples"]) and ([.packages[].name] | index("sig-core") != null)' \
   "$W/deps-sig-envelope.json"
 if command -v cargo-audit >/dev/null 2>&1; then
   check_output_contains "cargo audit bin reads the embedded list (no 'not built with cargo auditable')" \
@@ -133,18 +134,18 @@ TOOLS_SBOM="${TOOLS_ARCHIVE%.tar.gz}.cdx.json"
 check_output_contains "checksums.txt lists the plugin SBOM" "$PLUGIN_SBOM" cat "$DIST/checksums.txt"
 check_output_contains "checksums.txt lists the tools SBOM" "$TOOLS_SBOM" cat "$DIST/checksums.txt"
 for s in "$PLUGIN_SBOM" "$TOOLS_SBOM"; do
-  check "$s: CycloneDX JSON 1.5, timestamp = the commit time, no serialNumber" jq -e --argjson t "$EPOCH" \
-    '.bomFormat == "CycloneDX" and .specVersion == "1.5" and (has("serialNumber") | not) and
+  check "$s: CycloneDX JSON 1.5, timestamp = the commit time, no serialNumber" jq -en --argjson t "$EPOCH" \
+    'input | .bomFormat == "CycloneDX" and .specVersion == "1.5" and (has("serialNumber") | not) and
      (.metadata.timestamp | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) == $t' "$DIST/$s"
   check "$s: no path of this checkout or of CARGO_HOME" bash -c '! grep -qF -e "$2" -e "$3" "$1"' _ "$DIST/$s" "$REPO_ROOT" "$CARGO_HOME"
-  check "$s: every component has a purl, every dependency ref names a component" jq -e '
+  check "$s: every component has a purl, every dependency ref names a component" jq -en 'input |
     ([.components[] | select((.purl // "") | startswith("pkg:cargo/") | not)] | length == 0) and
     ([.components[]."bom-ref", .metadata.component."bom-ref"] as $refs | [.dependencies[] | .ref, .dependsOn[]?] | all(. as $r | $refs | index($r) != null))' "$DIST/$s"
 done
-check "$PLUGIN_SBOM: describes notation-plugin $VERSION and names sig-core, aws-lc-rs" jq -e --arg v "$VERSION" '
+check "$PLUGIN_SBOM: describes notation-plugin $VERSION and names sig-core, aws-lc-rs" jq -en --arg v "$VERSION" 'input |
   .metadata.component.name == "notation-plugin" and .metadata.component.version == $v and
   ([.components[].name] | index("sig-core") != null and index("aws-lc-rs") != null)' "$DIST/$PLUGIN_SBOM"
-check "$TOOLS_SBOM: describes external-signer-tools, which depends on cosign-compat and examples" jq -e '
+check "$TOOLS_SBOM: describes external-signer-tools, which depends on cosign-compat and examples" jq -en 'input |
   .metadata.component.name == "external-signer-tools" and
   ([.components[].name] | index("cosign-compat") != null and index("examples") != null and index("sig-core") != null and index("oci-client") != null)' "$DIST/$TOOLS_SBOM"
 # The two records of the same build agree: every crate cargo auditable embedded in the plugin
@@ -194,7 +195,7 @@ check "cosign-compat's packaged Cargo.toml: sig-core by version, no path" bash -
   grep -A3 "^\[dependencies.sig-core\]" <<<"$toml" | grep -qx "version = \"$2\"" &&
   ! grep -q "path = " <<<"$(grep -A3 "^\[dependencies.sig-core\]" <<<"$toml")"' _ "$REPO_ROOT/target/package/cosign-compat-$VERSION.crate" "$VERSION"
 check "docs.rs metadata: all-features, --cfg docsrs (sig-core, cosign-compat)" bash -c '
-  cargo metadata --locked --offline --no-deps --format-version 1 | jq -e "[.packages[] | select(.name == \"sig-core\" or .name == \"cosign-compat\") | .metadata.docs.rs | .\"all-features\" == true and .\"rustdoc-args\" == [\"--cfg\", \"docsrs\"]] == [true, true]"'
+  cargo metadata --locked --offline --no-deps --format-version 1 | jq -en "input | [.packages[] | select(.name == \"sig-core\" or .name == \"cosign-compat\") | .metadata.docs.rs | .\"all-features\" == true and .\"rustdoc-args\" == [\"--cfg\", \"docsrs\"]] == [true, true]"'
 if cargo +nightly --version >/dev/null 2>&1; then
   CHECK_TIMEOUT="${DIST_BUILD_TIMEOUT:-3600}"
   check "make doc-docsrs: nightly rustdoc, --cfg docsrs -D warnings, all features (sig-core, cosign-compat)" \
@@ -326,7 +327,7 @@ for kind in distribution referrers; do
   [[ -n "$PREF" ]] || { record_fail "$kind: make publish printed the reference" "output: $LAST_OUTPUT"; continue; }
   log "published: $PREF"
   check "$kind: oras manifest: artifactType, $N_FILES layers, version and revision annotations" bash -c '
-    oras manifest fetch --plain-http "$1" | jq -e --arg v "$2" --arg c "$3" --argjson n "$4" "
+    oras manifest fetch --plain-http "$1" | jq -en --arg v "$2" --arg c "$3" --argjson n "$4" "input |
       .artifactType == \"application/vnd.external-signer.release.v1\" and (.layers | length) == \$n and
       .annotations[\"org.opencontainers.image.version\"] == \$v and .annotations[\"org.opencontainers.image.revision\"] == \$c"' \
     _ "$PREF" "$VERSION" "$(git rev-parse HEAD)" "$N_FILES"
