@@ -44,8 +44,39 @@ install: build ## install the plugin into notation's plugin directory (honours X
 	@echo "installed $(PLUGIN_DIR)/notation-external-signer"
 
 .PHONY: dist
-dist: ## reproducible release archives + checksums.txt in DIST_DIR (default dist/): version from Cargo.toml, git commit embedded
+dist: cargo-tools ## reproducible release archives + CycloneDX SBOMs + checksums.txt in DIST_DIR (default dist/): version from Cargo.toml, git commit and dependency list (cargo auditable) embedded
 	DIST_DIR="$(DIST_DIR)" scripts/dist.sh
+
+.PHONY: cargo-tools
+cargo-tools: ## cargo install --locked the pinned cargo-auditable and cargo-cyclonedx into TOOLS_DIR (make dist needs them)
+	scripts/install-peers.sh --no-apt cargo-auditable cargo-cyclonedx
+
+# `make publish`: where to (host[:port]/repository), the tag (default: the version) and the signing
+# key + certificate chain (leaf first; default: the test PKI of `make certificates`).
+REGISTRY ?=
+TAG ?=
+SIGNING_KEY ?= $(CERT_DIR)/leaf.key
+SIGNING_CERT_CHAIN ?= $(CERT_DIR)/certificate_chain.pem
+
+.PHONY: publish
+publish: peers ## push DIST_DIR (make dist first) as one OCI artifact with oras to REGISTRY=host[:port]/repo, sign it with notation + our plugin and with cosign-compat
+	REGISTRY="$(REGISTRY)" TAG="$(TAG)" DIST_DIR="$(DIST_DIR)" SIGNING_KEY="$(SIGNING_KEY)" \
+	  SIGNING_CERT_CHAIN="$(SIGNING_CERT_CHAIN)" scripts/publish.sh
+
+.PHONY: package
+package: ## cargo package sig-core + cosign-compat, each verified by building it from its .crate (cosign-compat against the packaged sig-core)
+	$(CARGO) package --locked -p sig-core -p cosign-compat
+
+# The nightly build of the dependencies (rmeta, aws-lc-sys's C) is kept outside the clone, beside
+# TOOLS_DIR, so a fresh clone (CI) reuses it.
+DOCSRS_TARGET_DIR ?= $(TOOLS_DIR)/../docsrs-target
+
+.PHONY: doc-docsrs
+doc-docsrs: ## the docs of sig-core + cosign-compat as docs.rs builds them (nightly, --cfg docsrs, all features, warnings as errors)
+	@$(CARGO) +nightly --version >/dev/null 2>&1 || { echo "no nightly toolchain: rustup toolchain install nightly (docs.rs builds with nightly)" >&2; exit 1; }
+	RUSTDOCFLAGS="--cfg docsrs -D warnings" $(CARGO) +nightly doc --locked --no-deps --all-features \
+	  -p sig-core -p cosign-compat --target-dir "$(DOCSRS_TARGET_DIR)"
+	@echo "docs in $(DOCSRS_TARGET_DIR)/doc/sig_core/index.html and $(DOCSRS_TARGET_DIR)/doc/cosign_compat/index.html"
 
 # `make man` output.
 MAN_DIR ?= target/man
@@ -125,7 +156,7 @@ e2e-pkcs11: e2e-build ## notation sign/verify with keys in a SoftHSM2 token
 	tests/e2e/pkcs11.sh
 
 .PHONY: e2e-dist
-e2e-dist: peers ## release archives: reproducible (built twice), notation plugin install --file/--url (HTTPS, private CA), upgrade, uninstall, sign
+e2e-dist: peers cargo-tools ## release archives: reproducible (built twice), SBOMs, embedded dependency lists, notation plugin install --file/--url (HTTPS, private CA), upgrade, uninstall, cargo install/package, docs.rs docs, make publish + verify
 	tests/e2e/dist.sh
 
 .PHONY: e2e-kyverno
@@ -190,5 +221,5 @@ clean: ## remove build output and leftover e2e/demo work dirs (the peer tools st
 	rm -rf .tools .e2e .demo dist
 
 .PHONY: clean-tools
-clean-tools: ## remove the built peer tools (TOOLS_DIR, shared by every clone of this user)
-	rm -rf "$(TOOLS_DIR)"
+clean-tools: ## remove the built peer tools (TOOLS_DIR, shared by every clone of this user) and the docs.rs nightly target dir
+	rm -rf "$(TOOLS_DIR)" "$(DOCSRS_TARGET_DIR)"

@@ -12,12 +12,15 @@
 #                together from one copy of github.com/kyverno/kyverno (`make peers-kyverno`)
 #       kube     kube-apiserver and kubectl from k8s.io/kubernetes (tests/cluster/kube)
 #       etcd     an etcd v3.6 server (tests/cluster/etcd)          (`make peers-admission`: all three)
+#       cargo-auditable, cargo-cyclonedx   cargo subcommands for `make dist`, `cargo install --locked
+#                --version` from crates.io into $TOOLS_DIR/NAME-VERSION/ (`make cargo-tools`)
 # Idempotent: a tool whose NAME-VERSION directory holds its binaries is kept. Concurrent runs are
 # safe: each tool is built under a lock, so a second run waits for the first and then reuses it.
 #
 # usage: scripts/install-peers.sh [--no-apt] [--force] [TOOL...]
 #   TOOL       notation | crane | oras | cosign | olareg (default: these five)
-#              | kyverno (kyverno-controller is the same build) | kube | etcd (only by name)
+#              | kyverno (kyverno-controller is the same build) | kube | etcd
+#              | cargo-auditable | cargo-cyclonedx (only by name)
 #   --no-apt   do not install Debian packages (only report what is missing)
 #   --force    rebuild the Go tools even when they are present
 set -euo pipefail
@@ -50,7 +53,7 @@ while (($#)); do
     --no-apt) NO_APT=1 ;;
     --force) FORCE=1 ;;
     -h | --help) usage; exit 0 ;;
-    notation | crane | oras | cosign | olareg | kyverno | kube | etcd) WANT+=("$1") ;;
+    notation | crane | oras | cosign | olareg | kyverno | kube | etcd | cargo-auditable | cargo-cyclonedx) WANT+=("$1") ;;
     kyverno-controller) WANT+=(kyverno) ;;
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
@@ -269,8 +272,38 @@ build_etcd() {
 phase "peer tools: Debian packages"
 apt_step
 
-phase "peer tools: Go toolchain"
-go_check
+# build_cargo_tool NAME: `cargo install --locked --version` NAME from crates.io into
+# $TOOLS_DIR/NAME-VERSION/NAME (its own target dir, removed afterwards).
+build_cargo_tool() {
+  local name="$1" version tmp dest start
+  dest=$(peer_tool_dir "$name")
+  version=${dest##*/"$name"-}
+  if [[ -z "$FORCE" ]] && present "$dest" "$name"; then
+    log "$name $version already in $dest"
+    return 0
+  fi
+  command -v cargo >/dev/null 2>&1 || die "cargo not found: install the Rust toolchain (rustup), then re-run"
+  log "building $name $version (cargo install --locked)"
+  tmp=$(mktemp -d "$TOOLS_DIR/.$name-$version.XXXXXX")
+  start=$(date +%s)
+  if ! cargo install --locked --quiet --version "${version#v}" "$name" --root "$tmp/root" --target-dir "$tmp/target"; then
+    rm -rf "$tmp"
+    die "cargo install --locked --version ${version#v} $name failed (is crates.io reachable?)"
+  fi
+  mkdir -p "$tmp/out"
+  mv "$tmp/root/bin/$name" "$tmp/out/$name"
+  rm -rf "$tmp/root" "$tmp/target"
+  mv "$tmp/out" "$tmp.out" && rmdir "$tmp"
+  install_dir "$name" "$tmp.out"
+  log "$name $version built in $(($(date +%s) - start))s"
+}
+
+NEED_GO=''
+for w in "${WANT[@]}"; do [[ "$w" == cargo-* ]] || NEED_GO=1; done
+if [[ -n "$NEED_GO" ]]; then
+  phase "peer tools: Go toolchain"
+  go_check
+fi
 
 for spec in "${GO_TOOLS[@]}"; do
   IFS='|' read -r name module version pkg ldflags <<<"$spec"
@@ -287,6 +320,7 @@ for w in "${WANT[@]}"; do
     kyverno) phase "peer tools: kyverno $KYVERNO_VERSION (CLI + admission controller)"; with_lock kyverno build_kyverno ;;
     kube) phase "peer tools: kube-apiserver + kubectl $KUBE_VERSION"; with_lock kube build_kube ;;
     etcd) phase "peer tools: etcd $ETCD_VERSION"; with_lock etcd build_etcd ;;
+    cargo-auditable | cargo-cyclonedx) phase "peer tools: $w"; with_lock "$w" build_cargo_tool "$w" ;;
   esac
 done
 

@@ -11,6 +11,17 @@
 #      (SSL_CERT_FILE); a wrong checksum is refused and nothing is installed
 #   4. one `notation sign` with the installed plugin against a local registry, then
 #      `notation plugin uninstall --yes` leaves nothing behind
+#   5. supply chain: each binary's .dep-v0 section (cargo auditable) decoded with objcopy + zlib
+#      lists its crates; each archive's CycloneDX SBOM (a sibling file in checksums.txt) parses,
+#      is reproducible (timestamp = commit time, no serial number, no local path) and names the
+#      crates, every crate embedded in the plugin included
+#   6. `cargo install --locked --offline --path notation-plugin|cosign-compat` from a fresh clone
+#      (version, commit), `cargo package -p sig-core -p cosign-compat` with verification (cosign-compat
+#      built against the packaged sig-core), the docs as docs.rs builds them (nightly; else a SKIP)
+#   7. `make publish` to distribution and to olareg (Referrers API): one OCI artifact (oras), signed
+#      by our plugin through notation and by cosign-compat; `notation verify` and `cosign verify`
+#      (chain and key) accept it, another key is refused, `oras pull` gives back the exact files,
+#      and publishing again gives the same manifest digest
 # Everything lives in a temp dir under <repo>/.e2e/ (KEEP_WORKDIR=1 keeps it), notation's config
 # isolated there (isolate_env). Loopback only.
 #
@@ -26,7 +37,8 @@ cd "$REPO_ROOT"
 PLUGIN_NAME=external-signer
 
 phase "preflight"
-need_tools notation crane openssl curl docker-registry cargo
+need_tools notation crane oras cosign olareg openssl curl jq objcopy perl docker-registry cargo \
+  cargo-auditable cargo-cyclonedx
 W=$(make_workdir "$REPO_ROOT/.e2e" dist)
 log "work dir: $W"
 # The builds need the caller's cargo/rustup homes: resolve them before isolate_env moves HOME.
@@ -81,6 +93,119 @@ check_output_contains "get-plugin-metadata reports <version>+<commit>" "\"versio
   bash -c 'echo "{}" | "$1" get-plugin-metadata' _ "$W/x/notation-external-signer"
 check "no build path in the binaries (remapped: the checkout, CARGO_HOME)" bash -c '
   ! grep -qaF -e "$2" -e "$3" "$1"/notation-external-signer "$1"/cosign-compat "$1"/sig-envelope' _ "$W/x" "$REPO_ROOT" "$CARGO_HOME"
+
+# ====================================================================== embedded dependency lists
+phase "dependency lists in the binaries (cargo auditable, .dep-v0)"
+# (jq -en 'input | ...' throughout: plain `jq -e` succeeds on an empty file.)
+# deps_json BIN: the JSON cargo auditable embedded (the .dep-v0 section, zlib), decoded with
+# objcopy + perl's Compress::Zlib (no cargo-audit needed).
+deps_json() {
+  local tmp
+  tmp=$(mktemp "$W/dep-v0.XXXXXX")
+  objcopy --dump-section ".dep-v0=$tmp" "$1" "$tmp.elf" && rm -f "$tmp.elf" &&
+    perl -MCompress::Zlib -0777 -e 'my $d = uncompress(<STDIN>); defined $d or die "not zlib data\n"; print $d' <"$tmp"
+}
+for b in notation-external-signer cosign-compat sig-envelope; do
+  deps_json "$W/x/$b" >"$W/deps-$b.json" 2>"$W/deps-$b.err" || true
+  check "$b: .dep-v0 section decodes to JSON with a package list" \
+    jq -en 'input | (.packages | type == "array") and (.packages | length > 50)' "$W/deps-$b.json"
+done
+check "notation-external-signer: the root package is notation-plugin $VERSION" \
+  jq -en --arg v "$VERSION" 'input | [.packages[] | select(.root == true) | "\(.name) \(.version)"] == ["notation-plugin \($v)"]' \
+  "$W/deps-notation-external-signer.json"
+check "notation-external-signer: lists sig-core (local) and aws-lc-rs, serde_json (crates.io)" \
+  jq -en 'input | [.packages[] | "\(.name)/\(.source)"] | (index("sig-core/local") != null) and (index("aws-lc-rs/crates.io") != null) and (index("serde_json/crates.io") != null)' \
+  "$W/deps-notation-external-signer.json"
+check "cosign-compat: root cosign-compat, lists sig-core and oci-client" \
+  jq -en 'input | ([.packages[] | select(.root == true) | .name] == ["cosign-compat"]) and ([.packages[].name] | index("sig-core") != null and index("oci-client") != null)' \
+  "$W/deps-cosign-compat.json"
+check "sig-envelope: root examples, lists sig-core" \
+  jq -en 'input | ([.packages[] | select(.root == true) | .name] == ["examples"]) and ([.packages[].name] | index("sig-core") != null)' \
+  "$W/deps-sig-envelope.json"
+if command -v cargo-audit >/dev/null 2>&1; then
+  check_output_contains "cargo audit bin reads the embedded list (no 'not built with cargo auditable')" \
+    "Loaded" cargo audit --no-fetch bin "$W/x/notation-external-signer"
+fi
+
+# ====================================================================== SBOMs
+phase "SBOMs (CycloneDX, cargo-cyclonedx $CARGO_CYCLONEDX_VERSION)"
+PLUGIN_SBOM="${PLUGIN_ARCHIVE%.tar.gz}.cdx.json"
+TOOLS_SBOM="${TOOLS_ARCHIVE%.tar.gz}.cdx.json"
+check_output_contains "checksums.txt lists the plugin SBOM" "$PLUGIN_SBOM" cat "$DIST/checksums.txt"
+check_output_contains "checksums.txt lists the tools SBOM" "$TOOLS_SBOM" cat "$DIST/checksums.txt"
+for s in "$PLUGIN_SBOM" "$TOOLS_SBOM"; do
+  check "$s: CycloneDX JSON 1.5, timestamp = the commit time, no serialNumber" jq -en --argjson t "$EPOCH" \
+    'input | .bomFormat == "CycloneDX" and .specVersion == "1.5" and (has("serialNumber") | not) and
+     (.metadata.timestamp | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) == $t' "$DIST/$s"
+  check "$s: no path of this checkout or of CARGO_HOME" bash -c '! grep -qF -e "$2" -e "$3" "$1"' _ "$DIST/$s" "$REPO_ROOT" "$CARGO_HOME"
+  check "$s: every component has a purl, every dependency ref names a component" jq -en 'input |
+    ([.components[] | select((.purl // "") | startswith("pkg:cargo/") | not)] | length == 0) and
+    ([.components[]."bom-ref", .metadata.component."bom-ref"] as $refs | [.dependencies[] | .ref, .dependsOn[]?] | all(. as $r | $refs | index($r) != null))' "$DIST/$s"
+done
+check "$PLUGIN_SBOM: describes notation-plugin $VERSION and names sig-core, aws-lc-rs" jq -en --arg v "$VERSION" 'input |
+  .metadata.component.name == "notation-plugin" and .metadata.component.version == $v and
+  ([.components[].name] | index("sig-core") != null and index("aws-lc-rs") != null)' "$DIST/$PLUGIN_SBOM"
+check "$TOOLS_SBOM: describes external-signer-tools, which depends on cosign-compat and examples" jq -en 'input |
+  .metadata.component.name == "external-signer-tools" and
+  ([.components[].name] | index("cosign-compat") != null and index("examples") != null and index("sig-core") != null and index("oci-client") != null)' "$DIST/$TOOLS_SBOM"
+# The two records of the same build agree: every crate cargo auditable embedded in the plugin
+# (name@version) is a component of its SBOM (or the SBOM's subject).
+check "every crate embedded in notation-external-signer is in $PLUGIN_SBOM" bash -c '
+  missing=$(comm -23 <(jq -r ".packages[] | \"\(.name)@\(.version)\"" "$1" | sort -u) \
+    <(jq -r "(.components[], .metadata.component) | \"\(.name)@\(.version)\"" "$2" | sort -u))
+  [[ -z "$missing" ]] || { echo "missing from the SBOM: $missing"; exit 1; }' _ "$W/deps-notation-external-signer.json" "$DIST/$PLUGIN_SBOM"
+log "sizes: $(cd "$DIST" && stat -c '%n %s' ./* | tr '\n' ';')"
+
+# ====================================================================== cargo install, fresh clone
+phase "cargo install --path notation-plugin / cosign-compat (fresh clone, offline)"
+git clone -q --no-local "$REPO_ROOT" "$W/clone" || die "git clone of $REPO_ROOT failed"
+# --target-dir: the release artifacts of the registry dependencies (make e2e-build) are reused.
+CHECK_TIMEOUT="${DIST_BUILD_TIMEOUT:-3600}"
+check "EXTERNAL_SIGNER_COMMIT=<commit> cargo install --locked --offline --path notation-plugin" \
+  env EXTERNAL_SIGNER_COMMIT="$COMMIT" cargo install --locked --offline --path "$W/clone/notation-plugin" \
+  --root "$W/cargo-root" --target-dir "$REPO_ROOT/target"
+check "cargo install --locked --offline --path cosign-compat" env -u EXTERNAL_SIGNER_COMMIT \
+  cargo install --locked --offline --path "$W/clone/cosign-compat" --root "$W/cargo-root" --target-dir "$REPO_ROOT/target"
+CHECK_TIMEOUT=$CHECK_TIMEOUT_SAVED
+check_output_contains "the installed notation-external-signer shows <version>+<commit>" "Version: $VERSION+$COMMIT" \
+  "$W/cargo-root/bin/notation-external-signer" version
+check_output_contains "the installed cosign-compat --version shows $VERSION" "cosign-compat $VERSION" \
+  "$W/cargo-root/bin/cosign-compat" --version
+check_output_contains "... and says the commit is unknown (built without EXTERNAL_SIGNER_COMMIT)" "commit: unknown" \
+  "$W/cargo-root/bin/cosign-compat" --version
+check_output_contains "the installed cosign-compat runs (completion bash)" "complete" "$W/cargo-root/bin/cosign-compat" completion bash
+
+# ====================================================================== cargo package, docs.rs
+phase "cargo package -p sig-core -p cosign-compat (verified); docs as docs.rs builds them"
+CHECK_TIMEOUT="${DIST_BUILD_TIMEOUT:-3600}"
+# In the fresh clone (clean work tree, as cargo package wants); the shared target dir keeps the
+# debug builds of the dependencies (cargo test), which the verification builds reuse.
+check "cargo package --locked --offline -p sig-core -p cosign-compat (each .crate built)" \
+  bash -c 'cd "$1" && cargo package --locked --offline -p sig-core -p cosign-compat --target-dir "$2"' _ "$W/clone" "$REPO_ROOT/target"
+CHECK_TIMEOUT=$CHECK_TIMEOUT_SAVED
+check_output_contains "sig-core was verified (built from its .crate)" "Verifying sig-core v$VERSION" cat "$LAST_OUTPUT"
+check_output_contains "cosign-compat was verified against the packaged sig-core" "Verifying cosign-compat v$VERSION" cat "$LAST_OUTPUT"
+for c in sig-core cosign-compat; do
+  crate="$REPO_ROOT/target/package/$c-$VERSION.crate"
+  check "$c-$VERSION.crate has Cargo.toml, LICENSE, README.md, src/lib.rs" bash -c '
+    list=$(tar -tzf "$1") && for f in Cargo.toml LICENSE README.md src/lib.rs; do grep -qx "$2/$f" <<<"$list" || { echo "no $f"; exit 1; }; done' _ "$crate" "$c-$VERSION"
+done
+check "cosign-compat's packaged Cargo.toml: sig-core by version, no path" bash -c '
+  toml=$(tar -xzOf "$1" "cosign-compat-$2/Cargo.toml") &&
+  grep -A3 "^\[dependencies.sig-core\]" <<<"$toml" | grep -qx "version = \"$2\"" &&
+  ! grep -q "path = " <<<"$(grep -A3 "^\[dependencies.sig-core\]" <<<"$toml")"' _ "$REPO_ROOT/target/package/cosign-compat-$VERSION.crate" "$VERSION"
+check "docs.rs metadata: all-features, --cfg docsrs (sig-core, cosign-compat)" bash -c '
+  cargo metadata --locked --offline --no-deps --format-version 1 | jq -en "input | [.packages[] | select(.name == \"sig-core\" or .name == \"cosign-compat\") | .metadata.docs.rs | .\"all-features\" == true and .\"rustdoc-args\" == [\"--cfg\", \"docsrs\"]] == [true, true]"'
+if cargo +nightly --version >/dev/null 2>&1; then
+  CHECK_TIMEOUT="${DIST_BUILD_TIMEOUT:-3600}"
+  check "make doc-docsrs: nightly rustdoc, --cfg docsrs -D warnings, all features (sig-core, cosign-compat)" \
+    make -s doc-docsrs
+  CHECK_TIMEOUT=$CHECK_TIMEOUT_SAVED
+  check "the docs.rs build wrote sig_core/index.html and cosign_compat/index.html" \
+    test -s "$TOOLS_DIR/../docsrs-target/doc/sig_core/index.html" -a -s "$TOOLS_DIR/../docsrs-target/doc/cosign_compat/index.html"
+else
+  record_skip "docs as docs.rs builds them" "no nightly toolchain (rustup toolchain install nightly)"
+fi
 
 isolate_env "$W"
 unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
@@ -158,5 +283,78 @@ check "notation plugin uninstall --yes $PLUGIN_NAME" notation plugin uninstall -
 check "nothing left behind in the plugin directory" bash -c '[[ ! -e "$1" && -z "$(ls -A "$2")" ]]' _ "$PLUGIN_DIR" "$NOTATION_LIBEXEC/plugins"
 check_fails_with "notation sign now says the plugin is gone" "$PLUGIN_NAME" notation sign --plugin "$PLUGIN_NAME" --id e2e-dist \
   --plugin-config "private_key=$W/pki/EC-256/leaf.key" --plugin-config "cert_chain=$W/pki/EC-256/certificate_chain.pem" "$REF"
+
+check "notation plugin install --file <the cargo-installed binary> (README: With cargo)" \
+  notation plugin install --file "$W/cargo-root/bin/notation-external-signer"
+check_output_contains "notation plugin ls shows it" "$VERSION+$COMMIT" notation plugin ls
+check "notation plugin uninstall --yes (again)" notation plugin uninstall --yes "$PLUGIN_NAME"
+
+# ====================================================================== make publish
+phase "make publish: oras push + notation (our plugin) + cosign-compat, then verify"
+check_fails_with "make publish without REGISTRY says what to set" "REGISTRY=" \
+  make -s -o peers publish REGISTRY= DIST_DIR="$DIST" SIGNING_KEY="$W/pki/EC-256/leaf.key" \
+  SIGNING_CERT_CHAIN="$W/pki/EC-256/certificate_chain.pem"
+make_pkis "$W/pki" "other:EC-256:Dist Other CA"
+check "notation cert add --type ca --store dist (the test root)" notation cert add --type ca --store dist "$W/pki/EC-256/ca.crt"
+cat >"$W/trustpolicy.json" <<'POLICY'
+{
+  "version": "1.0",
+  "trustPolicies": [
+    {
+      "name": "dist-release",
+      "registryScopes": ["*"],
+      "signatureVerification": {"level": "strict"},
+      "trustStores": ["ca:dist"],
+      "trustedIdentities": ["*"]
+    }
+  ]
+}
+POLICY
+check "notation policy import (strict, ca:dist)" notation policy import --force "$W/trustpolicy.json"
+cp "$NOTATION_CONFIG/trustpolicy.json" "$NOTATION_CONFIG/trustpolicy.oci.json"
+N_FILES=$(($(wc -l <"$DIST/checksums.txt") + 1))
+FIRST_DIGEST=''
+for kind in distribution referrers; do
+  addr=$(start_registry "$kind" "$W/registry-publish-$kind")
+  PUB="localhost:${addr##*:}/external-signer/release"
+  publish() { # TAG: make publish to $PUB:TAG; the reference on the last line of stdout
+    make -s -o peers publish REGISTRY="$PUB" TAG="$1" DIST_DIR="$DIST" \
+      SIGNING_KEY="$W/pki/EC-256/leaf.key" SIGNING_CERT_CHAIN="$W/pki/EC-256/certificate_chain.pem"
+  }
+  check "$kind: make publish REGISTRY=$PUB" publish "$VERSION"
+  # The reference is publish.sh's last line on stdout (LAST_OUTPUT has stderr too).
+  PREF=$(grep -E "^$PUB@sha256:[0-9a-f]{64}\$" "$LAST_OUTPUT" | tail -n 1 || true)
+  [[ -n "$PREF" ]] || { record_fail "$kind: make publish printed the reference" "output: $LAST_OUTPUT"; continue; }
+  log "published: $PREF"
+  check "$kind: oras manifest: artifactType, $N_FILES layers, version and revision annotations" bash -c '
+    oras manifest fetch --plain-http "$1" | jq -en --arg v "$2" --arg c "$3" --argjson n "$4" "input |
+      .artifactType == \"application/vnd.external-signer.release.v1\" and (.layers | length) == \$n and
+      .annotations[\"org.opencontainers.image.version\"] == \$v and .annotations[\"org.opencontainers.image.revision\"] == \$c"' \
+    _ "$PREF" "$VERSION" "$(git rev-parse HEAD)" "$N_FILES"
+  check "$kind: notation verify (trust store ca:dist, strict)" notation verify "$PREF"
+  check_output_contains "$kind: notation ls shows the Notary signature" "application/vnd.cncf.notary.signature" notation ls "$PREF"
+  check "$kind: cosign verify --certificate-chain (the .sig tag cosign-compat pushed)" \
+    cosign verify --certificate-chain "$W/pki/EC-256/cosign_chain.pem" --certificate-identity-regexp '.*' \
+    --certificate-oidc-issuer-regexp '.*' --insecure-ignore-sct --insecure-ignore-tlog --new-bundle-format=false "$PREF"
+  check "$kind: cosign verify --key leaf.pub -a org.opencontainers.image.version=$VERSION" \
+    cosign verify --key "$W/pki/EC-256/leaf.pub" --insecure-ignore-tlog --new-bundle-format=false \
+    -a "org.opencontainers.image.version=$VERSION" "$PREF"
+  check_fails_with "$kind: cosign verify --key of another key fails" "no matching signatures" \
+    cosign verify --key "$W/pki/other/leaf.pub" --insecure-ignore-tlog --new-bundle-format=false "$PREF"
+  check "$kind: oras pull gives back the exact files (sha256sum -c checksums.txt, cmp)" bash -c '
+    oras pull --plain-http --no-tty -o "$1" "$2" >/dev/null &&
+    diff <(cd "$1" && ls | LC_ALL=C sort) <( (awk "{print \$2}" "$3/checksums.txt"; echo checksums.txt) | LC_ALL=C sort) &&
+    (cd "$1" && sha256sum -c --strict --quiet checksums.txt) && cmp "$1/checksums.txt" "$3/checksums.txt"' \
+    _ "$W/pulled-$kind" "$PREF" "$DIST"
+  if [[ -z "$FIRST_DIGEST" ]]; then
+    FIRST_DIGEST=${PREF##*@}
+    check "$kind: make publish again (tag again): the same manifest digest (created = commit time)" publish again
+    check_output_contains "$kind: ... $FIRST_DIGEST" "$PUB@$FIRST_DIGEST" cat "$LAST_OUTPUT"
+  else
+    check "$kind: the same manifest digest as on the first registry" test "${PREF##*@}" = "$FIRST_DIGEST"
+  fi
+  stop_registries
+done
+check "make publish left no plugin in notation's plugin directory" bash -c '[[ -z "$(ls -A "$1")" ]]' _ "$NOTATION_LIBEXEC/plugins"
 
 finish
