@@ -196,15 +196,17 @@ check "cosign-compat's packaged Cargo.toml: sig-core by version, no path" bash -
   ! grep -q "path = " <<<"$(grep -A3 "^\[dependencies.sig-core\]" <<<"$toml")"' _ "$REPO_ROOT/target/package/cosign-compat-$VERSION.crate" "$VERSION"
 check "docs.rs metadata: all-features, --cfg docsrs (sig-core, cosign-compat)" bash -c '
   cargo metadata --locked --offline --no-deps --format-version 1 | jq -en "input | [.packages[] | select(.name == \"sig-core\" or .name == \"cosign-compat\") | .metadata.docs.rs | .\"all-features\" == true and .\"rustdoc-args\" == [\"--cfg\", \"docsrs\"]] == [true, true]"'
-if cargo +nightly --version >/dev/null 2>&1; then
+DOCSRS_TOOLCHAIN="${DOCSRS_TOOLCHAIN:-nightly}"
+DOCSRS_TARGET_DIR="${DOCSRS_TARGET_DIR:-$TOOLS_DIR/../docsrs-target}"
+if cargo +"$DOCSRS_TOOLCHAIN" --version >/dev/null 2>&1; then
   CHECK_TIMEOUT="${DIST_BUILD_TIMEOUT:-3600}"
-  check "make doc-docsrs: nightly rustdoc, --cfg docsrs -D warnings, all features (sig-core, cosign-compat)" \
-    make -s doc-docsrs
+  check "make doc-docsrs: $DOCSRS_TOOLCHAIN rustdoc, --cfg docsrs -D warnings, all features (sig-core, cosign-compat)" \
+    make -s doc-docsrs DOCSRS_TOOLCHAIN="$DOCSRS_TOOLCHAIN" DOCSRS_TARGET_DIR="$DOCSRS_TARGET_DIR"
   CHECK_TIMEOUT=$CHECK_TIMEOUT_SAVED
   check "the docs.rs build wrote sig_core/index.html and cosign_compat/index.html" \
-    test -s "$TOOLS_DIR/../docsrs-target/doc/sig_core/index.html" -a -s "$TOOLS_DIR/../docsrs-target/doc/cosign_compat/index.html"
+    test -s "$DOCSRS_TARGET_DIR/doc/sig_core/index.html" -a -s "$DOCSRS_TARGET_DIR/doc/cosign_compat/index.html"
 else
-  record_skip "docs as docs.rs builds them" "no nightly toolchain (rustup toolchain install nightly)"
+  record_skip "docs as docs.rs builds them" "no $DOCSRS_TOOLCHAIN toolchain (rustup toolchain install $DOCSRS_TOOLCHAIN)"
 fi
 
 isolate_env "$W"
