@@ -161,7 +161,9 @@ log "notation: signed $REF"
 phase "cosign-compat sign (from $TOOLS_ARCHIVE)"
 mkdir -p "$W/tools"
 tar -C "$W/tools" -xzf "$DIST/$TOOLS_ARCHIVE" cosign-compat || die "cannot extract cosign-compat from $TOOLS_ARCHIVE"
-"$W/tools/cosign-compat" sign "${CC_FLAGS[@]}" --key "$KEY" --certificate-chain "$CHAIN" \
+# The legacy .sig tag (cosign-compat's default is now cosign v3's bundle): what the suite's cosign
+# --certificate-chain check and Kyverno 1.19.1 read today.
+"$W/tools/cosign-compat" sign "${CC_FLAGS[@]}" --new-bundle-format=false --key "$KEY" --certificate-chain "$CHAIN" \
   -a "org.opencontainers.image.version=$VERSION" "$REF" >"$W/cosign-sign.log" 2>&1 ||
   { cat "$W/cosign-sign.log" >&2; die "cosign-compat sign $REF failed"; }
 log "cosign-compat: signed $REF"
