@@ -81,7 +81,7 @@ pub mod env {
     pub const PKCS11_PIN_FILE: &str = "EXTERNAL_PKCS11_PIN_FILE";
 }
 
-/// How to give a secret, in the variables of [`env`]: the remedy every application that reads
+/// How to give a secret, in the variables of [`env`](mod@env): the remedy every application that reads
 /// its secrets through [`Secret`] shows (so the text exists once).
 pub mod secret_advice {
     use super::env;
