@@ -82,20 +82,7 @@ phase "notation setup (isolated config)"
 step "install the plugin" notation plugin install --file "$PLUGIN_BIN" >/dev/null
 log "$(notation plugin list)"
 step "trust the test root CA" notation cert add --type ca --store demo "$PKI/ca.crt" >/dev/null
-cat >"$W/trustpolicy.json" <<'EOF'
-{
-  "version": "1.0",
-  "trustPolicies": [
-    {
-      "name": "demo",
-      "registryScopes": ["*"],
-      "signatureVerification": {"level": "strict"},
-      "trustStores": ["ca:demo"],
-      "trustedIdentities": ["*"]
-    }
-  ]
-}
-EOF
+strict_trust_policy demo demo "$W/trustpolicy.json"
 step "import the trust policy" notation policy import --force "$W/trustpolicy.json" >/dev/null
 cp "$NOTATION_CONFIG/trustpolicy.json" "$NOTATION_CONFIG/trustpolicy.oci.json"
 

@@ -302,6 +302,27 @@ isolate_env() {
   unset EXTERNAL_PKCS11_URI EXTERNAL_PKCS11_MODULE EXTERNAL_PKCS11_PIN EXTERNAL_PKCS11_PIN_FILE
 }
 
+# strict_trust_policy NAME STORE FILE: write to FILE a notation trust policy named NAME that
+# verifies every registry scope strictly against the CA trust store STORE, trusting any identity.
+# The caller imports it (notation policy import) and copies it to trustpolicy.oci.json (notation
+# v1.3 reads trustpolicy.json; later versions prefer trustpolicy.oci.json).
+strict_trust_policy() {
+  cat >"$3" <<EOF
+{
+  "version": "1.0",
+  "trustPolicies": [
+    {
+      "name": "$1",
+      "registryScopes": ["*"],
+      "signatureVerification": {"level": "strict"},
+      "trustStores": ["ca:$2"],
+      "trustedIdentities": ["*"]
+    }
+  ]
+}
+EOF
+}
+
 # make_pkis DIR ENTRY...: make test PKIs with scripts/certificates.sh, in parallel; ENTRY is
 # NAME[:KEY_SPEC[:CA_NAME]] (KEY_SPEC defaults to NAME), the PKI goes to DIR/NAME (a NAME given twice is made once). Dies with
 # the log of a PKI that failed or lacks one of its files.

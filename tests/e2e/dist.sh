@@ -298,20 +298,7 @@ check_fails_with "make publish without REGISTRY says what to set" "REGISTRY=" \
   SIGNING_CERT_CHAIN="$W/pki/EC-256/certificate_chain.pem"
 make_pkis "$W/pki" "other:EC-256:Dist Other CA"
 check "notation cert add --type ca --store dist (the test root)" notation cert add --type ca --store dist "$W/pki/EC-256/ca.crt"
-cat >"$W/trustpolicy.json" <<'POLICY'
-{
-  "version": "1.0",
-  "trustPolicies": [
-    {
-      "name": "dist-release",
-      "registryScopes": ["*"],
-      "signatureVerification": {"level": "strict"},
-      "trustStores": ["ca:dist"],
-      "trustedIdentities": ["*"]
-    }
-  ]
-}
-POLICY
+strict_trust_policy dist-release dist "$W/trustpolicy.json"
 check "notation policy import (strict, ca:dist)" notation policy import --force "$W/trustpolicy.json"
 cp "$NOTATION_CONFIG/trustpolicy.json" "$NOTATION_CONFIG/trustpolicy.oci.json"
 N_FILES=$(($(wc -l <"$DIST/checksums.txt") + 1))

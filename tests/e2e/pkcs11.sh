@@ -75,20 +75,7 @@ if [[ ! -x "$PLUGIN_DIR/notation-$PLUGIN_NAME" ]]; then
   install -m 0755 "$PLUGIN_BIN" "$PLUGIN_DIR/notation-$PLUGIN_NAME"
 fi
 check "notation cert add --type ca --store hsm ca.crt" notation cert add --type ca --store hsm "$HSM/ca.crt"
-cat >"$W/trustpolicy.json" <<'EOF'
-{
-  "version": "1.0",
-  "trustPolicies": [
-    {
-      "name": "e2e-pkcs11",
-      "registryScopes": ["*"],
-      "signatureVerification": {"level": "strict"},
-      "trustStores": ["ca:hsm"],
-      "trustedIdentities": ["*"]
-    }
-  ]
-}
-EOF
+strict_trust_policy e2e-pkcs11 hsm "$W/trustpolicy.json"
 check "notation policy import (strict, ca:hsm)" notation policy import --force "$W/trustpolicy.json"
 cp "$NOTATION_CONFIG/trustpolicy.json" "$NOTATION_CONFIG/trustpolicy.oci.json"
 
