@@ -64,8 +64,8 @@ publish: peers ## push DIST_DIR (make dist first) as one OCI artifact with oras 
 	  SIGNING_CERT_CHAIN="$(SIGNING_CERT_CHAIN)" scripts/publish.sh
 
 .PHONY: package
-package: ## cargo package sig-core + cosign-compat, each verified by building it from its .crate (cosign-compat against the packaged sig-core)
-	$(CARGO) package --locked -p sig-core -p cosign-compat
+package: ## cargo package release-identity + sig-core + cosign-compat, each verified by building it from its .crate (cosign-compat against the packaged sig-core)
+	$(CARGO) package --locked -p release-identity -p sig-core -p cosign-compat
 
 # The nightly build of the dependencies (rmeta, aws-lc-sys's C) is kept outside the clone, beside
 # TOOLS_DIR, so a fresh clone (CI) reuses it.

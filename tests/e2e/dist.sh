@@ -16,7 +16,7 @@
 #      is reproducible (timestamp = commit time, no serial number, no local path) and names the
 #      crates, every crate embedded in the plugin included
 #   6. `cargo install --locked --offline --path notation-plugin|cosign-compat` from a fresh clone
-#      (version, commit), `cargo package -p sig-core -p cosign-compat` with verification (cosign-compat
+#      (version, commit), `cargo package -p release-identity -p sig-core -p cosign-compat` with verification (cosign-compat
 #      built against the packaged sig-core), the docs as docs.rs builds them (nightly; else a SKIP)
 #   7. `make publish` to distribution and to olareg (Referrers API): one OCI artifact (oras), signed
 #      by our plugin through notation and by cosign-compat; `notation verify` and `cosign verify`
@@ -176,24 +176,27 @@ check_output_contains "... and says the commit is unknown (built without EXTERNA
 check_output_contains "the installed cosign-compat runs (completion bash)" "complete" "$W/cargo-root/bin/cosign-compat" completion bash
 
 # ====================================================================== cargo package, docs.rs
-phase "cargo package -p sig-core -p cosign-compat (verified); docs as docs.rs builds them"
+phase "cargo package -p release-identity -p sig-core -p cosign-compat (verified); docs as docs.rs builds them"
 CHECK_TIMEOUT="${DIST_BUILD_TIMEOUT:-3600}"
 # In the fresh clone (clean work tree, as cargo package wants); the shared target dir keeps the
 # debug builds of the dependencies (cargo test), which the verification builds reuse.
-check "cargo package --locked --offline -p sig-core -p cosign-compat (each .crate built)" \
-  bash -c 'cd "$1" && cargo package --locked --offline -p sig-core -p cosign-compat --target-dir "$2"' _ "$W/clone" "$REPO_ROOT/target"
+check "cargo package --locked --offline -p release-identity -p sig-core -p cosign-compat (each .crate built)" \
+  bash -c 'cd "$1" && cargo package --locked --offline -p release-identity -p sig-core -p cosign-compat --target-dir "$2"' _ "$W/clone" "$REPO_ROOT/target"
 CHECK_TIMEOUT=$CHECK_TIMEOUT_SAVED
 check_output_contains "sig-core was verified (built from its .crate)" "Verifying sig-core v$VERSION" cat "$LAST_OUTPUT"
-check_output_contains "cosign-compat was verified against the packaged sig-core" "Verifying cosign-compat v$VERSION" cat "$LAST_OUTPUT"
-for c in sig-core cosign-compat; do
+check_output_contains "release-identity was verified (built from its .crate)" "Verifying release-identity v$VERSION" cat "$LAST_OUTPUT"
+check_output_contains "cosign-compat was verified against the packaged sig-core and release-identity" "Verifying cosign-compat v$VERSION" cat "$LAST_OUTPUT"
+for c in release-identity sig-core cosign-compat; do
   crate="$REPO_ROOT/target/package/$c-$VERSION.crate"
   check "$c-$VERSION.crate has Cargo.toml, LICENSE, README.md, src/lib.rs" bash -c '
     list=$(tar -tzf "$1") && for f in Cargo.toml LICENSE README.md src/lib.rs; do grep -qx "$2/$f" <<<"$list" || { echo "no $f"; exit 1; }; done' _ "$crate" "$c-$VERSION"
 done
-check "cosign-compat's packaged Cargo.toml: sig-core by version, no path" bash -c '
-  toml=$(tar -xzOf "$1" "cosign-compat-$2/Cargo.toml") &&
-  grep -A3 "^\[dependencies.sig-core\]" <<<"$toml" | grep -qx "version = \"$2\"" &&
-  ! grep -q "path = " <<<"$(grep -A3 "^\[dependencies.sig-core\]" <<<"$toml")"' _ "$REPO_ROOT/target/package/cosign-compat-$VERSION.crate" "$VERSION"
+for dep in dependencies.sig-core build-dependencies.release-identity; do
+  check "cosign-compat's packaged Cargo.toml: [$dep] by version, no path" bash -c '
+    toml=$(tar -xzOf "$1" "cosign-compat-$2/Cargo.toml") &&
+    grep -A3 "^\[$3\]" <<<"$toml" | grep -qx "version = \"$2\"" &&
+    ! grep -q "path = " <<<"$(grep -A3 "^\[$3\]" <<<"$toml")"' _ "$REPO_ROOT/target/package/cosign-compat-$VERSION.crate" "$VERSION" "$dep"
+done
 check "docs.rs metadata: all-features, --cfg docsrs (sig-core, cosign-compat)" bash -c '
   cargo metadata --locked --offline --no-deps --format-version 1 | jq -en "input | [.packages[] | select(.name == \"sig-core\" or .name == \"cosign-compat\") | .metadata.docs.rs | .\"all-features\" == true and .\"rustdoc-args\" == [\"--cfg\", \"docsrs\"]] == [true, true]"'
 DOCSRS_TOOLCHAIN="${DOCSRS_TOOLCHAIN:-nightly}"
