@@ -365,7 +365,7 @@ fn resolve_pkcs11(
     };
     // The parse errors never repeat the URI, so a pin-value in it is not echoed.
     let uri = Pkcs11Uri::parse(&uri).map_err(|e| {
-        PluginError::validation(format!("pkcs11_uri: {e}{}", crate::signer_advice::pkcs11(&e)))
+        PluginError::validation(format!("pkcs11_uri: {e}{}", crate::advice::pkcs11(&e)))
     })?;
     let module =
         in_config(&PKCS11_MODULE).cloned().or_else(|| in_env(&PKCS11_MODULE)).map(PathBuf::from);

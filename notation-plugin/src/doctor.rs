@@ -133,7 +133,7 @@ fn check(
     report.section("certificate chain (notation's rules)");
     let chain = match CertificateChain::read_pem_file(&config.cert_chain) {
         Ok(chain) => chain,
-        Err(e) => return report.error(&crate::envelope_advice::message(&e.into())),
+        Err(e) => return report.error(&crate::advice::message(&e.into())),
     };
     for (i, cert) in chain.certificates().iter().enumerate() {
         report.ok(&format!("[{i}] {}", cert.subject()));

@@ -22,13 +22,12 @@
 //! Two human commands complete the set: `version`, and `doctor`, which checks a configuration
 //! end to end and prints each problem with its remedy.
 
+mod advice;
 pub mod config;
 mod doctor;
-mod envelope_advice;
 pub mod handler;
 pub mod log;
 pub mod protocol;
-mod signer_advice;
 
 use std::io::{Read, Write};
 use std::process::ExitCode;

@@ -177,7 +177,7 @@ impl From<sig_core::Error> for PluginError {
             }
             _ => ErrorCode::Error,
         };
-        Self::new(code, crate::envelope_advice::message(&err))
+        Self::new(code, crate::advice::message(&err))
     }
 }
 
