@@ -361,13 +361,14 @@ check_fails_with "g) cosign-compat verify without credentials: refused, names do
 
 # ====================================================================== r) --recursive
 # BEGIN section r (sign --recursive, issue #16). Self-contained: its own helpers (r_*), images,
-# imported cosign key, trusted root and COSIGN_PASSWORD; from the preamble it uses only CC,
-# COSIGN, FIX, W, REGS, new_image and n_referrers. On each registry kind, an index of 2 platforms
-# and a nested index (crane index append; 5 manifests): without --recursive only the index is
-# signed; cosign-compat sign --recursive (bundle with a key, bundle through a signer program with
-# a certificate chain, .sig) and the real cosign v3.1.3 verify accepts the index and every child
-# digest; a re-sign of .sig adds nothing; --max-manifests 3 is refused with nothing pushed;
-# cosign's own sign --recursive (both formats) is verified by cosign-compat for every digest.
+# imported cosign key, SoftHSM2 token, trusted roots and COSIGN_PASSWORD; from the preamble it
+# uses only CC, COSIGN, FIX, W, REGS, new_image and n_referrers. On each registry kind, an index
+# of 2 platforms and a nested index (crane index append; 5 manifests): without --recursive only
+# the index is signed; cosign-compat sign --recursive (bundle with a key file; bundle through a
+# signer program and with a key in a PKCS#11 token, both with a certificate chain; .sig), and the
+# real cosign v3.1.3 verify accepts the index and every child digest; a re-sign of .sig adds
+# nothing; --max-manifests 3 is refused with nothing pushed; cosign's own sign --recursive (both
+# formats) is verified by cosign-compat for every digest.
 phase "r) sign --recursive: an index of 2 platforms + a nested index, both formats, both registries"
 export COSIGN_PASSWORD=e2e-cosign-password
 R_KEY="$FIX/ec-256"
@@ -423,6 +424,20 @@ check "r) cosign-compat trusted-root (ec-256 CA chain)" \
 # shellcheck disable=SC2016  # $R_CALLS and $@ are expanded by the generated script
 printf '#!/bin/sh\necho call >>"$R_CALLS"\nexec %q "$@"\n' "$REPO_ROOT/examples/sign-with-openssl.sh" >"$W/r-signer.sh"
 chmod +x "$W/r-signer.sh"
+# A SoftHSM2 token with an EC-256 key generated in it (scripts/softhsm-pki.sh, as pkcs11.sh).
+need_tools softhsm2-util pkcs11-tool
+check "r) scripts/softhsm-pki.sh --key-specs EC-256 (a key in a SoftHSM2 token)" \
+  scripts/softhsm-pki.sh --out "$W/r-hsm" --key-specs EC-256
+R_HSM="$W/r-hsm/ec-256"
+"$CC" trusted-root --certificate-chain "$R_HSM/cosign_chain.pem" --out "$W/r-hsm-tr.json"
+r_token_sign() {
+  SOFTHSM2_CONF="$W/r-hsm/softhsm2.conf" EXTERNAL_PKCS11_MODULE="$(cat "$W/r-hsm/module")" \
+    EXTERNAL_PKCS11_PIN_FILE="$W/r-hsm/user.pin" "$CC" sign "$@"
+}
+r_cosign_hsm_tr() {
+  "$COSIGN" verify --trusted-root "$W/r-hsm-tr.json" --certificate-identity-regexp '.*' \
+    --certificate-oidc-issuer-regexp '.*' --insecure-ignore-tlog --insecure-ignore-sct --allow-certificate-chain "$@"
+}
 r_cosign_sign() { "$COSIGN" sign --key "$W/r-import.key" --tlog-upload=false --use-signing-config=false -y "$@"; }
 for kind in distribution olareg; do
   desc="r) $kind"
@@ -462,6 +477,12 @@ for kind in distribution olareg; do
   check "$desc: ... the signer program ran once per digest (5 times)" _five_calls
   check "$desc: ... cosign verify --trusted-root --allow-certificate-chain accepts the index and every child" \
     r_all r_cosign_tr
+
+  # The same with the key in the PKCS#11 token: one signature in the token per digest.
+  R_REF=$(r_index "$kind" r-token)
+  check "$desc: cosign-compat sign -r --key pkcs11:... --certificate-chain (bundle)" \
+    r_token_sign -r --key "$(cat "$R_HSM/uri")" --certificate-chain "$R_HSM/certificate_chain.pem" "$R_REF"
+  check "$desc: ... cosign verify --trusted-root accepts the index and every child" r_all r_cosign_hsm_tr
 
   # .sig: one layer per digest; a second run adds nothing.
   R_REF=$(r_index "$kind" r-sig)
