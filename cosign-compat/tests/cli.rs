@@ -343,6 +343,9 @@ fn max_manifests_needs_recursive() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--recursive"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("Pushing"), "{}", stderr(&out));
+    let out = run(&["sign", "-r", "--max-manifests", "0", "--key", &key, &digest_ref()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("0 is not in 1.."), "{}", stderr(&out));
     // With it, the flag is taken (and the walk needs the registry: 127.0.0.1:1 refuses).
     let out = run(&["sign", "-r", "--max-manifests", "5", "--key", &key, &digest_ref()]);
     assert_eq!(out.status.code(), Some(1));

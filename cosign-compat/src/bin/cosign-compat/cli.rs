@@ -166,7 +166,13 @@ pub(crate) struct SignArgs {
     pub(crate) recursive: bool,
     /// With --recursive: the most manifests walked (the image plus every entry of every index
     /// walked); an index past it is refused before its children are fetched.
-    #[arg(long, value_name = "N", default_value_t = cosign_compat::walk::DEFAULT_MAX_MANIFESTS, requires = "recursive")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = cosign_compat::walk::DEFAULT_MAX_MANIFESTS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..),
+        requires = "recursive"
+    )]
     pub(crate) max_manifests: usize,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
