@@ -473,3 +473,34 @@ fn fallback_listing_of_walked_targets_matches_attach_bundle() {
     .unwrap();
     assert!(matches!(attached.listing, Listing::FallbackAdded { attempts: 1, .. }));
 }
+
+#[test]
+fn buildx_attestation_manifests_are_signed_as_cosign_does() {
+    // docker buildx lists, per platform, an attestation manifest: an OCI image manifest for
+    // platform unknown/unknown with `vnd.docker.reference.type: attestation-manifest`. cosign's
+    // walk goes by media type only, so it signs it; so does cosign-compat.
+    let registry = MemoryRegistry::new();
+    let image = new_image(&registry, &repo(), "buildx-image");
+    let attestation = new_image(&registry, &repo(), "buildx-attestation");
+    let size = |d: &Digest| registry.manifest(&repo(), d.as_str()).unwrap().len();
+    let index = serde_json::json!({
+        "schemaVersion": 2, "mediaType": media_type::OCI_INDEX,
+        "manifests": [
+            {"mediaType": media_type::OCI_MANIFEST, "digest": image.as_str(), "size": size(&image),
+             "platform": {"architecture": "amd64", "os": "linux"}},
+            {"mediaType": media_type::OCI_MANIFEST, "digest": attestation.as_str(),
+             "size": size(&attestation),
+             "annotations": {"vnd.docker.reference.digest": image.as_str(),
+                             "vnd.docker.reference.type": "attestation-manifest"},
+             "platform": {"architecture": "unknown", "os": "unknown"}},
+        ],
+    });
+    let index = registry.put_manifest(
+        &repo(),
+        Some("buildx"),
+        media_type::OCI_INDEX,
+        &serde_json::to_vec(&index).unwrap(),
+    );
+    let targets = walk::signing_targets(&registry, &repo(), &index, DEFAULT_MAX_MANIFESTS).unwrap();
+    assert_eq!(digests(&targets), [index, image, attestation]);
+}
