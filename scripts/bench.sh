@@ -14,7 +14,8 @@
 #      chain rules, trust anchor) vs OpenSSL verifying the same signature over the same signing
 #      input (the crypto only) (criterion, sig-core/benches/envelope.rs); goal: >= 0.9x
 #   5. `cosign-compat sign` vs `cosign generate | openssl | base64 | cosign attach`
-#      (scripts/bench-cosign.sh); goal: >= 3x
+#      (scripts/bench-cosign.sh); goal: >= 3x; 5b. the same in the bundle format against
+#      `cosign sign --key --tlog-upload=false` (BENCH_FORMAT=bundle); goal: >= 3x
 # usage: scripts/bench.sh [--quick]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -132,3 +133,5 @@ done
 echo
 echo "== 5. cosign-compat sign vs the cosign CLI pipeline"
 BENCH_RUNS=$((runs < 20 ? 10 : runs / 2)) scripts/bench-cosign.sh 2>&1 | grep -E 'mean|ratio'
+echo "== 5b. cosign-compat sign vs cosign sign --key, bundle format (goal >= 3x)"
+BENCH_FORMAT=bundle BENCH_RUNS=$((runs < 20 ? 10 : runs / 2)) scripts/bench-cosign.sh 2>&1 | grep -E 'mean|ratio'

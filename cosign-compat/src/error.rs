@@ -32,6 +32,9 @@ pub enum Error {
     /// A Sigstore bundle operation failed.
     #[error(transparent)]
     Bundle(#[from] crate::bundle::BundleError),
+    /// Walking an image index for recursive signing failed.
+    #[error(transparent)]
+    Walk(#[from] crate::walk::WalkError),
 }
 
 /// An image reference that go-containerregistry would not accept either.

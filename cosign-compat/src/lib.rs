@@ -11,6 +11,7 @@
 //!   signer, every signature verified before use.
 //! - [`attach`]: the `.sig` manifest and config exactly as go-containerregistry writes them.
 //! - [`verify`]: `cosign verify` offline, with a public key or certificates chained to given roots.
+//! - [`walk`]: the manifests `cosign sign --recursive` signs for an image index.
 //! - [`registry`]: the [`Registry`] seam, an `oci-client` implementation (feature `registry`) and
 //!   an in-memory one; [`remote`] runs attach and verify over it.
 //!
@@ -55,6 +56,7 @@ pub mod remote;
 pub mod sign;
 pub mod signature;
 pub mod verify;
+pub mod walk;
 
 pub use error::{
     AttachError, Error, LayerRejection, ManifestError, PayloadError, ReferenceError, RegistryError,

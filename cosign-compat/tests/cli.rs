@@ -335,3 +335,19 @@ fn the_bundle_format_is_the_default_and_false_keeps_the_sig_tag() {
     assert!(!stderr(&out).contains("referrers"), "{}", stderr(&out));
     assert!(stderr(&out).contains(".sig"), "{}", stderr(&out));
 }
+
+#[test]
+fn max_manifests_needs_recursive() {
+    let key = path("pki/ec-256/leaf.key");
+    let out = run(&["sign", "--key", &key, "--max-manifests", "5", &digest_ref()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--recursive"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("Pushing"), "{}", stderr(&out));
+    let out = run(&["sign", "-r", "--max-manifests", "0", "--key", &key, &digest_ref()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("0 is not in 1.."), "{}", stderr(&out));
+    // With it, the flag is taken (and the walk needs the registry: 127.0.0.1:1 refuses).
+    let out = run(&["sign", "-r", "--max-manifests", "5", "--key", &key, &digest_ref()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stderr(&out).contains("Pushing"), "{}", stderr(&out));
+}

@@ -10,6 +10,7 @@ mod cli;
 mod golden;
 mod open_registry;
 mod path_rules;
+mod recursive;
 mod refusals;
 mod round_trip;
 mod support;

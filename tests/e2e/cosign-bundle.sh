@@ -359,4 +359,160 @@ check "g) cosign-compat verify --key accepts cosign's bundle there" \
 check_fails_with "g) cosign-compat verify without credentials: refused, names docker login" "docker login $AREG" \
   cc_verify_key "$FIX/ec-256/leaf.pub" "$ref"
 
+# ====================================================================== r) --recursive
+# BEGIN section r (sign --recursive, issue #16). Self-contained: its own helpers (r_*), images,
+# imported cosign key, SoftHSM2 token, trusted roots and COSIGN_PASSWORD; from the preamble it
+# uses only CC, COSIGN, FIX, W, REGS, new_image and n_referrers. On each registry kind, an index
+# of 2 platforms and a nested index (crane index append; 5 manifests): without --recursive only
+# the index is signed; cosign-compat sign --recursive (bundle with a key file; bundle through a
+# signer program and with a key in a PKCS#11 token, both with a certificate chain; .sig), and the
+# real cosign v3.1.3 verify accepts the index and every child digest; a re-sign of .sig adds
+# nothing; --max-manifests 3 is refused with nothing pushed; cosign's own sign --recursive (both
+# formats) is verified by cosign-compat for every digest.
+phase "r) sign --recursive: an index of 2 platforms + a nested index, both formats, both registries"
+export COSIGN_PASSWORD=e2e-cosign-password
+R_KEY="$FIX/ec-256"
+check "r) cosign import-key-pair (ec-256)" \
+  "$COSIGN" import-key-pair --key "$R_KEY/leaf.key" --output-key-prefix "$W/r-import"
+# r_index KIND REPO: an index [platform a, platform b, nested index [platform c]] in REPO on
+# registry KIND (crane index append), printed as REG/REPO@sha256:...
+r_index() {
+  local reg="${REGS[$1]}" repo="$2" a b c
+  a=$(new_image "$1" "$repo") b=$(new_image "$1" "$repo") c=$(new_image "$1" "$repo")
+  crane index append -m "$c" -t "$reg/$repo:inner" >/dev/null 2>&1 || die "crane index append (inner) failed"
+  crane index append -m "$a" -m "$b" -m "$reg/$repo:inner" --flatten=false -t "$reg/$repo:multi" \
+    >/dev/null 2>&1 || die "crane index append failed"
+  printf '%s/%s@%s\n' "$reg" "$repo" "$(crane digest "$reg/$repo:multi")"
+}
+# r_digests REF: REF's digest and every manifest below it, depth first (cosign's order), one a line.
+r_digests() {
+  local repo="${1%@*}" d
+  printf '%s\n' "${1##*@}"
+  crane manifest "$1" | jq -r '.manifests[] | "\(.mediaType) \(.digest)"' | while read -r mt d; do
+    case "$mt" in
+      *index* | *manifest.list*) r_digests "$repo@$d" ;;
+      *) printf '%s\n' "$d" ;;
+    esac
+  done
+}
+# r_all CMD...: CMD REPO@DIGEST succeeds for every digest of $R_REF (the last argument is the reference).
+r_all() {
+  local d n=0
+  for d in $(r_digests "$R_REF"); do
+    "$@" "${R_REF%@*}@$d" >/dev/null 2>&1 || { echo "failed for ${R_REF%@*}@$d"; return 1; }
+    n=$((n + 1))
+  done
+  echo "$n digests"
+  [[ $n == 5 ]]
+}
+r_cosign_key() { "$COSIGN" verify --key "$R_KEY/leaf.pub" --insecure-ignore-tlog "$@"; }
+r_cosign_key_sig() { "$COSIGN" verify --key "$R_KEY/leaf.pub" --insecure-ignore-tlog --new-bundle-format=false "$@"; }
+r_cc_key() { "$CC" verify --key "$R_KEY/leaf.pub" "$@"; }
+r_cc_key_sig() { "$CC" verify --key "$R_KEY/leaf.pub" --new-bundle-format=false "$@"; }
+r_one_referrer() { [[ $(n_referrers "$1") == 1 ]]; }
+r_no_referrer() { [[ $(n_referrers "$1") == 0 ]]; }
+r_sig_layers() { # REF N: the .sig manifest of REF has N layers
+  [[ $(crane manifest "${1%@*}:sha256-${1##*sha256:}.sig" | jq '.layers | length') == "$2" ]]
+}
+r_cosign_tr() {
+  "$COSIGN" verify --trusted-root "$W/r-tr.json" --certificate-identity-regexp '.*' \
+    --certificate-oidc-issuer-regexp '.*' --insecure-ignore-tlog --insecure-ignore-sct --allow-certificate-chain "$@"
+}
+check "r) cosign-compat trusted-root (ec-256 CA chain)" \
+  "$CC" trusted-root --certificate-chain "$R_KEY/cosign_chain.pem" --out "$W/r-tr.json"
+# r-signer.sh: examples/sign-with-openssl.sh, counting its calls in $R_CALLS.
+# shellcheck disable=SC2016  # $R_CALLS and $@ are expanded by the generated script
+printf '#!/bin/sh\necho call >>"$R_CALLS"\nexec %q "$@"\n' "$REPO_ROOT/examples/sign-with-openssl.sh" >"$W/r-signer.sh"
+chmod +x "$W/r-signer.sh"
+# A SoftHSM2 token with an EC-256 key generated in it (scripts/softhsm-pki.sh, as pkcs11.sh).
+need_tools softhsm2-util pkcs11-tool
+check "r) scripts/softhsm-pki.sh --key-specs EC-256 (a key in a SoftHSM2 token)" \
+  scripts/softhsm-pki.sh --out "$W/r-hsm" --key-specs EC-256
+R_HSM="$W/r-hsm/ec-256"
+"$CC" trusted-root --certificate-chain "$R_HSM/cosign_chain.pem" --out "$W/r-hsm-tr.json"
+r_token_sign() {
+  SOFTHSM2_CONF="$W/r-hsm/softhsm2.conf" EXTERNAL_PKCS11_MODULE="$(cat "$W/r-hsm/module")" \
+    EXTERNAL_PKCS11_PIN_FILE="$W/r-hsm/user.pin" "$CC" sign "$@"
+}
+r_cosign_hsm_tr() {
+  "$COSIGN" verify --trusted-root "$W/r-hsm-tr.json" --certificate-identity-regexp '.*' \
+    --certificate-oidc-issuer-regexp '.*' --insecure-ignore-tlog --insecure-ignore-sct --allow-certificate-chain "$@"
+}
+r_cosign_sign() { "$COSIGN" sign --key "$W/r-import.key" --tlog-upload=false --use-signing-config=false -y "$@"; }
+for kind in distribution olareg; do
+  desc="r) $kind"
+  R_REF=$(r_index "$kind" r-tree)
+  check "$desc: the index lists 2 platforms and a nested index (5 manifests in all)" \
+    bash -c "[[ \$(crane manifest '$R_REF' | jq '.manifests | length') == 3 ]]"
+
+  # Without --recursive an index is signed alone, as in cosign.
+  R_REF=$(r_index "$kind" r-alone)
+  check "$desc: cosign-compat sign --key INDEX (no --recursive)" "$CC" sign --key "$R_KEY/leaf.key" "$R_REF"
+  check "$desc: ... the index has one referrer" r_one_referrer "$R_REF"
+  _children_unsigned() {
+    local d
+    for d in $(r_digests "$R_REF" | tail -n +2); do r_no_referrer "${R_REF%@*}@$d" || return 1; done
+  }
+  check "$desc: ... no child manifest is signed" _children_unsigned
+
+  # Bundles (the default): one referrer per digest, each accepted by the real cosign.
+  R_REF=$(r_index "$kind" r-bundle)
+  check "$desc: cosign-compat sign --recursive --key (bundle)" "$CC" sign --recursive --key "$R_KEY/leaf.key" "$R_REF"
+  _bundle_each_one() {
+    local d
+    for d in $(r_digests "$R_REF"); do r_one_referrer "${R_REF%@*}@$d" || return 1; done
+  }
+  check "$desc: ... exactly one referrer on each of the 5 digests" _bundle_each_one
+  check "$desc: ... cosign verify --key --insecure-ignore-tlog accepts the index and every child" r_all r_cosign_key
+  check "$desc: ... cosign-compat verify accepts each" r_all r_cc_key
+
+  # A signer program signs each digest once (N calls), with a certificate chain; the real cosign
+  # verifies every certificate-chain bundle through a trusted root.
+  R_REF=$(r_index "$kind" r-signer)
+  rm -f "$W/r-signer-calls"
+  check "$desc: cosign-compat sign -r --signer PROGRAM --certificate-chain (bundle)" \
+    env R_CALLS="$W/r-signer-calls" "$CC" sign -r --signer "$W/r-signer.sh" --key "$R_KEY/leaf.key" \
+    --certificate-chain "$R_KEY/certificate_chain.pem" "$R_REF"
+  _five_calls() { [[ $(wc -l <"$W/r-signer-calls") == 5 ]]; }
+  check "$desc: ... the signer program ran once per digest (5 times)" _five_calls
+  check "$desc: ... cosign verify --trusted-root --allow-certificate-chain accepts the index and every child" \
+    r_all r_cosign_tr
+
+  # The same with the key in the PKCS#11 token: one signature in the token per digest.
+  R_REF=$(r_index "$kind" r-token)
+  check "$desc: cosign-compat sign -r --key pkcs11:... --certificate-chain (bundle)" \
+    r_token_sign -r --key "$(cat "$R_HSM/uri")" --certificate-chain "$R_HSM/certificate_chain.pem" "$R_REF"
+  check "$desc: ... cosign verify --trusted-root accepts the index and every child" r_all r_cosign_hsm_tr
+
+  # .sig: one layer per digest; a second run adds nothing.
+  R_REF=$(r_index "$kind" r-sig)
+  check "$desc: cosign-compat sign -r --new-bundle-format=false --key (.sig)" \
+    "$CC" sign -r --new-bundle-format=false --key "$R_KEY/leaf.key" "$R_REF"
+  check "$desc: ... cosign verify --new-bundle-format=false accepts the index and every child" r_all r_cosign_key_sig
+  check "$desc: ... cosign-compat verify --new-bundle-format=false accepts each" r_all r_cc_key_sig
+  check "$desc: re-sign -r (.sig)" "$CC" sign -r --new-bundle-format=false --key "$R_KEY/leaf.key" "$R_REF"
+  _sig_once_each() {
+    local d
+    for d in $(r_digests "$R_REF"); do r_sig_layers "${R_REF%@*}@$d" 1 || return 1; done
+  }
+  check "$desc: ... still one .sig layer per digest (the equivalent signature is reused)" _sig_once_each
+
+  # Bounded by count: refused before anything is pushed.
+  R_REF=$(r_index "$kind" r-limit)
+  check_fails_with "$desc: sign -r --max-manifests 3 refuses the 5-manifest tree" "more than 3 manifests" \
+    "$CC" sign -r --max-manifests 3 --key "$R_KEY/leaf.key" "$R_REF"
+  check "$desc: ... nothing was pushed (the index has no referrer)" r_no_referrer "$R_REF"
+
+  # cosign's own sign --recursive, read by cosign-compat.
+  R_REF=$(r_index "$kind" r-cosign-bundle)
+  check "$desc: cosign sign --recursive (bundle)" r_cosign_sign --recursive "$R_REF"
+  check "$desc: ... cosign-compat verify accepts the index and every child" r_all r_cc_key
+  R_REF=$(r_index "$kind" r-cosign-sig)
+  check "$desc: cosign sign --recursive --new-bundle-format=false (.sig)" \
+    r_cosign_sign --recursive --new-bundle-format=false "$R_REF"
+  check "$desc: ... cosign-compat verify --new-bundle-format=false accepts the index and every child" r_all r_cc_key_sig
+done
+unset COSIGN_PASSWORD
+# END section r
+
 finish

@@ -82,18 +82,24 @@ pub fn subject_descriptor(
     let Some(bytes) = registry.fetch_manifest(repository, image.as_str())? else {
         return Err(BundleError::NoImage { image: format!("{repository}@{image}") }.into());
     };
+    Ok(manifest_descriptor(image, &bytes))
+}
+
+/// The descriptor of the manifest `bytes` fetched as `image`: `mediaType` from its JSON (OCI
+/// manifest when it has none), its size, and `image` as the digest.
+pub(crate) fn manifest_descriptor(image: &Digest, bytes: &[u8]) -> OciDescriptor {
     #[derive(serde::Deserialize)]
     struct MediaType {
         #[serde(rename = "mediaType", default)]
         media_type: Option<String>,
     }
-    let media_type = serde_json::from_slice::<MediaType>(&bytes)
+    let media_type = serde_json::from_slice::<MediaType>(bytes)
         .ok()
         .and_then(|m| m.media_type)
         .unwrap_or_else(|| OCI_MANIFEST.to_owned());
-    let mut descriptor = OciDescriptor::of(&media_type, &bytes);
+    let mut descriptor = OciDescriptor::of(&media_type, bytes);
     descriptor.digest = image.to_string();
-    Ok(descriptor)
+    descriptor
 }
 
 /// Pushes `bundle` as a referrer of `image` in `repository`, created at `now`: the empty
@@ -118,9 +124,27 @@ pub fn attach_bundle(
     now: SystemTime,
 ) -> Result<AttachedBundle, Error> {
     let subject = subject_descriptor(registry, repository, image)?;
+    attach_bundle_with_subject(registry, repository, image, &subject, bundle, now)
+}
+
+/// [`attach_bundle`] with the image's descriptor already known (from
+/// [`crate::walk::signing_targets`], or [`subject_descriptor`]): nothing is fetched before the
+/// push.
+///
+/// # Errors
+///
+/// As [`attach_bundle`].
+pub fn attach_bundle_with_subject(
+    registry: &dyn Registry,
+    repository: &Repository,
+    image: &Digest,
+    subject: &OciDescriptor,
+    bundle: &Bundle,
+    now: SystemTime,
+) -> Result<AttachedBundle, Error> {
     let created = referrer::created_annotation(now);
     let referrer =
-        referrer::referrer_image(bundle.to_json(), &subject, COSIGN_SIGN_PREDICATE, &created);
+        referrer::referrer_image(bundle.to_json(), subject, COSIGN_SIGN_PREDICATE, &created);
     push_referrer(registry, repository, image, &referrer)
 }
 

@@ -19,6 +19,9 @@ pub(crate) fn for_error(err: &sig_core::Error) -> String {
 pub(crate) fn for_cosign_error(err: &cosign_compat::Error) -> String {
     match err {
         cosign_compat::Error::Signing(cosign_compat::SigningError::Sign(e)) => for_sign(e),
+        cosign_compat::Error::Walk(cosign_compat::walk::WalkError::TooManyManifests { .. }) => {
+            "; raise --max-manifests if that many is expected".to_owned()
+        }
         _ => String::new(),
     }
 }

@@ -9,30 +9,40 @@ use sig_core::SigningKey;
 use crate::cli::LockArgs;
 use crate::commands::{Context, Failure};
 
-/// Signs `digest` into a bundle and pushes it as a referrer (with the fallback index on
-/// registries without the Referrers API). Signing happens before any registry access.
+/// Signs each target into a bundle and pushes it as a referrer (with the fallback index on
+/// registries without the Referrers API). Every bundle is signed before the first push.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sign_and_push(
     ctx: &mut Context<'_>,
     registry: &dyn Registry,
     repository: &Repository,
-    digest: &Digest,
+    targets: &crate::commands::Targets,
     annotations: &payload::Annotations,
     digest_algorithm: Option<sig_core::HashAlgorithm>,
     key: &dyn SigningKey,
     material: Option<&CertificateMaterial>,
     lock: LockArgs,
 ) -> Result<(), Failure> {
-    let signed = bundle::sign_image(key, digest, annotations, digest_algorithm, material)?;
-    ctx.note(&format!("Pushing signature to: {repository}"));
-    let _lock = crate::commands::lock_signatures(ctx, repository, digest, lock)?;
-    let attached = bundle_remote::attach_bundle(registry, repository, digest, &signed, ctx.now)?;
-    match attached.listing {
-        Listing::FallbackAdded { tag, attempts } if attempts > 1 => ctx.note(&format!(
-            "Referrer {} listed in {repository}:{tag} after {attempts} attempts (another signer wrote concurrently)",
-            attached.referrer
-        )),
-        _ => {}
+    let signed = targets
+        .iter()
+        .map(|(digest, _)| bundle::sign_image(key, digest, annotations, digest_algorithm, material))
+        .collect::<Result<Vec<_>, _>>()?;
+    for ((digest, subject), signed) in targets.iter().zip(&signed) {
+        ctx.note(&format!("Pushing signature to: {repository}"));
+        let _lock = crate::commands::lock_signatures(ctx, repository, digest, lock)?;
+        let attached = match subject {
+            Some(subject) => bundle_remote::attach_bundle_with_subject(
+                registry, repository, digest, subject, signed, ctx.now,
+            )?,
+            None => bundle_remote::attach_bundle(registry, repository, digest, signed, ctx.now)?,
+        };
+        match attached.listing {
+            Listing::FallbackAdded { tag, attempts } if attempts > 1 => ctx.note(&format!(
+                "Referrer {} listed in {repository}:{tag} after {attempts} attempts (another signer wrote concurrently)",
+                attached.referrer
+            )),
+            _ => {}
+        }
     }
     Ok(())
 }

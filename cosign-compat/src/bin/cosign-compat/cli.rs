@@ -159,6 +159,21 @@ pub(crate) struct SignArgs {
     /// Accepted for cosign compatibility; only false is supported.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub(crate) use_signing_config: Option<bool>,
+    /// If the image is an index (multi-platform), also sign every manifest it lists, nested
+    /// indexes depth first, as cosign --recursive: one signature per digest. Without it an index
+    /// is signed alone.
+    #[arg(short = 'r', long)]
+    pub(crate) recursive: bool,
+    /// With --recursive: the most manifests walked (the image plus every entry of every index
+    /// walked); an index past it is refused before its children are fetched.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = cosign_compat::walk::DEFAULT_MAX_MANIFESTS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..),
+        requires = "recursive"
+    )]
+    pub(crate) max_manifests: usize,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
     #[command(flatten)]

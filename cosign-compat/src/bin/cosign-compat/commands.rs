@@ -12,6 +12,7 @@ use cosign_compat::sign::{CertificateMaterial, sign_payload};
 use cosign_compat::verify::{
     self, CertificateTrust, IdentityMatcher, Trust, VerificationKey, VerifyOptions,
 };
+use cosign_compat::walk;
 use cosign_compat::{
     AttachError, Digest, ImageReference, OciRegistry, ParsedPayload, Registry, RegistryOptions,
     SignatureLayer, SimpleSigningPayload, payload,
@@ -200,7 +201,7 @@ pub(crate) fn sign(ctx: &mut Context<'_>, args: SignArgs) -> Result<(), Failure>
     };
     sign_and_push(
         ctx,
-        (&args.registry, args.lock, bundle_format),
+        (&args.registry, args.lock, bundle_format, args.recursive.then_some(args.max_manifests)),
         &reference,
         annotations,
         digest_algorithm,
@@ -277,9 +278,12 @@ fn key_source(
     Ok(KeySource::Program(settings))
 }
 
+/// The manifests to sign: `(digest, its descriptor when the walk fetched it)`.
+pub(crate) type Targets = Vec<(Digest, Option<cosign_compat::bundle::referrer::OciDescriptor>)>;
+
 fn sign_and_push(
     ctx: &mut Context<'_>,
-    (registry_args, lock, bundle_format): (&RegistryArgs, LockArgs, bool),
+    (registry_args, lock, bundle_format, recursive): (&RegistryArgs, LockArgs, bool, Option<usize>),
     reference: &ImageReference,
     annotations: payload::Annotations,
     digest_algorithm: Option<sig_core::HashAlgorithm>,
@@ -292,12 +296,25 @@ fn sign_and_push(
     let registry = registry(ctx, *registry_args)?;
     let digest = remote::resolve(&registry, reference)?;
     let repository = reference.repository();
+    let targets: Targets = match recursive {
+        None => vec![(digest, None)],
+        Some(max) => {
+            let walked = walk::signing_targets(&registry, repository, &digest, max)?;
+            if walked.len() > 1 {
+                ctx.note(&format!(
+                    "Signing {} manifests: the index {digest} and every manifest it lists",
+                    walked.len()
+                ));
+            }
+            walked.into_iter().map(|t| (t.digest, Some(t.descriptor))).collect()
+        }
+    };
     if bundle_format {
         return crate::bundle::sign_and_push(
             ctx,
             &registry,
             repository,
-            &digest,
+            &targets,
             &annotations,
             digest_algorithm,
             key,
@@ -305,15 +322,23 @@ fn sign_and_push(
             lock,
         );
     }
-    let payload = SimpleSigningPayload::new(repository, digest.clone())
-        .with_annotations(annotations)
-        .to_bytes();
-    let signature = sign_payload(key, &payload, digest_algorithm)?;
-    let mut layer = SignatureLayer::new(payload, &signature);
-    if let Some(material) = material {
-        layer = material.annotate(layer);
+    // Every signature is made (and checked) before the first push.
+    let mut layers = Vec::with_capacity(targets.len());
+    for (digest, _) in &targets {
+        let payload = SimpleSigningPayload::new(repository, digest.clone())
+            .with_annotations(annotations.clone())
+            .to_bytes();
+        let signature = sign_payload(key, &payload, digest_algorithm)?;
+        let mut layer = SignatureLayer::new(payload, &signature);
+        if let Some(material) = material {
+            layer = material.annotate(layer);
+        }
+        layers.push(layer);
     }
-    push(ctx, &registry, repository, &digest, &layer, &attach, lock)
+    for ((digest, _), layer) in targets.iter().zip(&layers) {
+        push(ctx, &registry, repository, digest, layer, &attach, lock)?;
+    }
+    Ok(())
 }
 
 fn push(
