@@ -286,7 +286,9 @@ for kind in distribution olareg; do
     check "$desc: oras discover + fetch: the chain bundle" bundle_of "$ref" "$B/chain.json"
     # sigstore-go refuses x509CertificateChain in a v0.3 bundle unless the caller opts in
     # (pkg/bundle Bundle.validate: "only allow certificate chain if option is set";
-    # bundle.AllowCertificateChain(), which cosign v3 passes for --allow-certificate-chain).
+    # bundle.AllowCertificateChain(), which cosign v3 passes for --allow-certificate-chain): the
+    # bundle spec requires the single-certificate form in v0.3 for the public-good instance's
+    # keyless signing, and sigstore-go applies that to every v0.3 bundle.
     check_fails_with "$desc: sigstore-go refuses the chain bundle by default (v0.3 allows no x509CertificateChain)" \
       "verification material cannot be X.509 certificate chain" \
       sgo "$B/chain.json" "$ref" --trusted-root "$W/tr-$spec.json" "${SGO_ID[@]}"
