@@ -98,7 +98,7 @@ testdata: ## regenerate the committed fixtures under tests/data (not run in CI)
 	scripts/testdata.sh
 
 .PHONY: peers
-peers: ## install the pinned peer tools (notation, crane, oras, cosign v3.1.3, olareg) and Debian packages
+peers: ## install the pinned peer tools (notation, crane, oras, cosign v3.1.3, olareg, sigstore-go-verify) and Debian packages
 	scripts/install-peers.sh
 
 .PHONY: peers-kyverno
@@ -151,7 +151,7 @@ e2e-cosign: e2e-build ## cosign-compat against the real cosign and sigstore-rs
 	tests/e2e/cosign.sh
 
 .PHONY: e2e-cosign-bundle
-e2e-cosign-bundle: e2e-build ## cosign-compat's bundle format (cosign v3's default) against the real cosign, both registries
+e2e-cosign-bundle: e2e-build ## cosign-compat's bundle format (cosign v3's default) against the real cosign and sigstore-go, both registries
 	tests/e2e/cosign-bundle.sh
 
 .PHONY: e2e-pkcs11

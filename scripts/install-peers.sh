@@ -5,8 +5,9 @@
 #   - pinned Go tools (versions in scripts/peer-versions.sh) built from their upstream modules, each
 #     into its own $TOOLS_DIR/NAME-VERSION/ (TOOLS_DIR defaults to
 #     ${XDG_CACHE_HOME:-$HOME/.cache}/external-signer/tools: outside the clone, so a fresh clone,
-#     as CI makes on every run, reuses what an earlier run built): notation, crane, oras, cosign and
-#     olareg (a registry with the OCI 1.1 Referrers API): `make peers`
+#     as CI makes on every run, reuses what an earlier run built): notation, crane, oras, cosign,
+#     olareg (a registry with the OCI 1.1 Referrers API) and sigstore-go (sigstore-go-verify, built
+#     from tests/sigstore-go: an independent verifier of cosign v3 bundles): `make peers`
 #   - on request only (heavy Kubernetes builds, minutes each on 2 cores and GBs of RAM):
 #       kyverno  the Kyverno CLI (kyverno) and admission controller (kyverno-controller), built
 #                together from one copy of github.com/kyverno/kyverno (`make peers-kyverno`)
@@ -18,7 +19,7 @@
 # safe: each tool is built under a lock, so a second run waits for the first and then reuses it.
 #
 # usage: scripts/install-peers.sh [--no-apt] [--force] [TOOL...]
-#   TOOL       notation | crane | oras | cosign | olareg (default: these five)
+#   TOOL       notation | crane | oras | cosign | olareg | sigstore-go (default: these six)
 #              | kyverno (kyverno-controller is the same build) | kube | etcd
 #              | cargo-auditable | cargo-cyclonedx (only by name)
 #   --no-apt   do not install Debian packages (only report what is missing)
@@ -53,13 +54,13 @@ while (($#)); do
     --no-apt) NO_APT=1 ;;
     --force) FORCE=1 ;;
     -h | --help) usage; exit 0 ;;
-    notation | crane | oras | cosign | olareg | kyverno | kube | etcd | cargo-auditable | cargo-cyclonedx) WANT+=("$1") ;;
+    notation | crane | oras | cosign | olareg | sigstore-go | kyverno | kube | etcd | cargo-auditable | cargo-cyclonedx) WANT+=("$1") ;;
     kyverno-controller) WANT+=(kyverno) ;;
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
   shift
 done
-((${#WANT[@]})) || WANT=(notation crane oras cosign olareg)
+((${#WANT[@]})) || WANT=(notation crane oras cosign olareg sigstore-go)
 mkdir -p "$TOOLS_DIR" || die "cannot create TOOLS_DIR $TOOLS_DIR"
 
 # ------------------------------------------------------------------ Debian packages
@@ -269,6 +270,34 @@ build_etcd() {
   install_dir etcd "$tmp"
 }
 
+# sigstore-go-verify from tests/sigstore-go (a module requiring sigstore-go $SIGSTORE_GO_VERSION).
+# Its main is ours, not upstream's: the directory keeps the SHA-256 of the module's sources
+# (.source-sha256), and a changed source is rebuilt even when the version is the same.
+sigstore_go_source_hash() {
+  (cd "$REPO_ROOT/tests/sigstore-go" && cat go.mod go.sum ./*.go) | sha256sum | cut -d' ' -f1
+}
+build_sigstore_go() {
+  local version="$SIGSTORE_GO_VERSION" tmp dest hash
+  dest=$(peer_tool_dir sigstore-go)
+  hash=$(sigstore_go_source_hash) || die "cannot read tests/sigstore-go"
+  if [[ -z "$FORCE" ]] && present "$dest" sigstore-go-verify &&
+    [[ "$(cat "$dest/.source-sha256" 2>/dev/null)" == "$hash" ]]; then
+    log "sigstore-go-verify (sigstore-go $version) already in $dest"
+    return 0
+  fi
+  grep -q "github.com/sigstore/sigstore-go $version\$" "$REPO_ROOT/tests/sigstore-go/go.mod" ||
+    die "tests/sigstore-go/go.mod does not require github.com/sigstore/sigstore-go $version (SIGSTORE_GO_VERSION in scripts/peer-versions.sh): update both"
+  log "building sigstore-go-verify (sigstore-go $version)"
+  tmp=$(mktemp -d "$TOOLS_DIR/.sigstore-go-$version.XXXXXX")
+  if ! go_build_timed "sigstore-go-verify (sigstore-go $version)" "$REPO_ROOT/tests/sigstore-go" \
+    -ldflags "-s -w" -o "$tmp/sigstore-go-verify" .; then
+    rm -rf "$tmp"
+    die "building sigstore-go-verify failed (tests/sigstore-go)"
+  fi
+  printf '%s\n' "$hash" >"$tmp/.source-sha256"
+  install_dir sigstore-go "$tmp"
+}
+
 phase "peer tools: Debian packages"
 apt_step
 
@@ -320,6 +349,7 @@ for w in "${WANT[@]}"; do
     kyverno) phase "peer tools: kyverno $KYVERNO_VERSION (CLI + admission controller)"; with_lock kyverno build_kyverno ;;
     kube) phase "peer tools: kube-apiserver + kubectl $KUBE_VERSION"; with_lock kube build_kube ;;
     etcd) phase "peer tools: etcd $ETCD_VERSION"; with_lock etcd build_etcd ;;
+    sigstore-go) phase "peer tools: sigstore-go-verify (sigstore-go $SIGSTORE_GO_VERSION)"; with_lock sigstore-go build_sigstore_go ;;
     cargo-auditable | cargo-cyclonedx) phase "peer tools: $w"; with_lock "$w" build_cargo_tool "$w" ;;
   esac
 done

@@ -366,6 +366,7 @@ need_tools() {
       kube-apiserver | kubectl)
         how="run 'make peers-admission' (builds Kubernetes $KUBE_VERSION into $(peer_tool_dir kube); minutes)" ;;
       etcd) how="run 'make peers-admission' (builds etcd $ETCD_VERSION into $(peer_tool_dir etcd))" ;;
+      sigstore-go-verify) how="run 'make peers' (builds tests/sigstore-go, sigstore-go $SIGSTORE_GO_VERSION, into $(peer_tool_dir sigstore-go))" ;;
       cargo-auditable | cargo-cyclonedx) how="run 'make cargo-tools' (cargo install --locked $c into $(peer_tool_dir "$c"))" ;;
       jq | openssl | curl | docker-registry) how="run 'make peers' (Debian package $c)" ;;
       htpasswd) how="run 'make peers' (Debian package apache2-utils)" ;;

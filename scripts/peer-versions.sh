@@ -18,6 +18,9 @@ KYVERNO_VERSION=v1.19.1
 KUBE_VERSION=v1.35.4
 # etcd server from go.etcd.io/etcd/server/v3 (tests/cluster/etcd).
 ETCD_VERSION=v3.6.17
+# sigstore-go-verify (tests/sigstore-go: a verifier of cosign v3 bundles on sigstore-go's verify
+# package): v1.3.0 is the newest sigstore-go whose go.mod builds with Go 1.26 (v1.4.x: go 1.27).
+SIGSTORE_GO_VERSION=v1.3.0
 # Cargo subcommands for the release archives (`make dist`), from crates.io with `cargo install
 # --locked` (scripts/install-peers.sh cargo-auditable cargo-cyclonedx, `make cargo-tools`):
 # cargo-auditable embeds the dependency list in each binary (.dep-v0), cargo-cyclonedx writes the
@@ -26,7 +29,7 @@ CARGO_AUDITABLE_VERSION=v0.7.7
 CARGO_CYCLONEDX_VERSION=v0.5.9
 
 # peer_tool_dir NAME: where NAME's binaries live (NAME: notation crane oras cosign olareg kyverno
-# kube etcd cargo-auditable cargo-cyclonedx).
+# kube etcd sigstore-go cargo-auditable cargo-cyclonedx).
 peer_tool_dir() {
   local v
   case "$1" in
@@ -38,10 +41,11 @@ peer_tool_dir() {
     kyverno) v=$KYVERNO_VERSION ;;
     kube) v=$KUBE_VERSION ;;
     etcd) v=$ETCD_VERSION ;;
+    sigstore-go) v=$SIGSTORE_GO_VERSION ;;
     cargo-auditable) v=$CARGO_AUDITABLE_VERSION ;;
     cargo-cyclonedx) v=$CARGO_CYCLONEDX_VERSION ;;
     *) return 1 ;;
   esac
   printf '%s/%s-%s\n' "$TOOLS_DIR" "$1" "$v"
 }
-PEER_TOOLS=(notation crane oras cosign olareg kyverno kube etcd cargo-auditable cargo-cyclonedx)
+PEER_TOOLS=(notation crane oras cosign olareg kyverno kube etcd sigstore-go cargo-auditable cargo-cyclonedx)

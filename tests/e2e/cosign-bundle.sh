@@ -15,6 +15,10 @@
 #      the real `cosign verify --trusted-root --allow-certificate-chain --insecure-ignore-tlog
 #      --insecure-ignore-sct` accepts cosign-compat's certificate-chain bundles; cosign-compat
 #      verify --trusted-root accepts both tools' chain bundles
+#   s) an independent verifier: sigstore-go's verify package (tests/sigstore-go) accepts cosign-compat's
+#      and cosign's key bundles (--key) and, with --allow-certificate-chain, their certificate-chain
+#      bundles (our trusted root); leaf-only bundles without it; refuses another key, another CA,
+#      another image's digest
 #   d) byte compatibility with RSA PKCS#1 v1.5 keys (deterministic signatures): cosign's and
 #      cosign-compat's statement, bundle blob and referrer manifest for the same key and image are
 #      byte-identical (the manifest but for its creation time); the fallback index keeps both
@@ -39,7 +43,7 @@ FIX="$REPO_ROOT/tests/data/pki"
 SPECS=(rsa-2048 ec-256)
 
 phase "preflight"
-need_tools crane jq openssl curl htpasswd docker-registry olareg
+need_tools crane oras jq openssl curl htpasswd docker-registry olareg sigstore-go-verify
 COSIGN="${COSIGN:-$(command -v cosign || true)}"
 [[ -x "$COSIGN" ]] || die "cosign not found: run 'make peers' (builds cosign $COSIGN_VERSION into $(peer_tool_dir cosign))"
 COSIGN_FOUND=$("$COSIGN" version --json 2>/dev/null | jq -r .gitVersion)
@@ -231,6 +235,113 @@ for kind in distribution olareg; do
       cc_verify_tr "$W/tr-$spec.json" "${COSIGN_CHAIN_REF[$kind-$spec]}"
     check_fails "$desc: cosign-compat verify --trusted-root of another CA refuses it" \
       cc_verify_tr "$W/tr-other.json" "$ref"
+  done
+done
+
+# ====================================================================== s) sigstore-go
+# An independent verifier besides cosign: sigstore-go-verify (tests/sigstore-go, on sigstore-go
+# $SIGSTORE_GO_VERSION's bundle + verify packages, configured as cosign v3 does without Rekor: a key
+# with no observer timestamp, a certificate at the current time against a trusted_root.json; the
+# artifact policy is the image digest). The bundle is fetched as a verifier would: oras discovers
+# the bundle referrers (Referrers API on olareg, the fallback tag on distribution), oras fetches
+# the referrer manifest and its one layer.
+phase "s) sigstore-go verify: cosign-compat's and cosign's bundles (both registries)"
+SGO_ID=(--certificate-identity-regexp '.*' --certificate-oidc-issuer-regexp '.*')
+# bundle_of REF OUT: the one sigstore bundle referrer of REF, its layer written to OUT.
+bundle_of() {
+  local repo="${1%@*}" refs n m layer
+  refs=$(oras discover --plain-http --format json --artifact-type "application/vnd.dev.sigstore.bundle.v0.3+json" "$1") ||
+    return 1
+  n=$(jq '.referrers | length' <<<"$refs")
+  [[ $n == 1 ]] || { echo "expected one bundle referrer of $1, oras discover lists $n" >&2; return 1; }
+  m=$(oras manifest fetch --plain-http "$repo@$(jq -r '.referrers[0].digest' <<<"$refs")") || return 1
+  layer=$(jq -r 'select(.layers[0].mediaType == "application/vnd.dev.sigstore.bundle.v0.3+json") | .layers[0].digest' <<<"$m")
+  [[ -n $layer ]] || { echo "the referrer of $1 has no bundle layer: $m" >&2; return 1; }
+  oras blob fetch --plain-http --output "$2" "$repo@$layer"
+}
+sgo() { # BUNDLE REF-OR-DIGEST [flags...]: sigstore-go-verify, --digest from the reference
+  sigstore-go-verify --bundle "$1" --digest "${2##*@}" "${@:3}"
+}
+cosign_sign_sgo() { COSIGN_PASSWORD=e2e-cosign-password cosign_sign "$@"; }
+for kind in distribution olareg; do
+  for spec in "${SPECS[@]}"; do
+    P="$FIX/$spec"
+    desc="s) $kind $spec"
+    B="$W/sgo-$kind-$spec"
+    mkdir -p "$B"
+    other=$(new_image "$kind" "sgo-other-$spec")
+
+    # Key bundle (verificationMaterial.publicKey): accepted with the key, refused otherwise.
+    ref=$(new_image "$kind" "sgo-key-$spec")
+    check "$desc: cosign-compat sign --key (key bundle)" "$CC" sign --key "$P/leaf.key" "$ref"
+    check "$desc: oras discover + fetch: the bundle of the key-signed image" bundle_of "$ref" "$B/key.json"
+    check "$desc: sigstore-go accepts cosign-compat's key bundle (--key)" sgo "$B/key.json" "$ref" --key "$P/leaf.pub"
+    check_fails_with "$desc: sigstore-go refuses it with another key" "could not verify envelope" \
+      sgo "$B/key.json" "$ref" --key "$FIX/rsa-3072/leaf.pub"
+    check_fails_with "$desc: sigstore-go refuses it for another image's digest" \
+      "artifact digest does not match any digest in statement" sgo "$B/key.json" "$other" --key "$P/leaf.pub"
+
+    # Certificate-chain bundle (x509CertificateChain: leaf + intermediate), signed in a).
+    ref=${CC_CHAIN_REF[$kind-$spec]}
+    check "$desc: oras discover + fetch: the chain bundle" bundle_of "$ref" "$B/chain.json"
+    # sigstore-go refuses x509CertificateChain in a v0.3 bundle unless the caller opts in
+    # (pkg/bundle Bundle.validate: "only allow certificate chain if option is set";
+    # bundle.AllowCertificateChain(), which cosign v3 passes for --allow-certificate-chain): the
+    # bundle spec requires the single-certificate form in v0.3 for the public-good instance's
+    # keyless signing, and sigstore-go applies that to every v0.3 bundle.
+    check_fails_with "$desc: sigstore-go refuses the chain bundle by default (v0.3 allows no x509CertificateChain)" \
+      "verification material cannot be X.509 certificate chain" \
+      sgo "$B/chain.json" "$ref" --trusted-root "$W/tr-$spec.json" "${SGO_ID[@]}"
+    check "$desc: sigstore-go accepts it with --allow-certificate-chain and our trusted root" \
+      sgo "$B/chain.json" "$ref" --trusted-root "$W/tr-$spec.json" "${SGO_ID[@]}" --allow-certificate-chain
+    # The SAN sigstore-go matches is the URI SAN (the leaf also has an email SAN), as cosign.
+    check "$desc: ... --certificate-identity https://signer.example.test (the URI SAN)" \
+      sgo "$B/chain.json" "$ref" --trusted-root "$W/tr-$spec.json" --allow-certificate-chain \
+      --certificate-identity https://signer.example.test --certificate-oidc-issuer-regexp '.*'
+    check_fails_with "$desc: ... refused for another identity" "expected SAN value" \
+      sgo "$B/chain.json" "$ref" --trusted-root "$W/tr-$spec.json" --allow-certificate-chain \
+      --certificate-identity https://other.example.test --certificate-oidc-issuer-regexp '.*'
+    check_fails_with "$desc: sigstore-go refuses it with another CA's trusted root" "leaf certificate verification failed" \
+      sgo "$B/chain.json" "$ref" --trusted-root "$W/tr-other.json" "${SGO_ID[@]}" --allow-certificate-chain
+    check_fails_with "$desc: sigstore-go refuses it for another image's digest" \
+      "artifact digest does not match any digest in statement" \
+      sgo "$B/chain.json" "$other" --trusted-root "$W/tr-$spec.json" "${SGO_ID[@]}" --allow-certificate-chain
+    # A key policy (--key) refuses any certificate bundle, even for the leaf's own key
+    # (verify.WithKey: "expected key signature, not certificate"); cosign-compat verify --key
+    # accepts it (checked in a).
+    check_fails_with "$desc: sigstore-go --key (the leaf's key) refuses a certificate bundle" \
+      "expected key signature, not certificate" sgo "$B/chain.json" "$ref" --key "$P/leaf.pub" --allow-certificate-chain
+
+    # Leaf-only bundle (verificationMaterial.certificate): the trusted root's chain supplies the
+    # intermediate, so no option is needed.
+    ref=$(new_image "$kind" "sgo-leaf-$spec")
+    check "$desc: cosign-compat sign --key --certificate (leaf-only bundle)" \
+      "$CC" sign --key "$P/leaf.key" --certificate "$P/leaf.crt" "$ref"
+    check "$desc: oras discover + fetch: the leaf-only bundle" bundle_of "$ref" "$B/leaf.json"
+    _leaf_material() { jq -e '.verificationMaterial.certificate.rawBytes and (.verificationMaterial | has("x509CertificateChain") | not)' "$B/leaf.json"; }
+    check "$desc: it holds one certificate (no x509CertificateChain)" _leaf_material
+    check "$desc: sigstore-go accepts the leaf-only bundle with our trusted root (no option)" \
+      sgo "$B/leaf.json" "$ref" --trusted-root "$W/tr-$spec.json" "${SGO_ID[@]}"
+    check_fails_with "$desc: sigstore-go refuses it with another CA's trusted root" "leaf certificate verification failed" \
+      sgo "$B/leaf.json" "$ref" --trusted-root "$W/tr-other.json" "${SGO_ID[@]}"
+    check_fails_with "$desc: sigstore-go refuses it for another image's digest" \
+      "artifact digest does not match any digest in statement" \
+      sgo "$B/leaf.json" "$other" --trusted-root "$W/tr-$spec.json" "${SGO_ID[@]}"
+
+    # For comparison, the bundles cosign itself wrote: the same answers.
+    ref=$(new_image "$kind" "sgo-cosign-key-$spec")
+    check "$desc: cosign sign --key (key bundle)" cosign_sign_sgo "$spec" "$ref"
+    check "$desc: oras discover + fetch: cosign's key bundle" bundle_of "$ref" "$B/cosign-key.json"
+    check "$desc: sigstore-go accepts cosign's key bundle (--key)" sgo "$B/cosign-key.json" "$ref" --key "$P/leaf.pub"
+    check_fails_with "$desc: sigstore-go refuses cosign's key bundle with another key" "could not verify envelope" \
+      sgo "$B/cosign-key.json" "$ref" --key "$FIX/rsa-3072/leaf.pub"
+    ref=${COSIGN_CHAIN_REF[$kind-$spec]}
+    check "$desc: oras discover + fetch: cosign's chain bundle" bundle_of "$ref" "$B/cosign-chain.json"
+    check_fails_with "$desc: sigstore-go refuses cosign's chain bundle by default too" \
+      "verification material cannot be X.509 certificate chain" \
+      sgo "$B/cosign-chain.json" "$ref" --trusted-root "$W/tr-$spec.json" "${SGO_ID[@]}"
+    check "$desc: sigstore-go accepts cosign's chain bundle with --allow-certificate-chain" \
+      sgo "$B/cosign-chain.json" "$ref" --trusted-root "$W/tr-$spec.json" "${SGO_ID[@]}" --allow-certificate-chain
   done
 done
 
