@@ -597,6 +597,8 @@ NOT_CHAIN="verification material cannot be X.509 certificate chain (for bundle v
 phase "admission: sigstore bundles, ImageValidatingPolicy v1 cosign attestors, $IVPOL_COSIGN"
 kind=ivpol-cosign pol=$IVPOL_COSIGN msg=$IVPOL_COSIGN_MSG
 admitted "$kind: cosign-compat key bundle EC-256, distribution (found through the sha256-<hex> fallback index)" "${IMG[$kind/b-key-ec]}"
+kyverno_logged "... Kyverno's log: the certificate attestor (certChain, no trusted root) refused the same bundle" \
+  "${IMG[$kind/b-key-ec]}" "attestor=certificates" "a trusted root is required for identity-based verification"
 admitted "$kind: cosign-compat key bundle RSA-3072, olareg (Referrers API)" "${IMG[$kind/b-key-rsa-referrers]}"
 refused "$kind: a key bundle by a key no attestor lists" "$pol" "$msg" "${IMG[$kind/b-key-other]}"
 kyverno_logged "... Kyverno's log: the key attestors checked the bundle and refused its signature" "${IMG[$kind/b-key-other]}" \
