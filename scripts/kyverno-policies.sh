@@ -397,8 +397,8 @@ EOF
 # One key attestor per leaf key (a cosign attestor takes one key), and one certificate attestor.
 render_ivpol_cosign() {
   local i names=()
-  header "Kyverno ImageValidatingPolicy ($IVPOL_API): Pods may only run images with a cosign (legacy .sig) signature by the key or certificate below."
-  ivpol_common "${PREFIX}ivpol-cosign-signature" "cosign signatures (cosign-compat sign, legacy .sig format)"
+  header "Kyverno ImageValidatingPolicy ($IVPOL_API): Pods may only run images with a cosign signature by a key below (legacy .sig, or a sigstore key bundle: cosign-compat sign's default) or a legacy .sig by a certificate under the CA below (Kyverno 1.19 verifies no certificate bundle offline)."
+  ivpol_common "${PREFIX}ivpol-cosign-signature" "cosign signatures (cosign-compat sign - key bundle or .sig; certificates as .sig)"
   echo "  attestors:"
   for ((i = 0; i < N_KEYS; i++)); do
     names+=("attestors.key$i")

@@ -15,6 +15,15 @@
 #     repositories so that they are checked one by one in the same cluster:
 #       REG/cpol-notary/*   ClusterPolicy type Notary        REG/ivpol-notary/*  ImageValidatingPolicy v1 notary
 #       REG/cpol-cosign/*   ClusterPolicy type Cosign        REG/ivpol-cosign/*  ImageValidatingPolicy v1 cosign
+#     and two rendered here for sigstore bundles:
+#       REG/cpol-bundle/*   ClusterPolicy type SigstoreBundle  REG/ivpol-keyless/*  IVPOL keyless + trustedRoot
+#   - sigstore bundles (cosign v3's default): cosign-compat key bundles on both registries (on
+#     distribution through the sha256-<hex> fallback index), certificate bundles (leaf only, from
+#     cosign; leaf + intermediate, from cosign-compat) and images signed both ways (.sig and
+#     bundle by different keys), against every cosign policy: what each admits or refuses, with
+#     the message (kubectl's error, or for an IVPOL each attestor's error in Kyverno's log)
+#   - sigstore's TUF client, which some of these cases make Kyverno start, is pointed at a closed
+#     loopback port ($TUF_ROOT/remote.json): nothing leaves the machine
 #   - assertions on the API server's answer: admitted and stored with the image by digest (a tag
 #     is rewritten to its digest), or refused with the policy's name and message in kubectl's error
 #     and nothing stored; fail closed with the registry stopped and with Kyverno stopped.
@@ -57,6 +66,13 @@ isolate_env "$W"
 
 # ====================================================================== control plane
 phase "control plane: etcd, kube-apiserver, Kyverno admission controller"
+# Some certificate-bundle cases below make Kyverno initialise sigstore's TUF client (that is what
+# they show). It must never reach the public TUF repository: sigstore's client reads its mirror
+# from $TUF_ROOT/remote.json (isolate_env points TUF_ROOT into the work dir, and the controller
+# inherits it), so the mirror is a closed loopback port; the IVPOL keyless attestor names the same
+# mirror itself. The assertions check that Kyverno's TUF errors name this mirror.
+TUF_MIRROR=http://127.0.0.1:9
+printf '{"mirror":"%s"}\n' "$TUF_MIRROR" >"$TUF_ROOT/remote.json"
 cluster_start "$W/cluster"
 kyverno_start
 ensure_namespace "$NS"
@@ -101,11 +117,101 @@ render_apply ivpol-notary '' kyverno-ivpol-notation.yaml
 render_apply ivpol-cosign '' kyverno-ivpol-cosign.yaml
 CPOL_NOTARY=${POLICY_NAMES[0]} CPOL_COSIGN=${POLICY_NAMES[1]}
 IVPOL_NOTARY=${POLICY_NAMES[2]} IVPOL_COSIGN=${POLICY_NAMES[3]}
+
+# Two policies for sigstore bundles that scripts/kyverno-policies.sh does not render (what they
+# show is what Kyverno 1.19.1 cannot do offline), each scoped to its own repositories:
+#   REG/cpol-bundle/*     ClusterPolicy verifyImages type SigstoreBundle (deprecated form): the
+#                         two leaf keys (rekor.ignoreTlog, ctlog.ignoreSCT) or a certificate under
+#                         the CAs, count 1
+#   REG/ivpol-keyless/*   ImageValidatingPolicy cosign keyless attestor with a trustedRoot (the
+#                         file `cosign-compat trusted-root` writes for the EC PKI)
+pem_blocks() { awk '/^-----BEGIN /{p=1} p{sub(/\r$/, ""); print} /^-----END /{p=0}' "$@"; }
+indent() { sed "s/^/$(printf '%*s' "$1" '')/"; }
+CPOL_BUNDLE=cpol-verify-sigstore-bundle IVPOL_KEYLESS=ivpol-keyless-trusted-root
+render_bundle_policies() {
+  local d="$W/policies/bundle"
+  mkdir -p "$d"
+  "$CC" trusted-root --certificate-chain "$PKI/ec/cosign_chain.pem" --out "$d/trusted_root.json" || return 1
+  cat >"$d/cpol-sigstore-bundle.yaml" <<EOF
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: $CPOL_BUNDLE
+  annotations:
+    pod-policies.kyverno.io/autogen-controllers: none
+spec:
+  background: false
+  webhookTimeoutSeconds: 30
+  rules:
+    - name: sigstore-bundle
+      match:
+        any:
+          - resources:
+              kinds: [Pod]
+      verifyImages:
+        - type: SigstoreBundle
+          imageReferences: ['$REG_DIST/cpol-bundle/*', '$REG_REF/cpol-bundle/*']
+          failureAction: Enforce
+          mutateDigest: true
+          verifyDigest: true
+          required: true
+          attestors:
+            - count: 1
+              entries:
+                - keys:
+                    publicKeys: |-
+$(pem_blocks "$PKI/rsa/leaf.pub" "$PKI/ec/leaf.pub" | indent 22)
+                    signatureAlgorithm: sha256
+                    rekor: {url: https://rekor.sigstore.dev, ignoreTlog: true}
+                    ctlog: {ignoreSCT: true}
+                - certificates:
+                    certChain: |-
+$(pem_blocks "$PKI/ec/ca.crt" "$PKI/ec/intermediate.crt" | indent 22)
+                    rekor: {url: https://rekor.sigstore.dev, ignoreTlog: true}
+                    ctlog: {ignoreSCT: true}
+EOF
+  cat >"$d/ivpol-keyless-trusted-root.yaml" <<EOF
+apiVersion: policies.kyverno.io/v1
+kind: ImageValidatingPolicy
+metadata:
+  name: $IVPOL_KEYLESS
+spec:
+  validationActions: [Deny]
+  failurePolicy: Fail
+  webhookConfiguration: {timeoutSeconds: 30}
+  evaluation: {background: {enabled: false}}
+  matchConstraints:
+    resourceRules:
+      - {apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"]}
+  matchImageReferences:
+    - glob: '$REG_DIST/ivpol-keyless/*'
+    - glob: '$REG_REF/ivpol-keyless/*'
+  validationConfigurations: {mutateDigest: true, verifyDigest: true, required: true}
+  attestors:
+    - name: keyless
+      cosign:
+        keyless:
+          identities:
+            - {subjectRegExp: '.*', issuerRegExp: '.*'}
+        trustedRoot:
+          value: |-
+$(indent 12 <"$d/trusted_root.json")
+        ctlog: {insecureIgnoreTlog: true, insecureIgnoreSCT: true}
+        tuf: {mirror: '$TUF_MIRROR'}
+  validations:
+    - expression: "images.containers.map(image, verifyImageSignatures(image, [attestors.keyless])).all(e, e > 0)"
+      message: no cosign signature by a certificate of the trusted root
+EOF
+}
+check "render a ClusterPolicy type SigstoreBundle and an ImageValidatingPolicy keyless + trustedRoot" render_bundle_policies
+check "kubectl apply -f cpol-sigstore-bundle.yaml (cpol-bundle)" kubectl apply -f "$W/policies/bundle/cpol-sigstore-bundle.yaml"
+check "kubectl apply -f ivpol-keyless-trusted-root.yaml (ivpol-keyless)" kubectl apply -f "$W/policies/bundle/ivpol-keyless-trusted-root.yaml"
+
 check "ClusterPolicies Ready" kubectl wait --for=condition=Ready --timeout=60s \
-  "clusterpolicy/$CPOL_NOTARY" "clusterpolicy/$CPOL_COSIGN"
+  "clusterpolicy/$CPOL_NOTARY" "clusterpolicy/$CPOL_COSIGN" "clusterpolicy/$CPOL_BUNDLE"
 ivpol_ready() {
   local p
-  for p in "$IVPOL_NOTARY" "$IVPOL_COSIGN"; do
+  for p in "$IVPOL_NOTARY" "$IVPOL_COSIGN" "$IVPOL_KEYLESS"; do
     wait_policy_ready imagevalidatingpolicies.policies.kyverno.io "$p" || return 1
   done
 }
@@ -134,6 +240,23 @@ notation_hsm() { # SPEC-DIR FORMAT REF: notation + plugin + the SoftHSM2 token k
 }
 cc_key() { "$CC" sign --new-bundle-format=false --key "$PKI/$1/leaf.key" "$2"; }                                                # PKI REF
 cc_chain() { "$CC" sign --new-bundle-format=false --key "$PKI/$1/leaf.key" --certificate-chain "$PKI/$1/certificate_chain.pem" "$2"; } # PKI REF
+
+# Sigstore bundles (cosign v3's default format, an OCI 1.1 referrer; on distribution, which has no
+# Referrers API, listed in the sha256-<hex> fallback index).
+cc_bundle_key() { "$CC" sign --key "$PKI/$1/leaf.key" "$2"; }                                                      # PKI REF
+cc_bundle_chain() { "$CC" sign --key "$PKI/$1/leaf.key" --certificate-chain "$PKI/$1/certificate_chain.pem" "$2"; } # PKI REF
+# A leaf-only certificate bundle (`certificate`, no chain): cosign-compat always writes the chain
+# it is given (leaf + intermediate here), the real cosign writes the lone leaf with --certificate.
+check "cosign import-key-pair (EC-256 leaf key into cosign's format)" \
+  env COSIGN_PASSWORD= cosign import-key-pair --key "$PKI/ec/leaf.key" --output-key-prefix "$W/cosign-ec"
+cosign_leaf_bundle() {
+  env COSIGN_PASSWORD= cosign sign --yes --key "$W/cosign-ec.key" --certificate "$PKI/ec/leaf.crt" \
+    --tlog-upload=false --use-signing-config=false "$1"
+}
+# both_ways SIG-PKI BUNDLE-PKI REF: a legacy .sig by one key, then a bundle by another.
+both_ways() { cc_key "$1" "$3" && cc_bundle_key "$2" "$3"; }
+# both_bundles REF: a key bundle and a certificate-chain bundle, both by the EC-256 key.
+both_bundles() { cc_bundle_key ec "$1" && cc_bundle_chain ec "$1"; }
 
 declare -A IMG
 # sign_case NAME REG KIND DESC SIGN-FUNCTION ARGS...: a fresh image REG/KIND/NAME, signed by
@@ -190,6 +313,26 @@ for kind in cpol-cosign ivpol-cosign; do
   unsigned_case unsigned-deploy "$kind" "$REG_DIST"
   sign_case c-deploy "$REG_DIST" "$kind" "cosign-compat sign --key, RSA-3072 (for a Deployment)" cc_key rsa
 done
+
+# Bundles for the cosign policies: the ImageValidatingPolicy (bundles first, as cosign), the
+# ClusterPolicy type Cosign (.sig only) and the ClusterPolicy type SigstoreBundle (bundles only).
+for kind in cpol-cosign ivpol-cosign cpol-bundle; do
+  sign_case b-key-ec "$REG_DIST" "$kind" "cosign-compat sign --key EC-256, sigstore bundle (distribution: sha256-<hex> fallback index)" cc_bundle_key ec
+  sign_case b-key-rsa-referrers "$REG_REF" "$kind" "cosign-compat sign --key RSA-3072, sigstore bundle (olareg: Referrers API)" cc_bundle_key rsa
+  sign_case b-key-other "$REG_DIST" "$kind" "cosign-compat sign --key, sigstore bundle, a key no policy lists" cc_bundle_key other
+  sign_case b-chain "$REG_DIST" "$kind" "cosign-compat sign --key --certificate-chain EC-256, certificate-chain bundle" cc_bundle_chain ec
+  sign_case b-leaf "$REG_REF" "$kind" "cosign v3.1.3 sign --key --certificate EC-256, leaf-only certificate bundle" cosign_leaf_bundle
+  sign_case both-sig-trusted "$REG_DIST" "$kind" "both ways: a .sig by the EC-256 key (listed), a bundle by the chain-only key (not listed)" \
+    both_ways ec chainonly
+  sign_case both-bundle-trusted "$REG_DIST" "$kind" "both ways: a .sig by the other key (not listed), a bundle by the EC-256 key (listed)" \
+    both_ways other ec
+done
+sign_case sig-ec "$REG_DIST" cpol-bundle "cosign-compat sign --new-bundle-format=false --key EC-256 (.sig only)" cc_key ec
+sign_case mixed "$REG_DIST" cpol-bundle "a key bundle by EC-256 (listed) and a certificate-chain bundle by the same key" \
+  both_bundles
+unsigned_case unsigned cpol-bundle "$REG_DIST"
+sign_case b-chain "$REG_DIST" ivpol-keyless "cosign-compat sign --key --certificate-chain EC-256, certificate-chain bundle" cc_bundle_chain ec
+sign_case b-leaf "$REG_REF" ivpol-keyless "cosign v3.1.3 sign --key --certificate EC-256, leaf-only certificate bundle" cosign_leaf_bundle
 
 # A signature moved from another image: the .sig manifest of c-moved-from copied, as is, to the
 # signature tag of c-moved-to (its payload still names c-moved-from's digest).
@@ -270,8 +413,6 @@ done
 
 # The real cosign v3 (sigstore bundle, OCI 1.1 referrer) for the ImageValidatingPolicy cosign
 # attestor, which reads bundles on Kyverno >= 1.17. Offline: no Rekor, no signing config.
-check "cosign import-key-pair (EC-256 leaf key into cosign's format)" \
-  env COSIGN_PASSWORD= cosign import-key-pair --key "$PKI/ec/leaf.key" --output-key-prefix "$W/cosign-ec"
 IMG[ivpol-cosign/cosign-bundle]=$(new_image "$REG_REF" ivpol-cosign/cosign-bundle)
 check "sign ivpol-cosign/cosign-bundle: cosign v3 sign --key (bundle format, Referrers API)" \
   env COSIGN_PASSWORD= cosign sign --yes --key "$W/cosign-ec.key" --tlog-upload=false --use-signing-config=false \
@@ -419,6 +560,103 @@ for kind in cpol-cosign ivpol-cosign; do
   fi
   deployment_refused "$kind: Deployment of an unsigned image (autogen: the Deployment itself is refused)" \
     "$pol" "$msg" "${IMG[$kind/unsigned-deploy]}"
+done
+
+# ====================================================================== sigstore bundles
+# kyverno_logged DESC REF NEEDLE...: Kyverno's log has a line about REF's digest with every NEEDLE
+# (the ImageValidatingPolicy's denial carries only the policy's message; each attestor's error is
+# in the controller's log). The log is written while the request is answered; read it a few times.
+kyverno_logged() {
+  local desc="$1" d i n ok
+  d=$(digest_of "$2")
+  shift 2
+  for ((i = 0; i < 25; i++)); do
+    ok=1
+    for n in "$@"; do
+      grep -F -- "$d" "$CLUSTER_DIR/logs/kyverno.log" | grep -qF -- "$n" || { ok=''; break; }
+    done
+    [[ -z "$ok" ]] || break
+    sleep 0.2
+  done
+  if [[ -n "$ok" ]]; then
+    record_pass "$desc"
+  else
+    record_fail "$desc" "no line about $d in $CLUSTER_DIR/logs/kyverno.log says '$n'; its lines about the image:
+$(grep -F -- "$d" "$CLUSTER_DIR/logs/kyverno.log" | cut -c1-400 | tail -n 5)"
+  fi
+}
+# says NEEDLE...: kubectl's last error contains every NEEDLE.
+says() {
+  local n
+  for n in "$@"; do
+    if _output_has "$n"; then record_pass "... and says '$n'"; else record_fail "... and says '$n'" "$(tail -c 800 "$LAST_OUTPUT")"; fi
+  done
+}
+NOT_CHAIN="verification material cannot be X.509 certificate chain (for bundle v0.3)"
+
+phase "admission: sigstore bundles, ImageValidatingPolicy v1 cosign attestors, $IVPOL_COSIGN"
+kind=ivpol-cosign pol=$IVPOL_COSIGN msg=$IVPOL_COSIGN_MSG
+admitted "$kind: cosign-compat key bundle EC-256, distribution (found through the sha256-<hex> fallback index)" "${IMG[$kind/b-key-ec]}"
+kyverno_logged "... Kyverno's log: the certificate attestor (certChain, no trusted root) refused the same bundle" \
+  "${IMG[$kind/b-key-ec]}" "attestor=certificates" "a trusted root is required for identity-based verification"
+admitted "$kind: cosign-compat key bundle RSA-3072, olareg (Referrers API)" "${IMG[$kind/b-key-rsa-referrers]}"
+refused "$kind: a key bundle by a key no attestor lists" "$pol" "$msg" "${IMG[$kind/b-key-other]}"
+kyverno_logged "... Kyverno's log: the key attestors checked the bundle and refused its signature" "${IMG[$kind/b-key-other]}" \
+  "attestor=" "accepted signatures do not match threshold"
+refused "$kind: a leaf-only certificate bundle (cosign --certificate) by the listed EC-256 key" "$pol" "$msg" "${IMG[$kind/b-leaf]}"
+kyverno_logged "... Kyverno's log: the key attestors refuse a certificate in a bundle" "${IMG[$kind/b-leaf]}" \
+  "expected key signature, not certificate"
+kyverno_logged "... Kyverno's log: the certificate attestor (certChain, no trusted root) cannot verify a bundle offline" \
+  "${IMG[$kind/b-leaf]}" "a trusted root is required for identity-based verification"
+refused "$kind: a certificate-chain bundle (cosign-compat --certificate-chain) by the listed EC-256 key" "$pol" "$msg" "${IMG[$kind/b-chain]}"
+kyverno_logged "... Kyverno's log: the chain bundle is not read at all (sigstore-go refuses a chain in a v0.3 bundle; no .sig either)" \
+  "${IMG[$kind/b-chain]}" "no signatures found"
+refused "$kind: both ways, a .sig by a listed key hidden by a bundle by an unlisted key" "$pol" "$msg" "${IMG[$kind/both-sig-trusted]}"
+kyverno_logged "... Kyverno's log: only the bundle was verified" "${IMG[$kind/both-sig-trusted]}" \
+  "accepted signatures do not match threshold"
+admitted "$kind: both ways, a .sig by an unlisted key next to a bundle by a listed key" "${IMG[$kind/both-bundle-trusted]}"
+# The same rule with the two CLIs, on the same image (cosign-bundle.sh phase e covers them in depth).
+check_fails "$kind: cosign verify --key (the .sig's key, EC-256) does not see the .sig either" \
+  cosign verify --key "$PKI/ec/leaf.pub" --insecure-ignore-tlog "${IMG[$kind/both-sig-trusted]}"
+check_fails_with "$kind: cosign-compat verify --key (the .sig's key) refuses it, naming the bundle" \
+  "no matching bundle signatures" "$CC" verify --key "$PKI/ec/leaf.pub" "${IMG[$kind/both-sig-trusted]}"
+check "$kind: cosign verify --key ... --new-bundle-format=false reads the .sig" \
+  cosign verify --key "$PKI/ec/leaf.pub" --insecure-ignore-tlog --new-bundle-format=false "${IMG[$kind/both-sig-trusted]}"
+
+phase "admission: sigstore bundles, ClusterPolicy type Cosign (reads .sig only), $CPOL_COSIGN"
+kind=cpol-cosign pol=$CPOL_COSIGN
+refused "$kind: a cosign-compat key bundle by a listed key (distribution)" "$pol" "no signatures found" "${IMG[$kind/b-key-ec]}"
+refused "$kind: a cosign-compat key bundle by a listed key (olareg)" "$pol" "no signatures found" "${IMG[$kind/b-key-rsa-referrers]}"
+refused "$kind: a certificate-chain bundle" "$pol" "no signatures found" "${IMG[$kind/b-chain]}"
+admitted "$kind: both ways, the .sig by a listed key (the bundle by an unlisted key is not read)" "${IMG[$kind/both-sig-trusted]}"
+refused "$kind: both ways, the .sig by an unlisted key (the bundle by a listed key is not read)" "$pol" "failed to verify image" \
+  "${IMG[$kind/both-bundle-trusted]}"
+
+phase "admission: ClusterPolicy type SigstoreBundle (deprecated form, reads bundles only), $CPOL_BUNDLE"
+kind=cpol-bundle pol=$CPOL_BUNDLE
+admitted "$kind: cosign-compat key bundle EC-256, distribution (sha256-<hex> fallback index)" "${IMG[$kind/b-key-ec]}"
+admitted "$kind: cosign-compat key bundle RSA-3072, olareg (Referrers API)" "${IMG[$kind/b-key-rsa-referrers]}"
+refused "$kind: a key bundle by a key no entry lists" "$pol" "sigstore bundle verification failed: no matching signatures found" \
+  "${IMG[$kind/b-key-other]}"
+says "certificates: failed to get trusted material" "initializing tuf" "$TUF_MIRROR"
+refused "$kind: a leaf-only certificate bundle by a listed key" "$pol" "keys: sigstore bundle verification failed: no matching signatures found" \
+  "${IMG[$kind/b-leaf]}"
+says "certificates: failed to get trusted material" "initializing tuf"
+refused "$kind: a certificate-chain bundle" "$pol" "$NOT_CHAIN" "${IMG[$kind/b-chain]}"
+refused "$kind: a .sig only, by a listed key" "$pol" "no matching signatures found" "${IMG[$kind/sig-ec]}"
+refused "$kind: unsigned" "$pol" "no matching signatures found" "${IMG[$kind/unsigned]}"
+refused "$kind: both ways, the .sig by a listed key (not read), the bundle by an unlisted key" "$pol" "no matching signatures found" \
+  "${IMG[$kind/both-sig-trusted]}"
+admitted "$kind: both ways, the bundle by a listed key" "${IMG[$kind/both-bundle-trusted]}"
+refused "$kind: a key bundle by a listed key next to a certificate-chain bundle: the chain bundle fails the whole image" \
+  "$pol" "$NOT_CHAIN" "${IMG[$kind/mixed]}"
+
+phase "admission: ImageValidatingPolicy cosign keyless attestor with a trustedRoot, $IVPOL_KEYLESS"
+kind=ivpol-keyless pol=$IVPOL_KEYLESS msg="no cosign signature by a certificate of the trusted root"
+for c in b-leaf b-chain; do
+  refused "$kind: $c: a certificate bundle under the trusted root's CA" "$pol" "$msg" "${IMG[$kind/$c]}"
+  kyverno_logged "... Kyverno's log: the keyless attestor initialises sigstore's TUF client first (trustedRoot or not), at the loopback mirror" \
+    "${IMG[$kind/$c]}" "failed to initialize TUF client" "$TUF_MIRROR"
 done
 
 # ====================================================================== fail closed

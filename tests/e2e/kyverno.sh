@@ -11,7 +11,9 @@
 #     "chain-only" EC-256 (only its CA is trusted, not its leaf key), "other" EC-256 (not trusted)
 #   - test images built with crane; signed with notation through notation-external-signer (JWS and
 #     COSE, RSA and EC), with `cosign-compat sign` (--key only, --key + --certificate-chain,
-#     --signer examples/sign-with-openssl.sh), with both, under the untrusted CA, or not at all
+#     --signer examples/sign-with-openssl.sh), with both, under the untrusted CA, or not at all;
+#     sigstore bundles from cosign-compat (key bundles on both registries, a certificate-chain
+#     bundle, an image with a .sig by a listed key and a bundle by another key)
 #   - the four policies rendered for these PKIs and registry ports, then
 #       kyverno test DIR   (ClusterPolicies; cli.kyverno.io/v1alpha1 Test with the expected
 #                           pass/fail per policy, rule and Pod): must exit 0, every result matching
@@ -98,6 +100,10 @@ for name in n-rsa-jws n-ec-cose n-rsa-cose n-other c-rsa-key c-ec-chain c-rsa-si
 done
 IMG[n-ec-referrers]=$(new_image "$REG_REF" kyverno-e2e/n-ec-referrers)
 IMG[unsigned-referrers]=$(new_image "$REG_REF" kyverno-e2e/unsigned-referrers)
+for name in b-key-ec b-chain both-ways; do
+  IMG[$name]=$(new_image "$REG_DIST" "kyverno-e2e/$name")
+done
+IMG[b-key-referrers]=$(new_image "$REG_REF" kyverno-e2e/b-key-referrers)
 
 check "notation sign RSA-3072, JWS (distribution: tag-schema index)" notation_sign rsa jws "${IMG[n-rsa-jws]}"
 check "notation sign EC-256, COSE" notation_sign ec cose "${IMG[n-ec-cose]}"
@@ -119,6 +125,18 @@ check "cosign-compat sign --key --certificate-chain under the untrusted CA" \
 check "notation sign RSA-3072 (image signed by both tools)" notation_sign rsa jws "${IMG[both-rsa]}"
 check "cosign-compat sign --key --certificate-chain RSA-3072 (image signed by both tools)" \
   "$CC" sign --new-bundle-format=false --key "$PKI/rsa/leaf.key" --certificate-chain "$PKI/rsa/certificate_chain.pem" "${IMG[both-rsa]}"
+# Sigstore bundles (cosign-compat's default; tests/e2e/admission.sh has the certificate-bundle and
+# ClusterPolicy type SigstoreBundle cases).
+check "cosign-compat sign --key EC-256, sigstore bundle (distribution: sha256-<hex> fallback index)" \
+  "$CC" sign --key "$PKI/ec/leaf.key" "${IMG[b-key-ec]}"
+check "cosign-compat sign --key RSA-3072, sigstore bundle (olareg: Referrers API)" \
+  "$CC" sign --key "$PKI/rsa/leaf.key" "${IMG[b-key-referrers]}"
+check "cosign-compat sign --key --certificate-chain EC-256, certificate-chain bundle" \
+  "$CC" sign --key "$PKI/ec/leaf.key" --certificate-chain "$PKI/ec/certificate_chain.pem" "${IMG[b-chain]}"
+check "both ways: cosign-compat sign --new-bundle-format=false --key EC-256 (.sig, a listed key)" \
+  "$CC" sign --new-bundle-format=false --key "$PKI/ec/leaf.key" "${IMG[both-ways]}"
+check "both ways: cosign-compat sign --key (bundle) by the chain-only key (not listed)" \
+  "$CC" sign --key "$PKI/chainonly/leaf.key" "${IMG[both-ways]}"
 
 # ====================================================================== policies
 phase "policies (scripts/kyverno-policies.sh)"
@@ -145,7 +163,13 @@ mapfile -t POD_ORDER < <(printf '%s\n' "${!POD_IMAGES[@]}" | sort)
 TEST_PODS=("${POD_ORDER[@]}") # the Pods of the next test_dir
 # Pods that pass each policy; every other Pod must fail it.
 PASS_NOTATION=(pod-n-rsa-jws pod-n-ec-cose pod-n-rsa-cose pod-n-ec-referrers pod-both-rsa)
-PASS_COSIGN=(pod-c-rsa-key pod-c-ec-chain pod-c-rsa-signer pod-c-chainonly pod-both-rsa)
+# The ClusterPolicy type Cosign reads only .sig: it passes the image signed both ways on its .sig
+# and fails the bundle-only images.
+PASS_COSIGN=(pod-c-rsa-key pod-c-ec-chain pod-c-rsa-signer pod-c-chainonly pod-both-rsa pod-both-ways)
+# The ImageValidatingPolicy reads bundles first, as cosign: it passes the key bundles and fails the
+# image signed both ways (its bundle, by a key no attestor lists, hides the .sig by a listed key)
+# and the certificate-chain bundle (Kyverno does not read a chain in a bundle).
+PASS_IVPOL_COSIGN=(pod-c-rsa-key pod-c-ec-chain pod-c-rsa-signer pod-c-chainonly pod-both-rsa pod-b-key-ec pod-b-key-referrers)
 
 write_pod() { # POD: one Pod manifest on stdout
   local i=0 img
@@ -234,7 +258,7 @@ D=$(test_dir clusterpolicy-notation "$POL/kyverno-policy-notation.yaml" verify-n
 run_test_dir "kyverno test: Notary ClusterPolicy, all ${#TEST_PODS[@]} one-image Pods as expected (notation RSA/EC, JWS/COSE, both registries pass; cosign-only, other CA, unsigned fail)" "$D"
 TEST_PODS=("${POD_ORDER[@]}")
 D=$(test_dir clusterpolicy-cosign "$POL/kyverno-policy-cosign.yaml" verify-cosign-signature cosign-signature '' "${PASS_COSIGN[@]}")
-run_test_dir "kyverno test: Cosign ClusterPolicy, all ${#POD_ORDER[@]} Pods as expected (key attestor, certificate-chain attestor, signer program pass; notation-only, other CA, untrusted key, unsigned, mixed fail)" "$D"
+run_test_dir "kyverno test: Cosign ClusterPolicy, all ${#POD_ORDER[@]} Pods as expected (key attestor, certificate-chain attestor, signer program, the .sig of an image signed both ways pass; notation-only, other CA, untrusted key, unsigned, mixed, bundle-only fail)" "$D"
 
 # ====================================================================== kyverno test: ImageValidatingPolicy
 phase "kyverno test: ImageValidatingPolicies (policies.kyverno.io/v1)"
@@ -242,8 +266,8 @@ D=$(test_dir ivpol-notation "$POL/kyverno-ivpol-notation.yaml" ivpol-notation-si
 run_test_dir "kyverno test: ImageValidatingPolicy with a notary attestor, all ${#POD_ORDER[@]} Pods as expected" "$D"
 # Offline: the cosign attestors carry ctlog.insecureIgnoreTlog (Kyverno >= 1.17 then initialises
 # no TUF root; 1.15 fetched it from the network even for a public key).
-D=$(test_dir ivpol-cosign "$POL/kyverno-ivpol-cosign.yaml" ivpol-cosign-signature '' 'isImageValidatingPolicy: true' "${PASS_COSIGN[@]}")
-run_test_dir "kyverno test: ImageValidatingPolicy with cosign attestors (key, certificate chain), all ${#POD_ORDER[@]} Pods as expected, offline" "$D"
+D=$(test_dir ivpol-cosign "$POL/kyverno-ivpol-cosign.yaml" ivpol-cosign-signature '' 'isImageValidatingPolicy: true' "${PASS_IVPOL_COSIGN[@]}")
+run_test_dir "kyverno test: ImageValidatingPolicy with cosign attestors (key, certificate chain), all ${#POD_ORDER[@]} Pods as expected, offline (key bundles pass on both registries; both ways: the bundle hides the .sig)" "$D"
 
 # ====================================================================== kyverno apply
 phase "kyverno apply: exit status and messages on violations"
