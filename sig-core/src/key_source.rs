@@ -279,9 +279,7 @@ impl KeySource {
 
     /// Opens the key for key-only signing (no certificate, as cosign `--key`): a key file as
     /// it is (checked against `public_key` when given), a signer program for `public_key`, a
-    /// token key checked against `public_key` ([`Pkcs11SignerBuilder::open_with_public_key`]).
-    ///
-    /// [`Pkcs11SignerBuilder::open_with_public_key`]: crate::signer::Pkcs11SignerBuilder::open_with_public_key
+    /// token key checked against `public_key` (`Pkcs11SignerBuilder::open_with_public_key`).
     ///
     /// # Errors
     ///
