@@ -469,6 +469,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn key_only_opening_checks_the_public_key() {
+        let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/pki");
+        let file = |spec: &str| KeySource::File {
+            path: format!("{pki}/{spec}/leaf.key").into(),
+            password: None,
+        };
+        let own = PrivateKey::read_file(format!("{pki}/ec-256/leaf.key").as_ref(), None)
+            .unwrap()
+            .public_key()
+            .clone();
+        assert_eq!(file("ec-256").open_key_only(Some(&own)).unwrap().public_key(), &own);
+        assert!(file("ec-256").open_key_only(None).is_ok(), "a key file has its own public key");
+        let err = file("ec-384").open_key_only(Some(&own)).unwrap_err();
+        assert!(matches!(err, Error::Key(KeyError::Mismatch { .. })), "{err}");
+        let program = KeySource::Program(ProgramSettings::new("/bin/true"));
+        let err = program.open_key_only(None).unwrap_err();
+        assert!(matches!(err, Error::Key(KeyError::NoPublicKey)), "{err}");
+        assert_eq!(program.open_key_only(Some(&own)).unwrap().public_key(), &own);
+    }
+
+    #[test]
     fn timeouts_are_positive_and_bounded() {
         assert_eq!(parse_timeout("2.5"), Some(Duration::from_millis(2500)));
         assert_eq!(parse_timeout(" 10s "), Some(Duration::from_secs(10)));
