@@ -96,13 +96,13 @@ fn key_ref(call: &Call<'_>, args: &PluginArgs) -> Result<KeyRef, String> {
 
 /// The public key, without signing: a key file is read; a program or token key is the
 /// configured public key (the token is not opened).
-fn the_public_key(call: &Call<'_>, key: &KeyRef) -> Result<PublicKey, String> {
+fn the_public_key(key: &KeyRef) -> Result<PublicKey, String> {
     if let Some(public) = &key.public_key {
         return Ok(public.clone());
     }
     match &key.source {
         KeySource::File { .. } => {
-            let opened = key.source.open(None).map_err(|e| describe(call, &e))?;
+            let opened = key.source.open(None).map_err(|e| describe(&e))?;
             Ok(opened.public_key().clone())
         }
         _ => Err(public_key_advice()),
@@ -111,7 +111,7 @@ fn the_public_key(call: &Call<'_>, key: &KeyRef) -> Result<PublicKey, String> {
 
 fn public_key(call: &Call<'_>, args: &PluginArgs) -> Result<PluginResponse, String> {
     let key = key_ref(call, args)?;
-    let public = the_public_key(call, &key)?;
+    let public = the_public_key(&key)?;
     let pem = public.to_pem().map_err(|e| e.to_string())?;
     Ok(PluginResponse {
         public_key: Some(PublicKeyResponse { public_key_pem: STANDARD.encode(pem) }),
@@ -192,7 +192,7 @@ fn sign_message(
         // The deadline binds the program: it is killed when the caller's time is up.
         settings.timeout = settings.timeout.min(left);
     }
-    let opened = open(call, &key)?;
+    let opened = open(&key)?;
     // Opening a token or a key file takes time too.
     if call.deadline.is_some_and(|deadline| SystemTime::now() >= deadline) {
         return Err("the caller's deadline passed while the key was opened; nothing was signed (raise cosign's --timeout)".to_owned());
@@ -210,11 +210,11 @@ fn sign_message(
     })
 }
 
-fn open(call: &Call<'_>, key: &KeyRef) -> Result<OpenedKey, String> {
+fn open(key: &KeyRef) -> Result<OpenedKey, String> {
     if !matches!(key.source, KeySource::File { .. }) && key.public_key.is_none() {
         return Err(public_key_advice());
     }
-    key.source.open_key_only(key.public_key.as_ref()).map_err(|e| describe(call, &e))
+    key.source.open_key_only(key.public_key.as_ref()).map_err(|e| describe(&e))
 }
 
 fn verify_signature(
@@ -234,7 +234,7 @@ fn verify_signature(
         .decode(signature)
         .map_err(|e| format!("verifySignature.signature is not base64: {e}"))?;
     let key = key_ref(call, args)?;
-    let public = the_public_key(call, &key)?;
+    let public = the_public_key(&key)?;
     let hash = hash.unwrap_or(HashAlgorithm::Sha256);
     cosign_compat::verify::check_signature(&public, hash, message, &signature).map_err(
         |scheme| format!("invalid signature: it does not verify with the key ({scheme})"),
@@ -246,7 +246,7 @@ fn verify_signature(
 }
 
 /// A sig-core error with the plugin's advice (the variables to set).
-fn describe(_call: &Call<'_>, err: &Error) -> String {
+fn describe(err: &Error) -> String {
     format!("{}{}", sig_core::message_with_sources(err), advice(err))
 }
 
@@ -261,6 +261,13 @@ fn advice(err: &Error) -> String {
         Error::Pkcs11(Pkcs11Error::PinInUri | Pkcs11Error::PinRequired { .. }) => {
             format!(": {}", secret_advice::pin())
         }
+        // Key-only signing: the "leaf certificate" of sig-core's message is the configured key.
+        Error::Pkcs11(Pkcs11Error::KeyMismatch { .. } | Pkcs11Error::KeyTypeMismatch { .. })
+        | Error::Key(KeyError::Mismatch { .. }) => format!(
+            " (here: the public key from {} or the leaf of {}, which must be this key's)",
+            vars::PUBLIC_KEY,
+            vars::CERT_CHAIN
+        ),
         _ => String::new(),
     }
 }

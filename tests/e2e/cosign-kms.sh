@@ -9,7 +9,7 @@
 #      (.sig): `cosign sign --key external-signer://… --tlog-upload=false --use-signing-config=false`
 #      signs; `cosign verify --key PUB.pem --insecure-ignore-tlog` accepts it, and so does
 #      `cosign verify --key external-signer://…` (the plugin's verifySignature) and cosign-compat
-#      verify; another key is refused
+#      verify; another key is refused, by cosign and through the plugin
 #   b) refusals through cosign: a hanging signer program is stopped at cosign's deadline
 #      (--timeout) and cosign reports the error; `generate-key-pair --kms` (createKey) is refused;
 #      a reference without a key names the forms
@@ -107,6 +107,8 @@ for kind in distribution olareg; do
       check "$desc: cosign-compat verify --key PUB.pem accepts it" "$CC" verify --key "${PUB[$signer]}" "$ref"
       check_fails "$desc: cosign verify with another key refuses it" \
         cosign_verify "$FIX/ec-384/leaf.pub" "$ref" "${flags[@]}"
+      check_fails "$desc: cosign verify --key external-signer:// of another key file (verifySignature) refuses it" \
+        "$COSIGN" verify --key "external-signer://$FIX/rsa-3072/leaf.key" --insecure-ignore-tlog "${flags[@]}" "$ref"
     done
   done
 done
