@@ -136,11 +136,11 @@ fuzz-corpus: ## replay every committed fuzz corpus input through its target (sta
 	cd fuzz && $(CARGO) test --locked --target-dir ../target --test corpus
 
 .PHONY: e2e
-e2e: e2e-notation e2e-cosign e2e-cosign-bundle e2e-pkcs11 e2e-dist e2e-kyverno e2e-admission ## end-to-end against the real notation, cosign, Kyverno (CLI and admission) and registries; the release archives
+e2e: e2e-notation e2e-cosign e2e-cosign-bundle e2e-cosign-kms e2e-pkcs11 e2e-dist e2e-kyverno e2e-admission ## end-to-end against the real notation, cosign, Kyverno (CLI and admission) and registries; the release archives
 
 .PHONY: e2e-build
 e2e-build: peers
-	$(CARGO) build --release --locked -p notation-plugin -p examples -p cosign-compat
+	$(CARGO) build --release --locked -p notation-plugin -p examples -p cosign-compat -p sigstore-kms-plugin
 
 .PHONY: e2e-notation
 e2e-notation: e2e-build ## notation sign/verify through the plugin, both registries, JWS and COSE
@@ -153,6 +153,10 @@ e2e-cosign: e2e-build ## cosign-compat against the real cosign and sigstore-rs
 .PHONY: e2e-cosign-bundle
 e2e-cosign-bundle: e2e-build ## cosign-compat's bundle format (cosign v3's default) against the real cosign and sigstore-go, both registries
 	tests/e2e/cosign-bundle.sh
+
+.PHONY: e2e-cosign-kms
+e2e-cosign-kms: e2e-build ## stock cosign signing through the sigstore KMS plugin (key file, signer program, SoftHSM2), both formats and registries
+	tests/e2e/cosign-kms.sh
 
 .PHONY: e2e-pkcs11
 e2e-pkcs11: e2e-build ## notation sign/verify with keys in a SoftHSM2 token
@@ -177,6 +181,10 @@ e2e-kind: e2e-build ## the cluster flow: Kind + local registry + Kyverno (Helm);
 .PHONY: bench
 bench: ## side-by-side benchmarks against OpenSSL, printed as ratios (see BENCHMARKS.md)
 	scripts/bench.sh
+
+.PHONY: bench-cosign-kms
+bench-cosign-kms: e2e-build ## cosign sign through the KMS plugin vs cosign sign with its own key file (BENCHMARKS.md)
+	scripts/bench-cosign-kms.sh
 
 .PHONY: bench-admission
 bench-admission: e2e-build peers-admission ## Pod-create latency through Kyverno admission: Notary-, cosign-signed, unmatched (BENCHMARKS.md)

@@ -379,7 +379,11 @@ fn join(matchers: &[IdentityMatcher]) -> String {
 
 /// Checks `signature` over `payload` with cosign's scheme for the key: RSA PKCS#1 v1.5, ECDSA in
 /// DER or fixed-width `r || s` (sigstore `ecdsa.go` falls back to it). `Err` names the scheme.
-fn check_signature(
+///
+/// # Errors
+///
+/// The scheme's name (`RSASSA-PKCS1-v1_5-SHA-256`, `ECDSA-SHA-256`, ...) when it does not verify.
+pub fn check_signature(
     key: &PublicKey,
     hash: HashAlgorithm,
     payload: &[u8],

@@ -465,6 +465,42 @@ impl PublicKey {
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
+
+    /// The X.509 `SubjectPublicKeyInfo` (DER), as Go's `x509.MarshalPKIXPublicKey` writes it:
+    /// `rsaEncryption` with NULL parameters, or `id-ecPublicKey` with the named curve.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::PublicKey`] if it cannot be encoded.
+    pub fn to_spki_der(&self) -> Result<Vec<u8>, KeyError> {
+        use der::Encode;
+        let bad = |e: der::Error| KeyError::PublicKey(e.to_string());
+        let (oid, parameters) = if self.spec.is_rsa() {
+            (RSA_ENCRYPTION, der::Any::from(der::asn1::Null))
+        } else {
+            let curve = match self.spec {
+                KeySpec::Ec256 => SECP_256_R_1,
+                KeySpec::Ec384 => SECP_384_R_1,
+                _ => SECP_521_R_1,
+            };
+            (ID_EC_PUBLIC_KEY, der::Any::encode_from(&curve).map_err(bad)?)
+        };
+        let spki = spki::SubjectPublicKeyInfoOwned {
+            algorithm: spki::AlgorithmIdentifierOwned { oid, parameters: Some(parameters) },
+            subject_public_key: der::asn1::BitString::from_bytes(&self.bytes).map_err(bad)?,
+        };
+        spki.to_der().map_err(bad)
+    }
+
+    /// The key as PEM `PUBLIC KEY` (SPKI, LF line endings), the form cosign and Kyverno take.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::PublicKey`] if it cannot be encoded.
+    pub fn to_pem(&self) -> Result<String, KeyError> {
+        pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, &self.to_spki_der()?)
+            .map_err(|e| KeyError::PublicKey(e.to_string()))
+    }
 }
 
 fn verification_algorithm(

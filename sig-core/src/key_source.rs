@@ -69,6 +69,9 @@ pub mod env {
     pub const PKCS11_URI: &str = "EXTERNAL_PKCS11_URI";
     /// PKCS#11 module.
     pub const PKCS11_MODULE: &str = "EXTERNAL_PKCS11_MODULE";
+    /// A public key (PEM `PUBLIC KEY`, or a certificate) for key-only signing with a signer
+    /// program or a token key (the sigstore KMS plugin; cosign `--key`).
+    pub const PUBLIC_KEY: &str = "EXTERNAL_PUBLIC_KEY";
     /// Secrets a signer program may see.
     pub const SIGNER_ENV: &str = "EXTERNAL_SIGNER_ENV";
     /// The password of an encrypted private key (a secret).
@@ -268,19 +271,48 @@ impl KeySource {
                 let Some(certificate) = certificate else {
                     return Err(KeyError::NoPublicKey.into());
                 };
-                let mut builder = Pkcs11Signer::builder(uri.clone());
-                if let Some(module) = module {
-                    builder = builder.module(module);
-                }
-                if let Some(pin) = pin {
-                    let bytes =
-                        pin.read(MAX_PIN_FILE_LEN).map_err(|source| Pkcs11Error::PinFile {
-                            path: pin.path().unwrap_or(Path::new("")).to_owned(),
-                            source,
-                        })?;
-                    builder = builder.pin(Pkcs11Pin::new(bytes.to_vec()));
-                }
+                let builder = pkcs11_builder(uri, module.as_deref(), pin.as_ref())?;
                 Ok(OpenedKey::Pkcs11(builder.open(certificate)?))
+            }
+        }
+    }
+
+    /// Opens the key for key-only signing (no certificate, as cosign `--key`): a key file as
+    /// it is (checked against `public_key` when given), a signer program for `public_key`, a
+    /// token key checked against `public_key` (`Pkcs11SignerBuilder::open_with_public_key`).
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open); [`KeyError::NoPublicKey`] for a program or token key without
+    /// `public_key`; [`KeyError::Mismatch`] for a key file whose key is not `public_key`.
+    pub fn open_key_only(&self, public_key: Option<&PublicKey>) -> Result<OpenedKey, Error> {
+        match self {
+            Self::File { .. } => {
+                let key = self.open(None)?;
+                if let Some(expected) = public_key
+                    && key.public_key() != expected
+                {
+                    return Err(KeyError::Mismatch {
+                        key_spec: key.key_spec(),
+                        subject: "(the configured public key)".to_owned(),
+                    }
+                    .into());
+                }
+                Ok(key)
+            }
+            Self::Program(settings) => {
+                let Some(public_key) = public_key else {
+                    return Err(KeyError::NoPublicKey.into());
+                };
+                Ok(OpenedKey::Program(settings.signer(public_key.clone())))
+            }
+            #[cfg(feature = "pkcs11")]
+            Self::Pkcs11 { uri, module, pin } => {
+                let Some(public_key) = public_key else {
+                    return Err(KeyError::NoPublicKey.into());
+                };
+                let builder = pkcs11_builder(uri, module.as_deref(), pin.as_ref())?;
+                Ok(OpenedKey::Pkcs11(builder.open_with_public_key(public_key.clone())?))
             }
         }
     }
@@ -337,6 +369,27 @@ impl SigningKey for OpenedKey {
     ) -> Result<Vec<u8>, crate::SignError> {
         self.as_key().sign(algorithm, payload)
     }
+}
+
+/// The token key's builder, with its module and PIN (read now).
+#[cfg(feature = "pkcs11")]
+fn pkcs11_builder(
+    uri: &Pkcs11Uri,
+    module: Option<&Path>,
+    pin: Option<&Secret>,
+) -> Result<crate::signer::Pkcs11SignerBuilder, Error> {
+    let mut builder = Pkcs11Signer::builder(uri.clone());
+    if let Some(module) = module {
+        builder = builder.module(module);
+    }
+    if let Some(pin) = pin {
+        let bytes = pin.read(MAX_PIN_FILE_LEN).map_err(|source| Pkcs11Error::PinFile {
+            path: pin.path().unwrap_or(Path::new("")).to_owned(),
+            source,
+        })?;
+        builder = builder.pin(Pkcs11Pin::new(bytes.to_vec()));
+    }
+    Ok(builder)
 }
 
 /// Largest PIN file read.
@@ -414,6 +467,27 @@ pub fn parse_timeout(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_only_opening_checks_the_public_key() {
+        let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/pki");
+        let file = |spec: &str| KeySource::File {
+            path: format!("{pki}/{spec}/leaf.key").into(),
+            password: None,
+        };
+        let own = PrivateKey::read_file(format!("{pki}/ec-256/leaf.key").as_ref(), None)
+            .unwrap()
+            .public_key()
+            .clone();
+        assert_eq!(file("ec-256").open_key_only(Some(&own)).unwrap().public_key(), &own);
+        assert!(file("ec-256").open_key_only(None).is_ok(), "a key file has its own public key");
+        let err = file("ec-384").open_key_only(Some(&own)).unwrap_err();
+        assert!(matches!(err, Error::Key(KeyError::Mismatch { .. })), "{err}");
+        let program = KeySource::Program(ProgramSettings::new("/bin/true"));
+        let err = program.open_key_only(None).unwrap_err();
+        assert!(matches!(err, Error::Key(KeyError::NoPublicKey)), "{err}");
+        assert_eq!(program.open_key_only(Some(&own)).unwrap().public_key(), &own);
+    }
 
     #[test]
     fn timeouts_are_positive_and_bounded() {

@@ -269,3 +269,16 @@ fn from_pem_and_from_der_take_only_their_encoding() {
         assert_eq!(key.public_key(), from_pem.public_key(), "{file}");
     }
 }
+
+#[test]
+fn public_key_spki_and_pem_are_what_openssl_writes() {
+    for (dir, _) in SPECS {
+        let leaf = Certificate::from_bundle_pem(&read(dir, "leaf.crt")).unwrap().remove(0);
+        let key = leaf.public_key().unwrap();
+        let pem = key.to_pem().unwrap();
+        // leaf.pub is openssl's `pkey -pubout` (SPKI PEM, the form Go's MarshalPKIXPublicKey writes).
+        assert_eq!(pem.as_bytes(), read(dir, "leaf.pub").as_slice(), "{dir}");
+        assert_eq!(PublicKey::from_spki_der(&key.to_spki_der().unwrap()).unwrap(), key, "{dir}");
+        assert_eq!(pem, leaf.public_key_pem().unwrap(), "{dir}");
+    }
+}

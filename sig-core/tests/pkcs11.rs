@@ -497,3 +497,44 @@ mod token {
         assert!(err.to_string().contains("cannot be used with a EC-384 key"), "{err}");
     }
 }
+
+/// Key-only signing (the sigstore KMS plugin, cosign `--key`): the token key checked against a
+/// public key instead of a certificate.
+mod key_only {
+    use sig_core::signer::Pkcs11Signer;
+    use sig_core::{
+        Error, KeySpec, Pkcs11Error, SignatureAlgorithm, SigningKey as _, sign_verified,
+    };
+
+    use super::{MODULE, token};
+
+    #[test]
+    fn signs_for_the_matching_public_key_and_refuses_another() {
+        let t = token();
+        let dir = t.pki.join("ec-256");
+        let uri: sig_core::Pkcs11Uri =
+            std::fs::read_to_string(dir.join("uri")).unwrap().parse().unwrap();
+        let pin = || sig_core::Pkcs11Pin::read_file(&t.pki.join("user.pin")).unwrap();
+        let chain =
+            sig_core::CertificateChain::read_pem_file(&dir.join("certificate_chain.pem")).unwrap();
+        let public = chain.leaf().public_key().unwrap();
+        let signer = Pkcs11Signer::builder(uri.clone())
+            .module(MODULE)
+            .pin(pin())
+            .open_with_public_key(public.clone())
+            .unwrap();
+        assert_eq!(signer.public_key(), &public);
+        assert!(signer.public_key_checked());
+        sign_verified(&signer, SignatureAlgorithm::EcdsaSha256, b"key-only").unwrap();
+        // Another P-256 key (the committed fixture's) is not the token's.
+        let pem = std::fs::read(crate::common::data("pki/ec-256/leaf.crt")).unwrap();
+        let other = sig_core::Certificate::from_bundle_pem(&pem).unwrap().remove(0);
+        let err = Pkcs11Signer::builder(uri)
+            .module(MODULE)
+            .pin(pin())
+            .open_with_public_key(other.public_key().unwrap())
+            .unwrap_err();
+        assert!(matches!(err, Error::Pkcs11(Pkcs11Error::KeyMismatch { .. })), "{err}");
+        assert_eq!(KeySpec::Ec256, signer.key_spec());
+    }
+}

@@ -107,9 +107,24 @@ impl Pkcs11SignerBuilder {
     /// [`Pkcs11Error::KeyMismatch`] and [`Pkcs11Error::CannotSign`] for the key; and
     /// [`Pkcs11Error::Call`] when the token fails.
     pub fn open(self, certificate: &Certificate) -> Result<Pkcs11Signer, Error> {
-        let leaf = certificate;
-        let leaf_key = leaf.public_key()?;
-        let subject = leaf.subject().to_owned();
+        let leaf_key = certificate.public_key()?;
+        let subject = certificate.subject().to_owned();
+        self.open_checked(leaf_key, subject)
+    }
+
+    /// As [`open`](Self::open), for key-only signing (no certificate, as cosign `--key`): the
+    /// token key is checked against `public_key` (type, size, RSA modulus, and the public key
+    /// object when the token has one), which becomes the signer's public key. Mismatch errors
+    /// name the public key as `(the configured public key)` where they name a leaf's subject.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open).
+    pub fn open_with_public_key(self, public_key: PublicKey) -> Result<Pkcs11Signer, Error> {
+        self.open_checked(public_key, "(the configured public key)".to_owned())
+    }
+
+    fn open_checked(self, leaf_key: PublicKey, subject: String) -> Result<Pkcs11Signer, Error> {
         let module = match (self.module, self.uri.module_path()) {
             (Some(configured), Some(in_uri)) if configured != in_uri => {
                 return Err(
