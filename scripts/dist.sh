@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make dist: reproducible release archives, in DIST_DIR (default dist/):
 #   notation-external-signer_<version>_linux_amd64.tar.gz   the notation plugin, LICENSE, README.md
-#   external-signer-tools_<version>_linux_amd64.tar.gz      cosign-compat, sig-envelope, LICENSE, README.md
+#   external-signer-tools_<version>_linux_amd64.tar.gz      cosign-compat, sigstore-kms-external-signer,
+#                                                           sig-envelope, LICENSE, README.md
 #   <archive>.cdx.json                                       the SBOM of each archive (CycloneDX 1.5)
 #   checksums.txt                                            SHA-256 of the four (sha256sum format)
 # The files sit at the top of each archive, as `notation plugin install --file|--url` expects.
@@ -81,7 +82,7 @@ unset CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS
 # `cargo auditable build`: the dependency tree (names, versions, sources) goes into each binary as
 # zlib-compressed JSON in a .dep-v0 section (`cargo audit bin`, syft, trivy read it).
 EXTERNAL_SIGNER_COMMIT="$COMMIT" cargo auditable build --release --locked --target-dir "$TARGET_DIR" \
-  -p notation-plugin -p cosign-compat -p examples --bins
+  -p notation-plugin -p cosign-compat -p sigstore-kms-plugin -p examples --bins
 BIN="$TARGET_DIR/release"
 
 # pack NAME FILE...: NAME.tar.gz in OUT, the files at the top of the archive.
@@ -107,7 +108,7 @@ rm -rf "$OUT/.stage" "$OUT"/*.tar.gz "$OUT"/*.cdx.json "$OUT/checksums.txt"
 PLUGIN_ARCHIVE="notation-external-signer_${VERSION}_${PLATFORM}"
 TOOLS_ARCHIVE="external-signer-tools_${VERSION}_${PLATFORM}"
 pack "$PLUGIN_ARCHIVE" "$BIN/notation-external-signer" LICENSE README.md
-pack "$TOOLS_ARCHIVE" "$BIN/cosign-compat" "$BIN/sig-envelope" LICENSE README.md
+pack "$TOOLS_ARCHIVE" "$BIN/cosign-compat" "$BIN/sigstore-kms-external-signer" "$BIN/sig-envelope" LICENSE README.md
 
 # SBOMs (CycloneDX 1.5 JSON, cargo-cyclonedx), one per archive, beside it (not inside: the plugin
 # archive holds what notation installs) and in checksums.txt: <archive>.cdx.json. cargo-cyclonedx
@@ -124,27 +125,28 @@ sbom_clean() {
   jq --arg p "path+file://$REPO_ROOT/" \
     'walk(if type == "string" then split($p) | join("path+file:///build/") else . end)' "$1/$SBOM_NAME.json"
 }
-for d in notation-plugin cosign-compat examples; do
+for d in notation-plugin cosign-compat sigstore-kms-plugin examples; do
   [[ -s "$d/$SBOM_NAME.json" ]] || die "cargo cyclonedx wrote no $d/$SBOM_NAME.json"
   sbom_clean "$d" >"$OUT/.stage/$d.cdx.json"
 done
 rm -f "$REPO_ROOT"/*/"$SBOM_NAME.json"
 cp "$OUT/.stage/notation-plugin.cdx.json" "$OUT/$PLUGIN_ARCHIVE.cdx.json"
-# The tools archive holds two crates' binaries: one SBOM whose subject is the archive, depending on
-# both crates; components and dependency lists merged (the same crate once).
+# The tools archive holds three crates' binaries: one SBOM whose subject is the archive, depending
+# on each crate; components and dependency lists merged (the same crate once).
 jq -n --arg v "$VERSION" --arg name "${TOOLS_ARCHIVE%%_*}" \
-  --slurpfile a "$OUT/.stage/cosign-compat.cdx.json" --slurpfile b "$OUT/.stage/examples.cdx.json" '
-  $a[0] as $a | $b[0] as $b |
+  --slurpfile a "$OUT/.stage/cosign-compat.cdx.json" --slurpfile k "$OUT/.stage/sigstore-kms-plugin.cdx.json" \
+  --slurpfile b "$OUT/.stage/examples.cdx.json" '
+  [$a[0], $k[0], $b[0]] as $boms | $boms[0] as $a |
   {
     bomFormat: $a.bomFormat, specVersion: $a.specVersion, version: 1,
     metadata: ($a.metadata | .component = {
       type: "application", "bom-ref": "\($name)@\($v)", name: $name, version: $v,
-      description: "cosign-compat and sig-envelope, the tools archive of external-signer",
+      description: "cosign-compat, sigstore-kms-external-signer and sig-envelope, the tools archive of external-signer",
       licenses: $a.metadata.component.licenses, externalReferences: $a.metadata.component.externalReferences
     }),
-    components: ([$a.metadata.component, $b.metadata.component] + $a.components + $b.components | unique_by(."bom-ref")),
-    dependencies: ([{ref: "\($name)@\($v)", dependsOn: [$a.metadata.component."bom-ref", $b.metadata.component."bom-ref"]}]
-      + $a.dependencies + $b.dependencies
+    components: ([$boms[].metadata.component] + [$boms[].components[]] | unique_by(."bom-ref")),
+    dependencies: ([{ref: "\($name)@\($v)", dependsOn: [$boms[].metadata.component."bom-ref"]}]
+      + [$boms[].dependencies[]]
       | group_by(.ref) | map({ref: .[0].ref, dependsOn: ([.[].dependsOn[]?] | unique)}))
   }' >"$OUT/$TOOLS_ARCHIVE.cdx.json" || die "merging the tools SBOMs failed"
 for f in "$PLUGIN_ARCHIVE" "$TOOLS_ARCHIVE"; do

@@ -37,6 +37,8 @@ pub const BINARY_PREFIX: &str = "sigstore-kms-";
 /// The scheme of the key references (`external-signer://…`), used when the executable's own
 /// name does not say otherwise.
 pub const DEFAULT_NAME: &str = "external-signer";
+/// This build's version: the Cargo version, plus `+<commit>` in release builds (`make dist`).
+pub const VERSION: &str = env!("EXTERNAL_SIGNER_VERSION");
 /// Largest JSON argument accepted (a verifySignature argument carries the signature, at most
 /// 700 bytes of base64 for our keys; Linux refuses a single argument over 128 KiB anyway).
 pub const MAX_ARGUMENT_LEN: usize = 64 * 1024;
@@ -58,6 +60,18 @@ pub fn run(
         .filter(|n| !n.is_empty())
         .unwrap_or(DEFAULT_NAME)
         .to_owned();
+    if matches!(args, [_, flag] if flag == "--version" || flag == "version") {
+        // For people, not for cosign (which always passes the protocol version and a request).
+        let text = format!(
+            "{BINARY_PREFIX}{name} {VERSION}\ncommit: {}\nprotocol: {PROTOCOL_VERSION}\n",
+            env!("EXTERNAL_SIGNER_COMMIT_INFO")
+        );
+        return if stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).is_ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let response = answer(&name, args, stdin, env, now);
     let failed = response.error_message.is_some();
     // serde_json cannot fail on these types; should it, the fallback is still one JSON object.

@@ -335,3 +335,20 @@ fn a_program_signs_for_the_configured_public_key() {
     ];
     assert!(run(&request(&reference, "signMessage"), b"payload", &env).ok);
 }
+
+#[test]
+fn version_is_for_people_and_names_the_build_and_the_protocol() {
+    for flag in ["--version", "version"] {
+        let out = Command::new(BIN).arg(flag).env_clear().output().unwrap();
+        assert!(out.status.success(), "{flag}: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.starts_with(&format!(
+                "sigstore-kms-external-signer {}",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{text}"
+        );
+        assert!(text.contains("\ncommit: ") && text.contains("\nprotocol: v1\n"), "{text}");
+    }
+}

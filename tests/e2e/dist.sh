@@ -59,7 +59,7 @@ check "scripts/dist.sh --out $DIST" scripts/dist.sh --out "$DIST"
 [[ -s "$DIST/checksums.txt" ]] || die "scripts/dist.sh wrote no checksums.txt (log: $LAST_OUTPUT)"
 cp "$DIST/checksums.txt" "$W/checksums-1.txt"
 # Touch the binaries' sources (mtime only): cargo rebuilds and relinks them.
-touch notation-plugin/src/main.rs cosign-compat/src/bin/cosign-compat/main.rs examples/src/bin/sig-envelope.rs
+touch notation-plugin/src/main.rs cosign-compat/src/bin/cosign-compat/main.rs sigstore-kms-plugin/src/main.rs examples/src/bin/sig-envelope.rs
 check "scripts/dist.sh again after touching the sources" scripts/dist.sh --out "$W/dist-2"
 CHECK_TIMEOUT=$CHECK_TIMEOUT_SAVED
 check_output_contains "the rebuild recompiled the plugin (so the comparison means something)" \
@@ -78,8 +78,8 @@ check "plugin archive: the three files at the top, 0755/0644, owner 0/0, mtime =
        <(TZ=UTC tar --numeric-owner --full-time -tvzf "$1" | awk "{print \$1, \$2, \$6}") &&
   TZ=UTC tar --numeric-owner --full-time -tvzf "$1" | awk "{print \$4\" \"\$5}" | sort -u | grep -qx "$exp_time" &&
   [[ $(TZ=UTC tar --numeric-owner --full-time -tvzf "$1" | awk "{print \$4\" \"\$5}" | sort -u | wc -l) -eq 1 ]]' _ "$DIST/$PLUGIN_ARCHIVE" "$EPOCH"
-check "tools archive: cosign-compat, sig-envelope, LICENSE, README.md at the top, sorted" bash -c '
-  diff <(printf "%s\n" LICENSE README.md cosign-compat sig-envelope) <(tar -tzf "$1")' _ "$DIST/$TOOLS_ARCHIVE"
+check "tools archive: cosign-compat, sig-envelope, sigstore-kms-external-signer, LICENSE, README.md at the top, sorted" bash -c '
+  diff <(printf "%s\n" LICENSE README.md cosign-compat sig-envelope sigstore-kms-external-signer) <(tar -tzf "$1")' _ "$DIST/$TOOLS_ARCHIVE"
 log "$(tar_listing "$DIST/$PLUGIN_ARCHIVE")"
 check "gzip header: no name, no timestamp (gzip -n)" bash -c '[[ $(od -An -tx1 -j4 -N4 "$1" | tr -d " ") == 00000000 ]]' _ "$DIST/$PLUGIN_ARCHIVE"
 
@@ -87,12 +87,14 @@ mkdir -p "$W/x"
 tar -C "$W/x" -xzf "$DIST/$TOOLS_ARCHIVE"
 tar -C "$W/x" -xzf "$DIST/$PLUGIN_ARCHIVE"
 check_output_contains "cosign-compat --version shows the commit" "$COMMIT" "$W/x/cosign-compat" --version
+check_output_contains "sigstore-kms-external-signer --version shows <version>+<commit>" \
+  "sigstore-kms-external-signer $VERSION+$COMMIT" "$W/x/sigstore-kms-external-signer" --version
 check_output_contains "notation-external-signer version shows <version>+<commit>" "Version: $VERSION+$COMMIT" \
   "$W/x/notation-external-signer" version
 check_output_contains "get-plugin-metadata reports <version>+<commit>" "\"version\":\"$VERSION+$COMMIT\"" \
   bash -c 'echo "{}" | "$1" get-plugin-metadata' _ "$W/x/notation-external-signer"
 check "no build path in the binaries (remapped: the checkout, CARGO_HOME)" bash -c '
-  ! grep -qaF -e "$2" -e "$3" "$1"/notation-external-signer "$1"/cosign-compat "$1"/sig-envelope' _ "$W/x" "$REPO_ROOT" "$CARGO_HOME"
+  ! grep -qaF -e "$2" -e "$3" "$1"/notation-external-signer "$1"/cosign-compat "$1"/sigstore-kms-external-signer "$1"/sig-envelope' _ "$W/x" "$REPO_ROOT" "$CARGO_HOME"
 
 # ====================================================================== embedded dependency lists
 phase "dependency lists in the binaries (cargo auditable, .dep-v0)"
@@ -105,7 +107,7 @@ deps_json() {
   objcopy --dump-section ".dep-v0=$tmp" "$1" "$tmp.elf" && rm -f "$tmp.elf" &&
     perl -MCompress::Zlib -0777 -e 'my $d = uncompress(<STDIN>); defined $d or die "not zlib data\n"; print $d' <"$tmp"
 }
-for b in notation-external-signer cosign-compat sig-envelope; do
+for b in notation-external-signer cosign-compat sigstore-kms-external-signer sig-envelope; do
   deps_json "$W/x/$b" >"$W/deps-$b.json" 2>"$W/deps-$b.err" || true
   check "$b: .dep-v0 section decodes to JSON with a package list" \
     jq -en 'input | (.packages | type == "array") and (.packages | length > 50)' "$W/deps-$b.json"
@@ -119,6 +121,9 @@ check "notation-external-signer: lists sig-core (local) and aws-lc-rs, serde_jso
 check "cosign-compat: root cosign-compat, lists sig-core and oci-client" \
   jq -en 'input | ([.packages[] | select(.root == true) | .name] == ["cosign-compat"]) and ([.packages[].name] | index("sig-core") != null and index("oci-client") != null)' \
   "$W/deps-cosign-compat.json"
+check "sigstore-kms-external-signer: root sigstore-kms-plugin, lists sig-core and cosign-compat" \
+  jq -en 'input | ([.packages[] | select(.root == true) | .name] == ["sigstore-kms-plugin"]) and ([.packages[].name] | index("sig-core") != null and index("cosign-compat") != null)' \
+  "$W/deps-sigstore-kms-external-signer.json"
 check "sig-envelope: root examples, lists sig-core" \
   jq -en 'input | ([.packages[] | select(.root == true) | .name] == ["examples"]) and ([.packages[].name] | index("sig-core") != null)' \
   "$W/deps-sig-envelope.json"
@@ -145,9 +150,14 @@ done
 check "$PLUGIN_SBOM: describes notation-plugin $VERSION and names sig-core, aws-lc-rs" jq -en --arg v "$VERSION" 'input |
   .metadata.component.name == "notation-plugin" and .metadata.component.version == $v and
   ([.components[].name] | index("sig-core") != null and index("aws-lc-rs") != null)' "$DIST/$PLUGIN_SBOM"
-check "$TOOLS_SBOM: describes external-signer-tools, which depends on cosign-compat and examples" jq -en 'input |
+check "$TOOLS_SBOM: describes external-signer-tools, which depends on cosign-compat, sigstore-kms-plugin and examples" jq -en 'input |
   .metadata.component.name == "external-signer-tools" and
-  ([.components[].name] | index("cosign-compat") != null and index("examples") != null and index("sig-core") != null and index("oci-client") != null)' "$DIST/$TOOLS_SBOM"
+  ([.components[].name] | index("cosign-compat") != null and index("sigstore-kms-plugin") != null and index("examples") != null and index("sig-core") != null and index("oci-client") != null) and
+  ([.dependencies[] | select(.ref | startswith("external-signer-tools@")) | .dependsOn | length] == [3])' "$DIST/$TOOLS_SBOM"
+check "every crate embedded in sigstore-kms-external-signer is in $TOOLS_SBOM" bash -c '
+  missing=$(comm -23 <(jq -r ".packages[] | \"\(.name)@\(.version)\"" "$1" | sort -u) \
+    <(jq -r "(.components[], .metadata.component) | \"\(.name)@\(.version)\"" "$2" | sort -u))
+  [[ -z "$missing" ]] || { echo "missing from the SBOM: $missing"; exit 1; }' _ "$W/deps-sigstore-kms-external-signer.json" "$DIST/$TOOLS_SBOM"
 # The two records of the same build agree: every crate cargo auditable embedded in the plugin
 # (name@version) is a component of its SBOM (or the SBOM's subject).
 check "every crate embedded in notation-external-signer is in $PLUGIN_SBOM" bash -c '
