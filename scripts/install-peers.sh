@@ -31,6 +31,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 APT_PACKAGES=(docker-registry jq openssl pkg-config libssl-dev curl ca-certificates shellcheck softhsm2 opensc apache2-utils)
 GO_MIN_MINOR=24 # Go >= 1.24; newer toolchains wanted by a module's go.mod come through GOTOOLCHAIN=auto
+# (sigstore-go-verify alone sets GOTOOLCHAIN=$SIGSTORE_GO_TOOLCHAIN for its build: build_sigstore_go)
 
 # name | module | version | package | extra -ldflags
 GO_TOOLS=(
@@ -271,28 +272,42 @@ build_etcd() {
 }
 
 # sigstore-go-verify from tests/sigstore-go (a module requiring sigstore-go $SIGSTORE_GO_VERSION).
-# Its main is ours, not upstream's: the directory keeps the SHA-256 of the module's sources
-# (.source-sha256), and a changed source is rebuilt even when the version is the same.
+# Its main is ours, not upstream's: the directory keeps the SHA-256 of the module's sources and of
+# the Go toolchain it is built with (.source-sha256), and a changed source or toolchain is rebuilt
+# even when the version is the same.
 sigstore_go_source_hash() {
-  (cd "$REPO_ROOT/tests/sigstore-go" && cat go.mod go.sum ./*.go) | sha256sum | cut -d' ' -f1
+  {
+    printf 'toolchain %s\n' "$SIGSTORE_GO_TOOLCHAIN"
+    (cd "$REPO_ROOT/tests/sigstore-go" && cat go.mod go.sum ./*.go)
+  } | sha256sum | cut -d' ' -f1
 }
 build_sigstore_go() {
-  local version="$SIGSTORE_GO_VERSION" tmp dest hash
+  local version="$SIGSTORE_GO_VERSION" tmp dest hash gov
+  # sigstore-go v1.4 declares go 1.27.0, newer than the Go many machines have: this build (and only
+  # this one: the variable is local to this function) uses the Go toolchain SIGSTORE_GO_TOOLCHAIN,
+  # which the go command downloads from the Go module proxy like a module (~76 MB, once per machine).
+  [[ "$SIGSTORE_GO_TOOLCHAIN" =~ ^go1\.[0-9]+\.[0-9]+$ ]] ||
+    die "SIGSTORE_GO_TOOLCHAIN '$SIGSTORE_GO_TOOLCHAIN' (scripts/peer-versions.sh) is not a Go toolchain name like go1.27.3"
+  local -x GOTOOLCHAIN="$SIGSTORE_GO_TOOLCHAIN"
   dest=$(peer_tool_dir sigstore-go)
   hash=$(sigstore_go_source_hash) || die "cannot read tests/sigstore-go"
   if [[ -z "$FORCE" ]] && present "$dest" sigstore-go-verify &&
     [[ "$(cat "$dest/.source-sha256" 2>/dev/null)" == "$hash" ]]; then
-    log "sigstore-go-verify (sigstore-go $version) already in $dest"
+    log "sigstore-go-verify (sigstore-go $version, $GOTOOLCHAIN) already in $dest"
     return 0
   fi
   grep -q "github.com/sigstore/sigstore-go $version\$" "$REPO_ROOT/tests/sigstore-go/go.mod" ||
     die "tests/sigstore-go/go.mod does not require github.com/sigstore/sigstore-go $version (SIGSTORE_GO_VERSION in scripts/peer-versions.sh): update both"
-  log "building sigstore-go-verify (sigstore-go $version)"
+  gov=$(cd "$REPO_ROOT/tests/sigstore-go" && go env GOVERSION) || gov=''
+  if [[ "$gov" != "$GOTOOLCHAIN" ]]; then
+    die "cannot run the Go toolchain $GOTOOLCHAIN (GOTOOLCHAIN=$GOTOOLCHAIN gave '${gov:-nothing}'): the go command fetches it from the Go module proxy, which must be reachable (GOPROXY not 'off'); or install $GOTOOLCHAIN and put it first on PATH"
+  fi
+  log "building sigstore-go-verify (sigstore-go $version) with $gov (GOTOOLCHAIN, this tool only)"
   tmp=$(mktemp -d "$TOOLS_DIR/.sigstore-go-$version.XXXXXX")
-  if ! go_build_timed "sigstore-go-verify (sigstore-go $version)" "$REPO_ROOT/tests/sigstore-go" \
+  if ! go_build_timed "sigstore-go-verify (sigstore-go $version, $gov)" "$REPO_ROOT/tests/sigstore-go" \
     -ldflags "-s -w" -o "$tmp/sigstore-go-verify" .; then
     rm -rf "$tmp"
-    die "building sigstore-go-verify failed (tests/sigstore-go)"
+    die "building sigstore-go-verify failed (tests/sigstore-go, with $GOTOOLCHAIN)"
   fi
   printf '%s\n' "$hash" >"$tmp/.source-sha256"
   install_dir sigstore-go "$tmp"
@@ -349,7 +364,7 @@ for w in "${WANT[@]}"; do
     kyverno) phase "peer tools: kyverno $KYVERNO_VERSION (CLI + admission controller)"; with_lock kyverno build_kyverno ;;
     kube) phase "peer tools: kube-apiserver + kubectl $KUBE_VERSION"; with_lock kube build_kube ;;
     etcd) phase "peer tools: etcd $ETCD_VERSION"; with_lock etcd build_etcd ;;
-    sigstore-go) phase "peer tools: sigstore-go-verify (sigstore-go $SIGSTORE_GO_VERSION)"; with_lock sigstore-go build_sigstore_go ;;
+    sigstore-go) phase "peer tools: sigstore-go-verify (sigstore-go $SIGSTORE_GO_VERSION, $SIGSTORE_GO_TOOLCHAIN)"; with_lock sigstore-go build_sigstore_go ;;
     cargo-auditable | cargo-cyclonedx) phase "peer tools: $w"; with_lock "$w" build_cargo_tool "$w" ;;
   esac
 done

@@ -19,8 +19,12 @@ KUBE_VERSION=v1.35.4
 # etcd server from go.etcd.io/etcd/server/v3 (tests/cluster/etcd).
 ETCD_VERSION=v3.6.17
 # sigstore-go-verify (tests/sigstore-go: a verifier of cosign v3 bundles on sigstore-go's verify
-# package): v1.3.0 is the newest sigstore-go whose go.mod builds with Go 1.26 (v1.4.x: go 1.27).
-SIGSTORE_GO_VERSION=v1.3.0
+# package). sigstore-go v1.4.x declares go 1.27.0, so this one tool is built with the Go toolchain
+# SIGSTORE_GO_TOOLCHAIN, which the go command fetches from the Go module proxy: install-peers.sh sets
+# GOTOOLCHAIN to it for this build only (every other peer tool keeps the machine's Go); it is part
+# of the tool's source hash, so changing it rebuilds the tool.
+SIGSTORE_GO_VERSION=v1.4.1
+SIGSTORE_GO_TOOLCHAIN=go1.27.3
 # Cargo subcommands for the release archives (`make dist`), from crates.io with `cargo install
 # --locked` (scripts/install-peers.sh cargo-auditable cargo-cyclonedx, `make cargo-tools`):
 # cargo-auditable embeds the dependency list in each binary (.dep-v0), cargo-cyclonedx writes the
