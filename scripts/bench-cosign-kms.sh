@@ -50,34 +50,20 @@ tar -C "$W/root" -cf "$W/layer.tar" f
 crane append --oci-empty-base -f "$W/layer.tar" -t "$REG/bench:v1" >/dev/null 2>&1 || die "crane append failed"
 IMG="$REG/bench@$(crane digest "$REG/bench:v1")"
 
-now_ns() { date +%s%N; }
 sign() { # KEY RUN
   "$COSIGN" sign --key "$1" --tlog-upload=false --use-signing-config=false -y -a "run=$2" "$IMG" 2>/dev/null >/dev/null
 }
 kms_run() { sign "external-signer://$KEY" "kms-$1"; }
 cosign_run() { sign "$W/import.key" "cosign-$1"; }
 
-# One warm-up run each (page cache, registry storage).
-if ! { kms_run warmup && cosign_run warmup; }; then die "warm-up failed"; fi
-
-kms_ns=()
-cosign_ns=()
-for ((i = 1; i <= RUNS; i++)); do
-  t0=$(now_ns); kms_run "$i" || die "cosign sign through the plugin failed (run $i)"; t1=$(now_ns)
-  cosign_run "$i" || die "cosign sign with its own key failed (run $i)"; t2=$(now_ns)
-  kms_ns+=($((t1 - t0)))
-  cosign_ns+=($((t2 - t1)))
-done
+bench_side_by_side "$RUNS" kms_run cosign_run
 
 # Both contenders signed every run with the same key: cosign verifies them all.
 n=$("$COSIGN" verify --key "$W/pki/leaf.pub" --insecure-ignore-tlog "$IMG" 2>/dev/null | jq length)
 [[ "$n" == $((2 * RUNS + 2)) ]] || die "expected $((2 * RUNS + 2)) verified bundles, found $n"
 
-stats() { # values (ns) -> "mean min max" in ms with one decimal
-  printf '%s\n' "$@" | awk '{s+=$1; if(min==""||$1<min)min=$1; if($1>max)max=$1} END {printf "%.1f %.1f %.1f", s/NR/1e6, min/1e6, max/1e6}'
-}
-read -r k_mean k_min k_max <<<"$(stats "${kms_ns[@]}")"
-read -r c_mean c_min c_max <<<"$(stats "${cosign_ns[@]}")"
+read -r k_mean k_min k_max <<<"$(bench_stats "${BENCH_A_NS[@]}")"
+read -r c_mean c_min c_max <<<"$(bench_stats "${BENCH_B_NS[@]}")"
 ratio=$(awk -v a="$k_mean" -v b="$c_mean" 'BEGIN {printf "%.2f", a / b}')
 
 printf '\ncosign sign through the KMS plugin vs cosign sign with its own key: %s key, bundle, %d runs each, %s (%s)\n' \

@@ -60,7 +60,6 @@ tar -C "$W/root" -cf "$W/layer.tar" f
 crane append --oci-empty-base -f "$W/layer.tar" -t "$REG/bench:v1" >/dev/null 2>&1 || die "crane append failed"
 IMG="$REG/bench@$(crane digest "$REG/bench:v1")"
 
-now_ns() { date +%s%N; }
 
 if [[ "$FORMAT" == bundle ]]; then
   export COSIGN_PASSWORD=bench-cosign-password
@@ -84,17 +83,7 @@ else
   COSIGN_LABEL="cosign generate | openssl dgst | base64 | cosign attach"
 fi
 
-# One warm-up run each (page cache, registry storage).
-if ! { cc_run warmup && pipeline_run warmup; }; then die "warm-up failed"; fi
-
-cc_ns=()
-pipe_ns=()
-for ((i = 1; i <= RUNS; i++)); do
-  t0=$(now_ns); cc_run "$i" || die "cosign-compat sign failed (run $i)"; t1=$(now_ns)
-  pipeline_run "$i" || die "cosign failed (run $i)"; t2=$(now_ns)
-  cc_ns+=($((t1 - t0)))
-  pipe_ns+=($((t2 - t1)))
-done
+bench_side_by_side "$RUNS" cc_run pipeline_run
 
 if [[ "$FORMAT" == bundle ]]; then
   where="fallback index $REG/bench:sha256-${IMG##*sha256:}"
@@ -105,11 +94,8 @@ else
 fi
 [[ "$count" == $((2 * RUNS + 2)) ]] || die "expected $((2 * RUNS + 2)) signatures in the $where, found $count"
 
-stats() { # values (ns) -> "mean min max" in ms with one decimal
-  printf '%s\n' "$@" | awk '{s+=$1; if(min==""||$1<min)min=$1; if($1>max)max=$1} END {printf "%.1f %.1f %.1f", s/NR/1e6, min/1e6, max/1e6}'
-}
-read -r cc_mean cc_min cc_max <<<"$(stats "${cc_ns[@]}")"
-read -r p_mean p_min p_max <<<"$(stats "${pipe_ns[@]}")"
+read -r cc_mean cc_min cc_max <<<"$(bench_stats "${BENCH_A_NS[@]}")"
+read -r p_mean p_min p_max <<<"$(bench_stats "${BENCH_B_NS[@]}")"
 ratio=$(awk -v a="$p_mean" -v b="$cc_mean" 'BEGIN {printf "%.1f", a / b}')
 
 printf '\ncosign-compat sign vs cosign (%s format): %s key, %d runs each, %s (%s)\n' "$FORMAT" "$SPEC" "$RUNS" "$IMG" "$("$COSIGN" version --json 2>/dev/null | jq -r .gitVersion)"

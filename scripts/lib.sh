@@ -302,6 +302,31 @@ isolate_env() {
   unset EXTERNAL_PKCS11_URI EXTERNAL_PKCS11_MODULE EXTERNAL_PKCS11_PIN EXTERNAL_PKCS11_PIN_FILE
 }
 
+# bench_side_by_side RUNS A B: run the commands A and B (function names, called with the run
+# number) RUNS times, alternating, after one warm-up each (page cache, registry storage); the
+# wall times in ns go to the arrays BENCH_A_NS and BENCH_B_NS. Dies naming the run that failed.
+bench_side_by_side() {
+  local runs="$1" a="$2" b="$3" i t0 t1 t2
+  "$a" warmup || die "warm-up of $a failed"
+  "$b" warmup || die "warm-up of $b failed"
+  BENCH_A_NS=()
+  BENCH_B_NS=()
+  for ((i = 1; i <= runs; i++)); do
+    t0=$(date +%s%N)
+    "$a" "$i" || die "$a failed (run $i)"
+    t1=$(date +%s%N)
+    "$b" "$i" || die "$b failed (run $i)"
+    t2=$(date +%s%N)
+    BENCH_A_NS+=($((t1 - t0)))
+    BENCH_B_NS+=($((t2 - t1)))
+  done
+}
+
+# bench_stats NS...: "mean min max" in ms with one decimal.
+bench_stats() {
+  printf '%s\n' "$@" | awk '{s+=$1; if(min==""||$1<min)min=$1; if($1>max)max=$1} END {printf "%.1f %.1f %.1f", s/NR/1e6, min/1e6, max/1e6}'
+}
+
 # strict_trust_policy NAME STORE FILE: write to FILE a notation trust policy named NAME that
 # verifies every registry scope strictly against the CA trust store STORE, trusting any identity.
 # The caller imports it (notation policy import) and copies it to trustpolicy.oci.json (notation
