@@ -374,20 +374,13 @@ fn resolve_pkcs11(
 
 /// `signer_env`: names from [`sig_core::key_source::SECRET_ENV`], separated by commas or spaces.
 fn parse_signer_env(text: &str) -> Result<Vec<String>, PluginError> {
-    let secrets = sig_core::key_source::SECRET_ENV;
-    text.split([',', ' ', '\t'])
-        .filter(|name| !name.is_empty())
-        .map(|name| {
-            if secrets.contains(&name) {
-                Ok(name.to_owned())
-            } else {
-                Err(PluginError::validation(format!(
-                    "signer_env names {name:?}, which is not one of the plugin's secret variables; the signer program sees the rest of the environment anyway, and signer_env takes only {}",
-                    secrets.join(", ")
-                )))
-            }
-        })
-        .collect()
+    match sig_core::key_source::parse_secret_names(text) {
+        Ok(names) => Ok(names.into_iter().map(str::to_owned).collect()),
+        Err(name) => Err(PluginError::validation(format!(
+            "signer_env names {name:?}, which is not one of the plugin's secret variables; the signer program sees the rest of the environment anyway, and signer_env takes only {}",
+            sig_core::key_source::SECRET_ENV.join(", ")
+        ))),
+    }
 }
 
 #[cfg(test)]

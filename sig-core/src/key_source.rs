@@ -114,6 +114,20 @@ pub mod secret_advice {
 /// explicitly ([`ProgramSettings::env`]).
 pub const SECRET_ENV: [&str; 4] = crate::signer::SECRET_ENV;
 
+/// Splits a list of secret variable names ([`env::SIGNER_ENV`]: names separated by commas,
+/// spaces or tabs) into its names; the error is the first name that is not one of
+/// [`SECRET_ENV`] (the application says what to do about it).
+///
+/// # Errors
+///
+/// The first name that is not a secret variable.
+pub fn parse_secret_names(text: &str) -> Result<Vec<&str>, &str> {
+    text.split([',', ' ', '\t'])
+        .filter(|name| !name.is_empty())
+        .map(|name| if SECRET_ENV.contains(&name) { Ok(name) } else { Err(name) })
+        .collect()
+}
+
 /// Longest signer program timeout [`parse_timeout`] accepts (24 h).
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// Largest key password file read.

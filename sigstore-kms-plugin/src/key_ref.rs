@@ -112,14 +112,14 @@ fn program_source(
         }
     }
     if let Some(names) = get(vars::SIGNER_ENV) {
-        for name in names.split([',', ' ', '\t']).filter(|n| !n.is_empty()) {
-            if !sig_core::key_source::SECRET_ENV.contains(&name) {
-                return Err(format!(
-                    "{} names {name:?}, which is not one of the secret variables; it takes only {}",
-                    vars::SIGNER_ENV,
-                    sig_core::key_source::SECRET_ENV.join(", ")
-                ));
-            }
+        let names = sig_core::key_source::parse_secret_names(&names).map_err(|name| {
+            format!(
+                "{} names {name:?}, which is not one of the secret variables; it takes only {}",
+                vars::SIGNER_ENV,
+                sig_core::key_source::SECRET_ENV.join(", ")
+            )
+        })?;
+        for name in names {
             if let Some(value) = env(name) {
                 settings.env.push((name.into(), value.into()));
             }
