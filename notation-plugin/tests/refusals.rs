@@ -111,7 +111,15 @@ fn request_rows() -> Vec<Row> {
     let not_json = "Input is not a valid JSON";
     let mut rows = vec![
         row("malformed JSON", GENERATE, "{contractVersion: 1.0}", VALIDATION, not_json),
-        row("truncated JSON", GENERATE, &valid[..valid.len() / 2], VALIDATION, not_json),
+        // Cut inside a string, at a place that does not depend on the checkout's path (the valid
+        // request carries file paths, so cutting it in half did).
+        row(
+            "truncated JSON",
+            GENERATE,
+            r#"{"contractVersion": "1.0", "keyId": "e2e"#,
+            VALIDATION,
+            not_json,
+        ),
         row("keyId is a number", GENERATE, set("keyId", json!(42)), VALIDATION, not_json),
         row("payload is an array", GENERATE, set("payload", json!([1])), VALIDATION, not_json),
         row("keySpec is null", GENERATE, set("keySpec", Value::Null), VALIDATION, "keySpec"),
